@@ -1,0 +1,74 @@
+# fastmpi: MPI for Python, in C.
+#   make demo          install what is missing, build, run the showcase on 4 ranks
+#   make test          the whole suite, MPICH and Open MPI, 1 to 4 ranks
+#   make build         build fastmpi.MPI in place (MPI=mpich|openmpi, MPICH by default)
+#   make bench         fastmpi against C and mpi4py, printed as ratios
+PYTHON ?= /usr/bin/python3
+MPI ?= mpich
+WERROR ?= 0
+
+ifeq ($(MPI),mpich)
+MPICC ?= mpicc.mpich
+else ifeq ($(MPI),openmpi)
+MPICC ?= mpicc.openmpi
+else
+$(error MPI must be mpich or openmpi, not '$(MPI)')
+endif
+
+EXT_SUFFIX := $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
+PY_INCLUDE := $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_paths()['include'])")
+
+CSTD = -std=c11
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wno-unused-parameter -Wno-cast-function-type \
+       -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
+             -I$(PY_INCLUDE) -Isrc/_mpi
+
+SOURCES := $(wildcard src/_mpi/*.c)
+OBJDIR := build/$(MPI)/obj
+OBJECTS := $(patsubst src/_mpi/%.c,$(OBJDIR)/%.o,$(SOURCES))
+EXT := build/$(MPI)/MPI$(EXT_SUFFIX)
+STAGE := build/$(MPI)/lib/fastmpi
+PYFILES := $(shell find src/fastmpi -name '*.py' -o -name '*.pyi')
+
+.PHONY: build stage deps demo test bench clean asan
+
+build: $(EXT)
+	cp $(EXT) src/fastmpi/MPI$(EXT_SUFFIX)
+	echo $(MPI) > src/fastmpi/.mpi
+
+# An importable copy per MPI library (PYTHONPATH=build/$(MPI)/lib), so the
+# suite can run both libraries without rebuilding in place.
+stage: $(EXT)
+	rm -rf $(STAGE) && mkdir -p $(STAGE)
+	cd src/fastmpi && find . \( -name '*.py' -o -name '*.pyi' \) -exec cp --parents {} ../../$(STAGE)/ \;
+	cp $(EXT) $(STAGE)/MPI$(EXT_SUFFIX)
+	echo $(MPI) > $(STAGE)/.mpi
+
+$(OBJDIR)/%.o: src/_mpi/%.c $(wildcard src/_mpi/*.h) Makefile
+	@mkdir -p $(OBJDIR)
+	$(MPICC) $(ALL_CFLAGS) -c $< -o $@
+
+$(EXT): $(OBJECTS)
+	$(MPICC) -shared $(OBJECTS) -o $@
+
+deps:
+	@$(PYTHON) tools/deps.py
+
+demo: deps
+	$(MAKE) build MPI=$(MPI)
+	bash examples/demo.sh
+
+test: deps
+	$(PYTHON) tests/run.py
+
+bench: deps
+	$(PYTHON) bench/run.py
+
+clean:
+	rm -rf build src/fastmpi/MPI*.so src/fastmpi/.mpi

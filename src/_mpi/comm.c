@@ -1,0 +1,505 @@
+/* comm.c: MPI.Comm and MPI.Intracomm, and the predefined communicators.
+ *
+ * Point-to-point methods live in p2p.c (buffers) and objp2p.c (objects);
+ * their tables are joined with this file's into Comm's one method table.
+ */
+#include "fastmpi.h"
+
+#include <string.h>
+
+PyObject *
+fastmpi_comm_new(PyTypeObject *type, MPI_Comm comm, int flags)
+{
+    FastMPICommObject *self = (FastMPICommObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->ob_mpi = comm;
+    self->flags = flags;
+    return (PyObject *)self;
+}
+
+int
+fastmpi_comm_check(FastMPICommObject *self)
+{
+    if (Py_UNLIKELY(self->ob_mpi == MPI_COMM_NULL)) {
+        fastmpi_error_raise(MPI_ERR_COMM);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+Comm_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *other = NULL;
+    static char *kwlist[] = {"comm", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:Comm", kwlist,
+                                     &other)) {
+        return NULL;
+    }
+    MPI_Comm handle = MPI_COMM_NULL;
+    if (other != NULL && other != Py_None) {
+        if (!PyObject_TypeCheck(other, fastmpi_st.Comm)) {
+            return PyErr_Format(PyExc_TypeError,
+                                "%s() argument 'comm' must be MPI.Comm, "
+                                "not %.100s", type->tp_name,
+                                Py_TYPE(other)->tp_name);
+        }
+        handle = ((FastMPICommObject *)other)->ob_mpi;
+    }
+    return fastmpi_comm_new(type, handle, 0);
+}
+
+static void
+Comm_dealloc(PyObject *self)
+{
+    /* As in mpi4py, dropping the object does not free the communicator:
+     * MPI_Comm_free is collective, so only an explicit Free() may call it. */
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+Comm_Get_rank(FastMPICommObject *self, PyObject *unused)
+{
+    int rank = 0;
+    if (fastmpi_comm_check(self) < 0 ||
+        fastmpi_check(MPI_Comm_rank(self->ob_mpi, &rank)) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(rank);
+}
+
+static PyObject *
+Comm_Get_size(FastMPICommObject *self, PyObject *unused)
+{
+    int size = 0;
+    if (fastmpi_comm_check(self) < 0 ||
+        fastmpi_check(MPI_Comm_size(self->ob_mpi, &size)) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(size);
+}
+
+static PyObject *
+Comm_Get_name(FastMPICommObject *self, PyObject *unused)
+{
+    char name[MPI_MAX_OBJECT_NAME + 1];
+    int len = 0;
+    if (fastmpi_comm_check(self) < 0 ||
+        fastmpi_check(MPI_Comm_get_name(self->ob_mpi, name, &len)) < 0) {
+        return NULL;
+    }
+    return PyUnicode_FromStringAndSize(name, len);
+}
+
+static PyObject *
+Comm_Set_name(FastMPICommObject *self, PyObject *arg)
+{
+    if (!PyUnicode_Check(arg)) {
+        return PyErr_Format(PyExc_TypeError,
+                            "Set_name() argument 'name' must be str, "
+                            "not %.100s", Py_TYPE(arg)->tp_name);
+    }
+    Py_ssize_t len = 0;
+    const char *name = PyUnicode_AsUTF8AndSize(arg, &len);
+    if (name == NULL) {
+        return NULL;
+    }
+    if (len >= MPI_MAX_OBJECT_NAME) {
+        return PyErr_Format(PyExc_ValueError,
+                            "Set_name() argument 'name' is %zd bytes long; "
+                            "MPI allows at most %d", len,
+                            MPI_MAX_OBJECT_NAME - 1);
+    }
+    if (fastmpi_comm_check(self) < 0 ||
+        fastmpi_check(MPI_Comm_set_name(self->ob_mpi, (char *)name)) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static int
+Comm_set_name(FastMPICommObject *self, PyObject *value, void *closure)
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete Comm.name");
+        return -1;
+    }
+    PyObject *r = Comm_Set_name(self, value);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+static PyObject *
+Comm_Is_inter(FastMPICommObject *self, PyObject *unused)
+{
+    int flag = 0;
+    if (fastmpi_comm_check(self) < 0 ||
+        fastmpi_check(MPI_Comm_test_inter(self->ob_mpi, &flag)) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(flag);
+}
+
+static PyObject *
+Comm_Is_intra(FastMPICommObject *self, PyObject *unused)
+{
+    int flag = 0;
+    if (fastmpi_comm_check(self) < 0 ||
+        fastmpi_check(MPI_Comm_test_inter(self->ob_mpi, &flag)) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(!flag);
+}
+
+static PyObject *
+Comm_Compare(FastMPICommObject *self, PyObject *arg)
+{
+    if (!PyObject_TypeCheck(arg, fastmpi_st.Comm)) {
+        return PyErr_Format(PyExc_TypeError,
+                            "Compare() argument 'comm' must be MPI.Comm, "
+                            "not %.100s", Py_TYPE(arg)->tp_name);
+    }
+    FastMPICommObject *other = (FastMPICommObject *)arg;
+    int result = MPI_UNEQUAL;
+    if (fastmpi_comm_check(self) < 0 || fastmpi_comm_check(other) < 0 ||
+        fastmpi_check(MPI_Comm_compare(self->ob_mpi, other->ob_mpi,
+                                       &result)) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(result);
+}
+
+static PyObject *
+Comm_Dup(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
+         PyObject *kwnames)
+{
+    static const char *const names[] = {"info", NULL};
+    static fastmpi_argspec spec = {"Dup", names, 0};
+    PyObject *argv[1];
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_comm_check(self) < 0) {
+        return NULL;
+    }
+    if (argv[0] != NULL && argv[0] != Py_None) {
+        return PyErr_Format(PyExc_NotImplementedError,
+                            "Dup() with an info argument is not supported "
+                            "yet; use Dup()");
+    }
+    MPI_Comm newcomm = MPI_COMM_NULL;
+    int ierr;
+    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_CALL("MPI_Comm_dup", self->ob_mpi, MPI_PROC_NULL, 0, 0,
+                 ierr = MPI_Comm_dup(self->ob_mpi, &newcomm));
+    Py_END_ALLOW_THREADS
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    return fastmpi_comm_new(Py_TYPE(self), newcomm, 0);
+}
+
+static PyObject *
+Comm_Split(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
+           PyObject *kwnames)
+{
+    static const char *const names[] = {"color", "key", NULL};
+    static fastmpi_argspec spec = {"Split", names, 0};
+    PyObject *argv[2];
+    int color, key;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(&spec, 0, argv[0], 0, &color) < 0 ||
+        fastmpi_arg_int(&spec, 1, argv[1], 0, &key) < 0 ||
+        fastmpi_comm_check(self) < 0) {
+        return NULL;
+    }
+    if (color < 0 && color != MPI_UNDEFINED) {
+        return PyErr_Format(PyExc_ValueError,
+                            "Split() argument 'color' must be >= 0 or "
+                            "MPI.UNDEFINED, not %d", color);
+    }
+    MPI_Comm newcomm = MPI_COMM_NULL;
+    int ierr;
+    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_CALL("MPI_Comm_split", self->ob_mpi, MPI_PROC_NULL, color, 0,
+                 ierr = MPI_Comm_split(self->ob_mpi, color, key, &newcomm));
+    Py_END_ALLOW_THREADS
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    int inter = 0;
+    if (newcomm != MPI_COMM_NULL) {
+        MPI_Comm_test_inter(newcomm, &inter);
+    }
+    /* an intracommunicator's split is an intracommunicator */
+    PyTypeObject *type = PyObject_TypeCheck(self, fastmpi_st.Intracomm)
+                             ? Py_TYPE(self)
+                             : (inter ? fastmpi_st.Comm
+                                      : fastmpi_st.Intracomm);
+    return fastmpi_comm_new(type, newcomm, 0);
+}
+
+static PyObject *
+Comm_Free(FastMPICommObject *self, PyObject *unused)
+{
+    if (self->flags & FASTMPI_PREDEFINED) {
+        return fastmpi_error_raise(MPI_ERR_COMM);
+    }
+    if (fastmpi_comm_check(self) < 0) {
+        return NULL;
+    }
+    int ierr;
+    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_CALL("MPI_Comm_free", self->ob_mpi, MPI_PROC_NULL, 0, 0,
+                 ierr = MPI_Comm_free(&self->ob_mpi));
+    Py_END_ALLOW_THREADS
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    self->ob_mpi = MPI_COMM_NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Comm_Abort(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
+           PyObject *kwnames)
+{
+    static const char *const names[] = {"errorcode", NULL};
+    static fastmpi_argspec spec = {"Abort", names, 0};
+    PyObject *argv[1];
+    int code;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(&spec, 0, argv[0], 0, &code) < 0) {
+        return NULL;
+    }
+    MPI_Comm comm = self->ob_mpi == MPI_COMM_NULL ? MPI_COMM_WORLD
+                                                  : self->ob_mpi;
+    int ierr = MPI_Abort(comm, code);
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Comm_Barrier(FastMPICommObject *self, PyObject *unused)
+{
+    int ierr;
+    if (fastmpi_comm_check(self) < 0) {
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_CALL("MPI_Barrier", self->ob_mpi, MPI_PROC_NULL, 0, 0,
+                 ierr = MPI_Barrier(self->ob_mpi));
+    Py_END_ALLOW_THREADS
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Comm_get_handle(FastMPICommObject *self, void *closure)
+{
+    return PyLong_FromLongLong((long long)FASTMPI_HANDLE_TO_INT(self->ob_mpi));
+}
+
+static PyObject *
+Comm_py2f(FastMPICommObject *self, PyObject *unused)
+{
+    return PyLong_FromLong((long)MPI_Comm_c2f(self->ob_mpi));
+}
+
+static PyObject *
+Comm_reduce(PyObject *self, PyObject *unused)
+{
+    return PyErr_Format(PyExc_TypeError,
+                        "cannot pickle %.100s: an MPI communicator is local "
+                        "to its process", Py_TYPE(self)->tp_name);
+}
+
+static PyObject *
+Comm_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if ((op != Py_EQ && op != Py_NE) ||
+        !PyObject_TypeCheck(b, fastmpi_st.Comm)) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    int eq = ((FastMPICommObject *)a)->ob_mpi ==
+             ((FastMPICommObject *)b)->ob_mpi;
+    return PyBool_FromLong(eq == (op == Py_EQ));
+}
+
+static int
+Comm_bool(FastMPICommObject *self)
+{
+    return self->ob_mpi != MPI_COMM_NULL;
+}
+
+static PyObject *
+Comm_repr(FastMPICommObject *self)
+{
+    const char *which = "";
+    if (self->ob_mpi == MPI_COMM_NULL) {
+        which = " COMM_NULL";
+    }
+    else if (self->ob_mpi == MPI_COMM_WORLD) {
+        which = " COMM_WORLD";
+    }
+    else if (self->ob_mpi == MPI_COMM_SELF) {
+        which = " COMM_SELF";
+    }
+    return PyUnicode_FromFormat("<%s%s at %p>", Py_TYPE(self)->tp_name,
+                                which, self);
+}
+
+#define FASTCALL(f) ((PyCFunction)(void (*)(void))(f))
+
+static PyMethodDef Comm_own_methods[] = {
+    {"Get_rank", (PyCFunction)Comm_Get_rank, METH_NOARGS,
+     "Rank of this process in the communicator."},
+    {"Get_size", (PyCFunction)Comm_Get_size, METH_NOARGS,
+     "Number of processes in the communicator."},
+    {"Get_name", (PyCFunction)Comm_Get_name, METH_NOARGS, "Name."},
+    {"Set_name", (PyCFunction)Comm_Set_name, METH_O, "Set the name."},
+    {"Is_inter", (PyCFunction)Comm_Is_inter, METH_NOARGS,
+     "Whether this is an intercommunicator."},
+    {"Is_intra", (PyCFunction)Comm_Is_intra, METH_NOARGS,
+     "Whether this is an intracommunicator."},
+    {"Compare", (PyCFunction)Comm_Compare, METH_O,
+     "Compare(comm) -> IDENT, CONGRUENT, SIMILAR or UNEQUAL."},
+    {"Dup", FASTCALL(Comm_Dup), METH_FASTCALL | METH_KEYWORDS,
+     "Dup(info=None) -> a duplicate of the same type (collective)."},
+    {"Split", FASTCALL(Comm_Split), METH_FASTCALL | METH_KEYWORDS,
+     "Split(color=0, key=0) -> new communicator (collective)."},
+    {"Free", (PyCFunction)Comm_Free, METH_NOARGS,
+     "Free the communicator (collective); it becomes COMM_NULL."},
+    {"Abort", FASTCALL(Comm_Abort), METH_FASTCALL | METH_KEYWORDS,
+     "Abort(errorcode=0): end every process of the job."},
+    {"Barrier", (PyCFunction)Comm_Barrier, METH_NOARGS,
+     "Block until every process has called Barrier."},
+    {"barrier", (PyCFunction)Comm_Barrier, METH_NOARGS,
+     "Block until every process has called barrier."},
+    {"py2f", (PyCFunction)Comm_py2f, METH_NOARGS, "Fortran handle."},
+    {"__reduce__", Comm_reduce, METH_NOARGS, NULL},
+    {NULL},
+};
+
+static PyGetSetDef Comm_getset[] = {
+    {"rank", (getter)Comm_Get_rank, NULL, "rank of this process"},
+    {"size", (getter)Comm_Get_size, NULL, "number of processes"},
+    {"name", (getter)Comm_Get_name, (setter)Comm_set_name, "name"},
+    {"is_inter", (getter)Comm_Is_inter, NULL, "is an intercommunicator"},
+    {"is_intra", (getter)Comm_Is_intra, NULL, "is an intracommunicator"},
+    {"handle", (getter)Comm_get_handle, NULL, "MPI handle as an int"},
+    {NULL},
+};
+
+/* Comm's table: this file's methods, then p2p.c's and objp2p.c's.  Built
+ * once; kept for the life of the process (the type points into it). */
+static PyMethodDef *
+joined_methods(void)
+{
+    PyMethodDef *parts[] = {Comm_own_methods, fastmpi_p2p_methods,
+                            fastmpi_objp2p_methods};
+    size_t total = 0;
+    for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
+        for (PyMethodDef *m = parts[p]; m->ml_name != NULL; m++) {
+            total++;
+        }
+    }
+    PyMethodDef *all = PyMem_Calloc(total + 1, sizeof(PyMethodDef));
+    if (all == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    size_t i = 0;
+    for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
+        for (PyMethodDef *m = parts[p]; m->ml_name != NULL; m++) {
+            all[i++] = *m;
+        }
+    }
+    return all;
+}
+
+static PyType_Slot Comm_slots[] = {
+    {Py_tp_doc, "Comm(comm=None): a communicator."},
+    {Py_tp_new, Comm_tp_new},
+    {Py_tp_dealloc, Comm_dealloc},
+    {Py_tp_repr, Comm_repr},
+    {Py_tp_richcompare, Comm_richcompare},
+    {Py_nb_bool, Comm_bool},
+    {Py_tp_methods, NULL},      /* filled by fastmpi_comm_init */
+    {Py_tp_getset, Comm_getset},
+    {0, NULL},
+};
+
+static PyType_Spec Comm_spec = {
+    .name = "fastmpi.MPI.Comm",
+    .basicsize = sizeof(FastMPICommObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = Comm_slots,
+};
+
+static PyType_Slot Intracomm_slots[] = {
+    {Py_tp_doc, "Intracomm(comm=None): an intracommunicator."},
+    {0, NULL},
+};
+
+static PyType_Spec Intracomm_spec = {
+    .name = "fastmpi.MPI.Intracomm",
+    .basicsize = sizeof(FastMPICommObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = Intracomm_slots,
+};
+
+static int
+add_predefined(PyObject *module, const char *name, PyTypeObject *type,
+               MPI_Comm handle)
+{
+    PyObject *obj = fastmpi_comm_new(type, handle, FASTMPI_PREDEFINED);
+    if (obj == NULL) {
+        return -1;
+    }
+    int r = PyModule_AddObjectRef(module, name, obj);
+    Py_DECREF(obj);
+    return r;
+}
+
+int
+fastmpi_comm_init(PyObject *module)
+{
+    static PyMethodDef *methods = NULL;
+    if (methods == NULL && (methods = joined_methods()) == NULL) {
+        return -1;
+    }
+    for (PyType_Slot *s = Comm_slots; s->slot != 0; s++) {
+        if (s->slot == Py_tp_methods) {
+            s->pfunc = methods;
+        }
+    }
+    PyObject *comm = PyType_FromModuleAndSpec(module, &Comm_spec, NULL);
+    if (comm == NULL) {
+        return -1;
+    }
+    fastmpi_st.Comm = (PyTypeObject *)comm;
+    PyObject *intra = PyType_FromModuleAndSpec(module, &Intracomm_spec,
+                                               comm);
+    if (intra == NULL) {
+        return -1;
+    }
+    fastmpi_st.Intracomm = (PyTypeObject *)intra;
+    if (PyModule_AddObjectRef(module, "Comm", comm) < 0 ||
+        PyModule_AddObjectRef(module, "Intracomm", intra) < 0 ||
+        add_predefined(module, "COMM_NULL", fastmpi_st.Comm,
+                       MPI_COMM_NULL) < 0 ||
+        add_predefined(module, "COMM_SELF", fastmpi_st.Intracomm,
+                       MPI_COMM_SELF) < 0 ||
+        add_predefined(module, "COMM_WORLD", fastmpi_st.Intracomm,
+                       MPI_COMM_WORLD) < 0) {
+        return -1;
+    }
+    return 0;
+}

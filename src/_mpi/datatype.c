@@ -1,0 +1,454 @@
+/* datatype.c: MPI.Datatype, the predefined datatypes, and the mapping from
+ * buffer-protocol format strings to MPI datatypes. */
+#include "fastmpi.h"
+
+#include <string.h>
+
+static PyObject *
+Datatype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *other = NULL;
+    static char *kwlist[] = {"datatype", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:Datatype", kwlist,
+                                     &other)) {
+        return NULL;
+    }
+    MPI_Datatype handle = MPI_DATATYPE_NULL;
+    if (other != NULL && other != Py_None) {
+        handle = fastmpi_datatype_arg(other, "Datatype", "datatype");
+        if (handle == MPI_DATATYPE_NULL && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    FastMPIDatatypeObject *self =
+        (FastMPIDatatypeObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->ob_mpi = handle;
+    self->flags = 0;
+    return (PyObject *)self;
+}
+
+static void
+Datatype_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+MPI_Datatype
+fastmpi_datatype_arg(PyObject *obj, const char *fname, const char *argname)
+{
+    if (Py_UNLIKELY(!PyObject_TypeCheck(obj, fastmpi_st.Datatype))) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be MPI.Datatype, not %.100s",
+                     fname, argname, Py_TYPE(obj)->tp_name);
+        return MPI_DATATYPE_NULL;
+    }
+    MPI_Datatype dt = ((FastMPIDatatypeObject *)obj)->ob_mpi;
+    if (Py_UNLIKELY(dt == MPI_DATATYPE_NULL)) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s' is MPI.DATATYPE_NULL", fname,
+                     argname);
+    }
+    return dt;
+}
+
+static PyObject *
+Datatype_Get_size(FastMPIDatatypeObject *self, PyObject *unused)
+{
+    int size = 0;
+    if (fastmpi_check(MPI_Type_size(self->ob_mpi, &size)) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(size);
+}
+
+static PyObject *
+Datatype_Get_extent(FastMPIDatatypeObject *self, PyObject *unused)
+{
+    MPI_Aint lb = 0, extent = 0;
+    if (fastmpi_check(MPI_Type_get_extent(self->ob_mpi, &lb, &extent)) < 0) {
+        return NULL;
+    }
+    return Py_BuildValue("(nn)", (Py_ssize_t)lb, (Py_ssize_t)extent);
+}
+
+static PyObject *
+extent_part(FastMPIDatatypeObject *self, int which)
+{
+    MPI_Aint lb = 0, extent = 0;
+    if (fastmpi_check(MPI_Type_get_extent(self->ob_mpi, &lb, &extent)) < 0) {
+        return NULL;
+    }
+    MPI_Aint v = which == 0 ? lb : which == 1 ? extent : lb + extent;
+    return PyLong_FromSsize_t((Py_ssize_t)v);
+}
+
+static PyObject *
+Datatype_get_lb(FastMPIDatatypeObject *self, void *c)
+{
+    return extent_part(self, 0);
+}
+
+static PyObject *
+Datatype_get_extent(FastMPIDatatypeObject *self, void *c)
+{
+    return extent_part(self, 1);
+}
+
+static PyObject *
+Datatype_get_ub(FastMPIDatatypeObject *self, void *c)
+{
+    return extent_part(self, 2);
+}
+
+static PyObject *
+Datatype_Get_name(FastMPIDatatypeObject *self, PyObject *unused)
+{
+    char name[MPI_MAX_OBJECT_NAME + 1];
+    int len = 0;
+    if (fastmpi_check(MPI_Type_get_name(self->ob_mpi, name, &len)) < 0) {
+        return NULL;
+    }
+    return PyUnicode_FromStringAndSize(name, len);
+}
+
+static PyObject *
+Datatype_Set_name(FastMPIDatatypeObject *self, PyObject *arg)
+{
+    if (!PyUnicode_Check(arg)) {
+        return PyErr_Format(PyExc_TypeError,
+                            "Set_name() argument 'name' must be str, "
+                            "not %.100s", Py_TYPE(arg)->tp_name);
+    }
+    const char *name = PyUnicode_AsUTF8(arg);
+    if (name == NULL ||
+        fastmpi_check(MPI_Type_set_name(self->ob_mpi, (char *)name)) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Datatype_Free(FastMPIDatatypeObject *self, PyObject *unused)
+{
+    if (self->flags & FASTMPI_PREDEFINED) {
+        return fastmpi_error_raise(MPI_ERR_TYPE);
+    }
+    if (fastmpi_check(MPI_Type_free(&self->ob_mpi)) < 0) {
+        return NULL;
+    }
+    self->ob_mpi = MPI_DATATYPE_NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Datatype_get_handle(FastMPIDatatypeObject *self, void *c)
+{
+    return PyLong_FromLongLong((long long)FASTMPI_HANDLE_TO_INT(self->ob_mpi));
+}
+
+static PyObject *
+Datatype_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if ((op != Py_EQ && op != Py_NE) ||
+        !PyObject_TypeCheck(b, fastmpi_st.Datatype)) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    int eq = ((FastMPIDatatypeObject *)a)->ob_mpi ==
+             ((FastMPIDatatypeObject *)b)->ob_mpi;
+    return PyBool_FromLong(eq == (op == Py_EQ));
+}
+
+static int
+Datatype_bool(FastMPIDatatypeObject *self)
+{
+    return self->ob_mpi != MPI_DATATYPE_NULL;
+}
+
+static PyObject *
+Datatype_repr(FastMPIDatatypeObject *self)
+{
+    char name[MPI_MAX_OBJECT_NAME + 1];
+    int len = 0;
+    if (self->ob_mpi == MPI_DATATYPE_NULL) {
+        return PyUnicode_FromString("<MPI.Datatype DATATYPE_NULL>");
+    }
+    if (MPI_Type_get_name(self->ob_mpi, name, &len) != MPI_SUCCESS ||
+        len == 0) {
+        return PyUnicode_FromString("<MPI.Datatype>");
+    }
+    name[len] = '\0';
+    return PyUnicode_FromFormat("<MPI.Datatype %s>", name);
+}
+
+static PyObject *
+Datatype_reduce(PyObject *self, PyObject *unused)
+{
+    return PyErr_Format(PyExc_TypeError, "cannot pickle MPI.Datatype");
+}
+
+static PyMethodDef Datatype_methods[] = {
+    {"Get_size", (PyCFunction)Datatype_Get_size, METH_NOARGS,
+     "Size in bytes of the data described."},
+    {"Get_extent", (PyCFunction)Datatype_Get_extent, METH_NOARGS,
+     "Get_extent() -> (lb, extent)."},
+    {"Get_name", (PyCFunction)Datatype_Get_name, METH_NOARGS, "Name."},
+    {"Set_name", (PyCFunction)Datatype_Set_name, METH_O, "Set the name."},
+    {"Free", (PyCFunction)Datatype_Free, METH_NOARGS,
+     "Free a user-defined datatype."},
+    {"__reduce__", Datatype_reduce, METH_NOARGS, NULL},
+    {NULL},
+};
+
+static PyGetSetDef Datatype_getset[] = {
+    {"size", (getter)Datatype_Get_size, NULL, "size in bytes"},
+    {"extent", (getter)Datatype_get_extent, NULL, "extent in bytes"},
+    {"lb", (getter)Datatype_get_lb, NULL, "lower bound"},
+    {"ub", (getter)Datatype_get_ub, NULL, "upper bound"},
+    {"name", (getter)Datatype_Get_name, NULL, "name"},
+    {"handle", (getter)Datatype_get_handle, NULL, "MPI handle as an int"},
+    {NULL},
+};
+
+static PyType_Slot Datatype_slots[] = {
+    {Py_tp_doc, "Datatype(datatype=None): an MPI datatype."},
+    {Py_tp_new, Datatype_new},
+    {Py_tp_dealloc, Datatype_dealloc},
+    {Py_tp_repr, Datatype_repr},
+    {Py_tp_richcompare, Datatype_richcompare},
+    {Py_nb_bool, Datatype_bool},
+    {Py_tp_methods, Datatype_methods},
+    {Py_tp_getset, Datatype_getset},
+    {0, NULL},
+};
+
+static PyType_Spec Datatype_spec = {
+    .name = "fastmpi.MPI.Datatype",
+    .basicsize = sizeof(FastMPIDatatypeObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = Datatype_slots,
+};
+
+/* ---- format strings -> MPI datatypes ----------------------------------- */
+
+static MPI_Datatype
+signed_by_size(Py_ssize_t size)
+{
+    switch (size) {
+    case 1: return MPI_INT8_T;
+    case 2: return MPI_INT16_T;
+    case 4: return MPI_INT32_T;
+    case 8: return MPI_INT64_T;
+    }
+    return MPI_DATATYPE_NULL;
+}
+
+static MPI_Datatype
+unsigned_by_size(Py_ssize_t size)
+{
+    switch (size) {
+    case 1: return MPI_UINT8_T;
+    case 2: return MPI_UINT16_T;
+    case 4: return MPI_UINT32_T;
+    case 8: return MPI_UINT64_T;
+    }
+    return MPI_DATATYPE_NULL;
+}
+
+/* Native ('@' or no prefix): C types of the platform. */
+static MPI_Datatype
+native_code(const char *f)
+{
+    switch (f[0]) {
+    case '?': return MPI_C_BOOL;
+    case 'c': return MPI_CHAR;
+    case 'b': return MPI_SIGNED_CHAR;
+    case 'B': return MPI_UNSIGNED_CHAR;
+    case 'h': return MPI_SHORT;
+    case 'H': return MPI_UNSIGNED_SHORT;
+    case 'i': return MPI_INT;
+    case 'I': return MPI_UNSIGNED;
+    case 'l': return MPI_LONG;
+    case 'L': return MPI_UNSIGNED_LONG;
+    case 'q': return MPI_LONG_LONG;
+    case 'Q': return MPI_UNSIGNED_LONG_LONG;
+    case 'n': return signed_by_size(sizeof(Py_ssize_t));
+    case 'N': return unsigned_by_size(sizeof(size_t));
+    case 'f': return MPI_FLOAT;
+    case 'd': return MPI_DOUBLE;
+    case 'g': return MPI_LONG_DOUBLE;
+    case 'u': case 'w': return MPI_WCHAR;
+    case 'Z':
+        switch (f[1]) {
+        case 'f': return MPI_C_FLOAT_COMPLEX;
+        case 'd': return MPI_C_DOUBLE_COMPLEX;
+        case 'g': return MPI_C_LONG_DOUBLE_COMPLEX;
+        }
+    }
+    return MPI_DATATYPE_NULL;
+}
+
+/* Standard sizes ('=' or '<' on a little-endian host): by kind and size. */
+static MPI_Datatype
+standard_code(const char *f, Py_ssize_t itemsize)
+{
+    switch (f[0]) {
+    case '?': return itemsize == 1 ? MPI_C_BOOL : MPI_DATATYPE_NULL;
+    case 'c': return MPI_CHAR;
+    case 'b': case 'h': case 'i': case 'l': case 'q': case 'n':
+        return signed_by_size(itemsize);
+    case 'B': case 'H': case 'I': case 'L': case 'Q': case 'N':
+        return unsigned_by_size(itemsize);
+    case 'f': return itemsize == 4 ? MPI_FLOAT : MPI_DATATYPE_NULL;
+    case 'd': return itemsize == 8 ? MPI_DOUBLE : MPI_DATATYPE_NULL;
+    case 'Z':
+        if (f[1] == 'f' && itemsize == 8) return MPI_C_FLOAT_COMPLEX;
+        if (f[1] == 'd' && itemsize == 16) return MPI_C_DOUBLE_COMPLEX;
+    }
+    return MPI_DATATYPE_NULL;
+}
+
+static int
+host_is_little_endian(void)
+{
+    const unsigned int one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+MPI_Datatype
+fastmpi_datatype_from_format(const char *format, Py_ssize_t itemsize,
+                             const char *fname, const char *argname)
+{
+    const char *f = format == NULL ? "B" : format;
+    MPI_Datatype dt = MPI_DATATYPE_NULL;
+
+    /* the common case: one native code letter */
+    if (Py_LIKELY(f[0] != '\0' && f[1] == '\0')) {
+        dt = native_code(f);
+        if (Py_LIKELY(dt != MPI_DATATYPE_NULL)) {
+            return dt;
+        }
+    }
+    else {
+        char order = f[0];
+        int little = host_is_little_endian();
+        if (order == '@') {
+            dt = native_code(f + 1);
+        }
+        else if (order == '=' || (order == '<' && little) ||
+                 (order == '>' && !little) || (order == '!' && !little)) {
+            dt = standard_code(f + 1, itemsize);
+        }
+        else if (order == '<' || order == '>' || order == '!') {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': buffer format '%s' has "
+                         "non-native byte order; MPI sends native data "
+                         "(convert with arr.astype(arr.dtype."
+                         "newbyteorder('=')))",
+                         fname, argname, f);
+            return MPI_DATATYPE_NULL;
+        }
+        else {
+            dt = native_code(f);
+            if (dt != MPI_DATATYPE_NULL && f[0] == 'Z' && f[2] != '\0') {
+                dt = MPI_DATATYPE_NULL;
+            }
+        }
+        if (dt != MPI_DATATYPE_NULL) {
+            return dt;
+        }
+    }
+    if (strchr(f, 'T') != NULL) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': structured buffer format '%.200s' "
+                     "has no MPI datatype yet; pass [buf, MPI.BYTE]",
+                     fname, argname, f);
+    }
+    else {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': no MPI datatype for buffer format "
+                     "'%.200s' (item size %zd); pass [buf, datatype]",
+                     fname, argname, f, itemsize);
+    }
+    return MPI_DATATYPE_NULL;
+}
+
+/* ---- predefined datatypes ---------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    MPI_Datatype handle;
+} predefined_entry;
+
+static int
+add_predefined(PyObject *module, const char *name, MPI_Datatype handle)
+{
+    FastMPIDatatypeObject *obj = PyObject_New(FastMPIDatatypeObject,
+                                              fastmpi_st.Datatype);
+    if (obj == NULL) {
+        return -1;
+    }
+    obj->ob_mpi = handle;
+    obj->flags = FASTMPI_PREDEFINED;
+    int r = PyModule_AddObjectRef(module, name, (PyObject *)obj);
+    Py_DECREF(obj);
+    return r;
+}
+
+int
+fastmpi_datatype_init(PyObject *module)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, &Datatype_spec, NULL);
+    if (type == NULL) {
+        return -1;
+    }
+    fastmpi_st.Datatype = (PyTypeObject *)type;
+    if (PyModule_AddObjectRef(module, "Datatype", type) < 0) {
+        return -1;
+    }
+    const predefined_entry table[] = {
+        {"DATATYPE_NULL", MPI_DATATYPE_NULL},
+        {"PACKED", MPI_PACKED}, {"BYTE", MPI_BYTE},
+        {"AINT", MPI_AINT}, {"OFFSET", MPI_OFFSET}, {"COUNT", MPI_COUNT},
+        {"CHAR", MPI_CHAR}, {"WCHAR", MPI_WCHAR},
+        {"SIGNED_CHAR", MPI_SIGNED_CHAR}, {"SHORT", MPI_SHORT},
+        {"INT", MPI_INT}, {"LONG", MPI_LONG}, {"LONG_LONG", MPI_LONG_LONG},
+        {"UNSIGNED_CHAR", MPI_UNSIGNED_CHAR},
+        {"UNSIGNED_SHORT", MPI_UNSIGNED_SHORT}, {"UNSIGNED", MPI_UNSIGNED},
+        {"UNSIGNED_LONG", MPI_UNSIGNED_LONG},
+        {"UNSIGNED_LONG_LONG", MPI_UNSIGNED_LONG_LONG},
+        {"FLOAT", MPI_FLOAT}, {"DOUBLE", MPI_DOUBLE},
+        {"LONG_DOUBLE", MPI_LONG_DOUBLE}, {"C_BOOL", MPI_C_BOOL},
+        {"INT8_T", MPI_INT8_T}, {"INT16_T", MPI_INT16_T},
+        {"INT32_T", MPI_INT32_T}, {"INT64_T", MPI_INT64_T},
+        {"UINT8_T", MPI_UINT8_T}, {"UINT16_T", MPI_UINT16_T},
+        {"UINT32_T", MPI_UINT32_T}, {"UINT64_T", MPI_UINT64_T},
+        {"C_COMPLEX", MPI_C_COMPLEX},
+        {"C_FLOAT_COMPLEX", MPI_C_FLOAT_COMPLEX},
+        {"C_DOUBLE_COMPLEX", MPI_C_DOUBLE_COMPLEX},
+        {"C_LONG_DOUBLE_COMPLEX", MPI_C_LONG_DOUBLE_COMPLEX},
+        {"SHORT_INT", MPI_SHORT_INT}, {"TWOINT", MPI_2INT},
+        {"LONG_INT", MPI_LONG_INT}, {"FLOAT_INT", MPI_FLOAT_INT},
+        {"DOUBLE_INT", MPI_DOUBLE_INT},
+        {"LONG_DOUBLE_INT", MPI_LONG_DOUBLE_INT},
+        /* mpi4py's aliases */
+        {"SIGNED_SHORT", MPI_SHORT}, {"SIGNED_INT", MPI_INT},
+        {"SIGNED_LONG", MPI_LONG}, {"SIGNED_LONG_LONG", MPI_LONG_LONG},
+        {"UNSIGNED_INT", MPI_UNSIGNED}, {"LONG_LONG_INT", MPI_LONG_LONG_INT},
+        {"INT_INT", MPI_2INT}, {"BOOL", MPI_C_BOOL},
+        {"FLOAT_COMPLEX", MPI_C_FLOAT_COMPLEX},
+        {"DOUBLE_COMPLEX", MPI_C_DOUBLE_COMPLEX},
+        {"LONG_DOUBLE_COMPLEX", MPI_C_LONG_DOUBLE_COMPLEX},
+        {NULL, MPI_DATATYPE_NULL},
+    };
+    for (const predefined_entry *e = table; e->name != NULL; e++) {
+        if (add_predefined(module, e->name, e->handle) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}

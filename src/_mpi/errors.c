@@ -1,0 +1,188 @@
+/* errors.c: MPI.Exception and the one path every MPI error takes. */
+#include "fastmpi.h"
+
+static int
+Exception_init(FastMPIExceptionObject *self, PyObject *args, PyObject *kwds)
+{
+    int ierr = MPI_SUCCESS;
+    static char *kwlist[] = {"ierr", NULL};
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|i:Exception", kwlist,
+                                     &ierr)) {
+        return -1;
+    }
+    self->error_code = ierr;
+    /* args stay (ierr,), as mpi4py has them */
+    return ((PyTypeObject *)PyExc_RuntimeError)->tp_init(
+        (PyObject *)self, args, kwds);
+}
+
+static int
+Exception_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    return ((PyTypeObject *)PyExc_RuntimeError)->tp_traverse(self, visit,
+                                                             arg);
+}
+
+static int
+error_class_of(int code)
+{
+    int eclass = code;
+    if (MPI_Error_class(code, &eclass) != MPI_SUCCESS) {
+        return code;
+    }
+    return eclass;
+}
+
+static PyObject *
+error_string_of(int code)
+{
+    char buf[MPI_MAX_ERROR_STRING + 1];
+    int len = 0;
+    if (MPI_Error_string(code, buf, &len) != MPI_SUCCESS || len <= 0) {
+        return PyUnicode_FromFormat("unknown MPI error code %d", code);
+    }
+    buf[len] = '\0';
+    /* MPI libraries pad or end with newlines: trim them */
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ')) {
+        buf[--len] = '\0';
+    }
+    return PyUnicode_DecodeUTF8(buf, len, "replace");
+}
+
+static PyObject *
+Exception_Get_error_code(FastMPIExceptionObject *self, PyObject *unused)
+{
+    return PyLong_FromLong(self->error_code);
+}
+
+static PyObject *
+Exception_Get_error_class(FastMPIExceptionObject *self, PyObject *unused)
+{
+    return PyLong_FromLong(error_class_of(self->error_code));
+}
+
+static PyObject *
+Exception_Get_error_string(FastMPIExceptionObject *self, PyObject *unused)
+{
+    return error_string_of(self->error_code);
+}
+
+static PyObject *
+Exception_str(FastMPIExceptionObject *self)
+{
+    return error_string_of(self->error_code);
+}
+
+static PyObject *
+Exception_repr(FastMPIExceptionObject *self)
+{
+    return PyUnicode_FromFormat("MPI.Exception(%d)", self->error_code);
+}
+
+static PyObject *
+Exception_int(FastMPIExceptionObject *self)
+{
+    return PyLong_FromLong(self->error_code);
+}
+
+static int
+Exception_bool(FastMPIExceptionObject *self)
+{
+    return self->error_code != MPI_SUCCESS;
+}
+
+static Py_hash_t
+Exception_hash(FastMPIExceptionObject *self)
+{
+    Py_hash_t h = self->error_code;
+    return h == -1 ? -2 : h;
+}
+
+static PyObject *
+Exception_richcompare(FastMPIExceptionObject *self, PyObject *other, int op)
+{
+    long value;
+    if (op != Py_EQ && op != Py_NE) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (PyObject_TypeCheck(other, Py_TYPE(self))) {
+        value = ((FastMPIExceptionObject *)other)->error_code;
+    }
+    else if (PyLong_Check(other)) {
+        value = PyLong_AsLong(other);
+        if (value == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+    }
+    else {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    return PyBool_FromLong((value == self->error_code) == (op == Py_EQ));
+}
+
+static PyMethodDef Exception_methods[] = {
+    {"Get_error_code", (PyCFunction)Exception_Get_error_code, METH_NOARGS,
+     "The MPI error code."},
+    {"Get_error_class", (PyCFunction)Exception_Get_error_class, METH_NOARGS,
+     "The MPI error class of the error code."},
+    {"Get_error_string", (PyCFunction)Exception_Get_error_string,
+     METH_NOARGS, "The MPI library's text for the error code."},
+    {NULL},
+};
+
+static PyGetSetDef Exception_getset[] = {
+    {"error_code", (getter)Exception_Get_error_code, NULL, "error code"},
+    {"error_class", (getter)Exception_Get_error_class, NULL, "error class"},
+    {"error_string", (getter)Exception_Get_error_string, NULL,
+     "error string"},
+    {NULL},
+};
+
+static PyType_Slot Exception_slots[] = {
+    {Py_tp_doc, "An MPI error: the code, its class and the library's text."},
+    {Py_tp_init, Exception_init},
+    {Py_tp_traverse, Exception_traverse},
+    {Py_tp_str, Exception_str},
+    {Py_tp_repr, Exception_repr},
+    {Py_tp_hash, Exception_hash},
+    {Py_tp_richcompare, Exception_richcompare},
+    {Py_nb_int, Exception_int},
+    {Py_nb_index, Exception_int},
+    {Py_nb_bool, Exception_bool},
+    {Py_tp_methods, Exception_methods},
+    {Py_tp_getset, Exception_getset},
+    {0, NULL},
+};
+
+static PyType_Spec Exception_spec = {
+    .name = "fastmpi.MPI.Exception",
+    .basicsize = sizeof(FastMPIExceptionObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = Exception_slots,
+};
+
+PyObject *
+fastmpi_error_raise(int ierr)
+{
+    PyObject *exc = PyObject_CallFunction(fastmpi_st.Exception, "i", ierr);
+    if (exc != NULL) {
+        PyErr_SetObject(fastmpi_st.Exception, exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+int
+fastmpi_errors_init(PyObject *module)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, &Exception_spec,
+                                              PyExc_RuntimeError);
+    if (type == NULL) {
+        return -1;
+    }
+    fastmpi_st.Exception = type;    /* owned by the state */
+    return PyModule_AddObjectRef(module, "Exception", type);
+}

@@ -1,0 +1,223 @@
+/* fastmpi.h: internal declarations shared by the files of fastmpi.MPI.
+ *
+ * Every name here is hidden (-fvisibility=hidden); only PyInit_MPI is
+ * exported.  Cross-file internals are named fastmpi_<area>_<verb>.
+ */
+#ifndef FASTMPI_H
+#define FASTMPI_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <mpi.h>
+
+#include "compat.h"
+
+/* ---- module state ------------------------------------------------------ */
+
+/* MPI is initialised once per process, so the module is single-instance:
+ * its state lives in one static struct that hot paths reach directly,
+ * instead of a per-call PyType_GetModuleByDef() walk.  module.c refuses a
+ * second initialisation (a subinterpreter or a re-import after deletion). */
+typedef struct {
+    PyObject *module;           /* borrowed: the module owns the state */
+    PyObject *Exception;        /* MPI.Exception */
+    PyTypeObject *Comm;
+    PyTypeObject *Intracomm;
+    PyTypeObject *Status;
+    PyTypeObject *Datatype;
+    PyTypeObject *Sentinel;     /* type of BOTTOM and IN_PLACE */
+    PyObject *BOTTOM;
+    PyObject *IN_PLACE;
+    PyObject *pickle_dumps;
+    PyObject *pickle_loads;
+    PyObject *PickleBuffer;
+    PyObject *protocol;         /* int 5 */
+    PyObject *kw_buffer_callback;   /* ("buffer_callback",) */
+    PyObject *kw_buffers;           /* ("buffers",) */
+    PyObject *attached_buffer;  /* owned: the buffer of Attach_buffer */
+    Py_buffer attached_view;
+    int initialized_here;       /* we called MPI_Init*: finalise at exit */
+    int finalize_at_exit;
+} fastmpi_state;
+
+extern fastmpi_state fastmpi_st;
+
+/* ---- object structs ---------------------------------------------------- */
+
+enum {
+    FASTMPI_PREDEFINED = 1,     /* a predefined handle: never freed */
+};
+
+typedef struct {
+    PyObject_HEAD
+    MPI_Comm ob_mpi;
+    int flags;
+} FastMPICommObject;
+
+typedef struct {
+    PyObject_HEAD
+    MPI_Status ob_mpi;
+} FastMPIStatusObject;
+
+typedef struct {
+    PyObject_HEAD
+    MPI_Datatype ob_mpi;
+    int flags;
+} FastMPIDatatypeObject;
+
+typedef struct {
+    PyBaseExceptionObject base;
+    int error_code;
+} FastMPIExceptionObject;
+
+/* ---- errors.c: the one place MPI return codes are checked -------------- */
+
+/* Raise MPI.Exception for a failed MPI call.  Always returns NULL. */
+PyObject *fastmpi_error_raise(int ierr);
+
+/* Every MPI call's return code goes through here: 0 on success, -1 with
+ * MPI.Exception set on failure. */
+static inline int
+fastmpi_check(int ierr)
+{
+    if (Py_LIKELY(ierr == MPI_SUCCESS)) {
+        return 0;
+    }
+    fastmpi_error_raise(ierr);
+    return -1;
+}
+
+int fastmpi_errors_init(PyObject *module);
+
+/* ---- trace.c: the hook every MPI call passes ---------------------------
+ *
+ * FASTMPI_CALL(name, comm, peer, tag, bytes, ierr = MPI_X(...)) runs the
+ * call; while tracing is off it costs one predictable branch.  While on,
+ * it records name, communicator, peer, tag, bytes and duration into a ring
+ * buffer without touching Python (it may run with the GIL released). */
+extern int fastmpi_trace_on;
+void fastmpi_trace_record(const char *name, MPI_Comm comm, int peer,
+                          int tag, Py_ssize_t bytes, double t0, int ierr);
+
+#define FASTMPI_CALL(name, comm, peer, tag, bytes, stmt)                   \
+    do {                                                                   \
+        if (Py_LIKELY(!fastmpi_trace_on)) {                                \
+            stmt;                                                          \
+        }                                                                  \
+        else {                                                             \
+            double t0_ = MPI_Wtime();                                      \
+            stmt;                                                          \
+            fastmpi_trace_record((name), (comm), (peer), (tag), (bytes),   \
+                                 t0_, ierr);                               \
+        }                                                                  \
+    } while (0)
+
+int fastmpi_trace_init(PyObject *module);
+
+/* ---- args.c: tiny METH_FASTCALL | METH_KEYWORDS argument parser -------- */
+
+typedef struct {
+    const char *fname;          /* "Send", for messages */
+    const char *const *names;   /* NULL-terminated keyword names */
+    int nrequired;
+    int nnames;                 /* filled on first use */
+    PyObject **interned;        /* filled on first use */
+} fastmpi_argspec;
+
+/* Fill out[0..nnames) with borrowed references, NULL where not given.
+ * Returns 0, or -1 with TypeError naming the function and argument. */
+int fastmpi_parse_args(fastmpi_argspec *spec, PyObject *const *args,
+                       Py_ssize_t nargs, PyObject *kwnames, PyObject **out);
+
+/* Converters: obj may be NULL (argument not given): then *out = dflt.
+ * Errors name the function and the argument. */
+int fastmpi_arg_int(fastmpi_argspec *spec, int index, PyObject *obj,
+                    int dflt, int *out);
+int fastmpi_arg_status(fastmpi_argspec *spec, int index, PyObject *obj,
+                       MPI_Status **out);
+
+/* ---- comm.c ------------------------------------------------------------ */
+
+int fastmpi_comm_init(PyObject *module);
+/* New reference: a Comm object of `type` wrapping `comm`. */
+PyObject *fastmpi_comm_new(PyTypeObject *type, MPI_Comm comm, int flags);
+/* Raise MPI.Exception(ERR_COMM) and return -1 if self is COMM_NULL. */
+int fastmpi_comm_check(FastMPICommObject *self);
+
+/* ---- status.c ---------------------------------------------------------- */
+
+int fastmpi_status_init(PyObject *module);
+
+/* ---- datatype.c -------------------------------------------------------- */
+
+int fastmpi_datatype_init(PyObject *module);
+/* The MPI datatype for a buffer-protocol format string and item size, or
+ * MPI_DATATYPE_NULL with ValueError set naming fname/argname. */
+MPI_Datatype fastmpi_datatype_from_format(const char *format,
+                                          Py_ssize_t itemsize,
+                                          const char *fname,
+                                          const char *argname);
+/* Borrowed handle of a Datatype object, or MPI_DATATYPE_NULL with
+ * TypeError set. */
+MPI_Datatype fastmpi_datatype_arg(PyObject *obj, const char *fname,
+                                  const char *argname);
+
+/* ---- msgbuffer.c: buffer specs ----------------------------------------- */
+
+typedef struct {
+    Py_buffer view;             /* view.obj != NULL while a view is held */
+    void *addr;
+    int count;
+    MPI_Datatype datatype;
+} fastmpi_msg;
+
+enum { FASTMPI_MSG_SEND = 0, FASTMPI_MSG_RECV = 1 };
+
+/* Parse a buffer spec: buf, [buf, datatype], [buf, count, datatype],
+ * [buf, (count, displ), datatype], or None (an empty message).  Returns 0
+ * or -1 with an exception naming fname/argname.  On success the caller
+ * must call fastmpi_msg_release(). */
+int fastmpi_msg_parse(PyObject *spec, int mode, const char *fname,
+                      const char *argname, fastmpi_msg *msg);
+void fastmpi_msg_release(fastmpi_msg *msg);
+
+/* ---- pickle.c: objects as messages ------------------------------------- */
+
+/* A pickled object ready to send as one message: `count` elements of
+ * `datatype` from `addr` (MPI_BOTTOM plus a derived type when the object
+ * carries out-of-band buffers). */
+typedef struct {
+    PyObject *data;             /* owned: the pickle bytes */
+    PyObject *oob;              /* owned or NULL: list of PickleBuffer */
+    Py_buffer *views;           /* held views of the out-of-band buffers */
+    Py_ssize_t nviews;
+    char *header;               /* PyMem: the out-of-band header */
+    void *addr;
+    int count;
+    MPI_Datatype datatype;      /* MPI_BYTE, or a committed derived type */
+} fastmpi_pickled;
+
+int fastmpi_pickle_dump(PyObject *obj, fastmpi_pickled *out);
+void fastmpi_pickled_release(fastmpi_pickled *p);
+/* New reference: the object from a received message of `size` bytes held
+ * by `buf` (a bytearray, which out-of-band buffers will reference). */
+PyObject *fastmpi_pickle_load_bytearray(PyObject *buf);
+/* New reference: the object from `size` bytes at `data`, copied as needed
+ * (for messages that arrived in temporary memory). */
+PyObject *fastmpi_pickle_load_memory(const char *data, Py_ssize_t size);
+
+int fastmpi_pickle_init(PyObject *module);
+
+/* ---- method tables defined in one file, installed on a type in another -- */
+
+extern PyMethodDef fastmpi_p2p_methods[];     /* p2p.c, on Comm */
+extern PyMethodDef fastmpi_objp2p_methods[];  /* objp2p.c, on Comm */
+extern PyMethodDef fastmpi_buffer_functions[]; /* p2p.c, module */
+
+/* environment.c: Init, Finalize, Wtime, versions ...; MPI start-up as
+ * fastmpi.rc says, on import. */
+int fastmpi_environment_init(PyObject *module);
+/* constants.c: the integer constants and the BOTTOM / IN_PLACE markers. */
+int fastmpi_constants_init(PyObject *module);
+
+#endif /* FASTMPI_H */

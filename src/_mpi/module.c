@@ -1,0 +1,52 @@
+/* module.c: fastmpi.MPI, the module: multi-phase init, one state. */
+#include "fastmpi.h"
+
+fastmpi_state fastmpi_st;
+
+static int
+MPI_exec(PyObject *module)
+{
+    static int loaded = 0;
+    if (loaded) {
+        PyErr_SetString(PyExc_ImportError,
+                        "fastmpi.MPI can be loaded only once per process");
+        return -1;
+    }
+    loaded = 1;
+    fastmpi_st.module = module;
+    if (PyModule_AddStringConstant(module, "_mpi_vendor",
+                                   FASTMPI_MPI_VENDOR) < 0 ||
+        fastmpi_errors_init(module) < 0 ||
+        fastmpi_datatype_init(module) < 0 ||
+        fastmpi_status_init(module) < 0 ||
+        fastmpi_comm_init(module) < 0 ||
+        fastmpi_pickle_init(module) < 0 ||
+        fastmpi_constants_init(module) < 0 ||
+        PyModule_AddFunctions(module, fastmpi_buffer_functions) < 0 ||
+        fastmpi_trace_init(module) < 0 ||
+        fastmpi_environment_init(module) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static PyModuleDef_Slot MPI_slots[] = {
+    {Py_mod_exec, MPI_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef MPI_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "fastmpi.MPI",
+    .m_doc = "MPI for Python, written in C: the mpi4py.MPI API.",
+    .m_size = 0,
+    .m_slots = MPI_slots,
+};
+
+PyMODINIT_FUNC PyInit_MPI(void);
+
+PyMODINIT_FUNC
+PyInit_MPI(void)
+{
+    return PyModuleDef_Init(&MPI_def);
+}

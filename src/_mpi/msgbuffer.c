@@ -1,0 +1,290 @@
+/* msgbuffer.c: buffer specs, from Python objects to (address, count,
+ * datatype).
+ *
+ *   buf                               datatype from the buffer's format
+ *   [buf, datatype]                   count from the buffer's length
+ *   [buf, count, datatype]
+ *   [buf, (count, displ), datatype]   displ in datatype extents
+ *   None                              an empty message
+ *
+ * buf is anything with the buffer protocol, or MPI.BOTTOM (absolute
+ * addresses in a derived datatype).  Contiguous buffers are used in place,
+ * never copied.
+ */
+#include "fastmpi.h"
+
+static int
+get_view(PyObject *obj, int mode, int need_format, const char *fname,
+         const char *argname, Py_buffer *view)
+{
+    int flags = PyBUF_ANY_CONTIGUOUS;
+    if (need_format) {
+        flags |= PyBUF_FORMAT;
+    }
+    if (mode == FASTMPI_MSG_RECV) {
+        flags |= PyBUF_WRITABLE;
+    }
+    if (Py_LIKELY(PyObject_GetBuffer(obj, view, flags) == 0)) {
+        return 0;
+    }
+    if (!PyObject_CheckBuffer(obj)) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be a buffer (numpy array, "
+                     "bytes, bytearray, memoryview, ...) or a list "
+                     "[buf, count, datatype], not %.100s",
+                     fname, argname, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    /* say why: read-only, or not contiguous */
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    Py_buffer probe;
+    if (mode == FASTMPI_MSG_RECV &&
+        PyObject_GetBuffer(obj, &probe, PyBUF_ANY_CONTIGUOUS) == 0) {
+        PyBuffer_Release(&probe);
+        PyErr_Format(PyExc_BufferError,
+                     "%s() argument '%s' is a read-only buffer (%.100s); "
+                     "receiving needs a writable one",
+                     fname, argname, Py_TYPE(obj)->tp_name);
+    }
+    else if (PyObject_GetBuffer(obj, &probe, PyBUF_STRIDES) == 0) {
+        PyBuffer_Release(&probe);
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s' is not a contiguous buffer; pass "
+                     "a contiguous copy (numpy.ascontiguousarray)",
+                     fname, argname);
+    }
+    else {
+        PyErr_Clear();
+        PyErr_Format(PyExc_BufferError,
+                     "%s() argument '%s': cannot get a buffer from "
+                     "%.100s: %S",
+                     fname, argname, Py_TYPE(obj)->tp_name,
+                     exc_value ? exc_value : Py_None);
+    }
+    Py_XDECREF(exc_type);
+    Py_XDECREF(exc_value);
+    Py_XDECREF(exc_tb);
+    return -1;
+}
+
+static int
+count_arg(PyObject *obj, const char *fname, const char *argname,
+          const char *what, Py_ssize_t *out)
+{
+    if (!PyLong_Check(obj) && !PyIndex_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s': the %s must be an int, not %.100s",
+                     fname, argname, what, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    Py_ssize_t v = PyNumber_AsSsize_t(obj, PyExc_OverflowError);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (v < 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': the %s must not be negative "
+                     "(got %zd)", fname, argname, what, v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int
+set_count(fastmpi_msg *msg, Py_ssize_t count, const char *fname,
+          const char *argname)
+{
+    if (Py_UNLIKELY(count > INT_MAX)) {
+        PyErr_Format(PyExc_OverflowError,
+                     "%s() argument '%s': %zd elements is more than one MPI "
+                     "call takes (2**31-1); large counts are not supported "
+                     "yet", fname, argname, count);
+        return -1;
+    }
+    msg->count = (int)count;
+    return 0;
+}
+
+static int
+parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
+            fastmpi_msg *msg)
+{
+    if (get_view(obj, mode, 1, fname, argname, &msg->view) < 0) {
+        return -1;
+    }
+    Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize : 1;
+    msg->datatype = fastmpi_datatype_from_format(msg->view.format, itemsize,
+                                                 fname, argname);
+    if (msg->datatype == MPI_DATATYPE_NULL ||
+        set_count(msg, msg->view.len / itemsize, fname, argname) < 0) {
+        PyBuffer_Release(&msg->view);
+        msg->view.obj = NULL;
+        return -1;
+    }
+    msg->addr = msg->view.buf;
+    return 0;
+}
+
+static int
+parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
+           fastmpi_msg *msg)
+{
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(spec);
+    PyObject **items = PySequence_Fast_ITEMS(spec);
+    PyObject *buf = items[0];
+    PyObject *dtobj = NULL, *countobj = NULL;
+    Py_ssize_t count = -1, displ = 0;
+
+    if (n == 2) {
+        if (PyObject_TypeCheck(items[1], fastmpi_st.Datatype)) {
+            dtobj = items[1];
+        }
+        else {
+            countobj = items[1];
+        }
+    }
+    else if (n == 3) {
+        countobj = items[1];
+        dtobj = items[2];
+    }
+    else {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': a buffer spec has 2 or 3 items "
+                     "([buf, datatype] or [buf, count, datatype]), not %zd",
+                     fname, argname, n);
+        return -1;
+    }
+    if (countobj != NULL) {
+        if (PyTuple_Check(countobj) || PyList_Check(countobj)) {
+            if (PySequence_Size(countobj) != 2) {
+                PyErr_Format(PyExc_ValueError,
+                             "%s() argument '%s': (count, displ) must have "
+                             "2 items", fname, argname);
+                return -1;
+            }
+            PyObject *c = PySequence_GetItem(countobj, 0);
+            PyObject *d = PySequence_GetItem(countobj, 1);
+            int bad = c == NULL || d == NULL ||
+                      count_arg(c, fname, argname, "count", &count) < 0 ||
+                      count_arg(d, fname, argname, "displacement", &displ) <
+                          0;
+            Py_XDECREF(c);
+            Py_XDECREF(d);
+            if (bad) {
+                return -1;
+            }
+        }
+        else if (countobj != Py_None &&
+                 count_arg(countobj, fname, argname, "count", &count) < 0) {
+            return -1;
+        }
+    }
+
+    MPI_Aint lb = 0, extent = 1;
+    if (dtobj != NULL) {
+        msg->datatype = fastmpi_datatype_arg(dtobj, fname, argname);
+        if (msg->datatype == MPI_DATATYPE_NULL) {
+            return -1;
+        }
+        if (fastmpi_check(MPI_Type_get_extent(msg->datatype, &lb,
+                                              &extent)) < 0) {
+            return -1;
+        }
+    }
+
+    if (buf == fastmpi_st.BOTTOM || buf == Py_None) {
+        if (dtobj == NULL || (count < 0 && buf == fastmpi_st.BOTTOM)) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': MPI.BOTTOM needs an explicit "
+                         "count and datatype", fname, argname);
+            return -1;
+        }
+        if (buf == Py_None && count > 0) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': buffer is None but count is "
+                         "%zd", fname, argname, count);
+            return -1;
+        }
+        msg->addr = buf == Py_None ? NULL : MPI_BOTTOM;
+        return set_count(msg, count < 0 ? 0 : count, fname, argname);
+    }
+
+    if (get_view(buf, mode, dtobj == NULL, fname, argname, &msg->view) < 0) {
+        return -1;
+    }
+    if (dtobj == NULL) {
+        Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize
+                                                     : 1;
+        msg->datatype = fastmpi_datatype_from_format(
+            msg->view.format, itemsize, fname, argname);
+        if (msg->datatype == MPI_DATATYPE_NULL) {
+            goto error;
+        }
+        extent = itemsize;
+    }
+    Py_ssize_t len = msg->view.len;
+    if (count < 0) {
+        if (extent <= 0 || len % extent != 0) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': buffer of %zd bytes is not a "
+                         "whole number of datatype extents (%zd bytes)",
+                         fname, argname, len, (Py_ssize_t)extent);
+            goto error;
+        }
+        count = len / extent;
+    }
+    else if (count > 0 &&
+             (displ + count) * (Py_ssize_t)extent > len + (Py_ssize_t)lb) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': count %zd (displacement %zd) of "
+                     "%zd-byte extents needs more than the buffer's %zd "
+                     "bytes", fname, argname, count, displ,
+                     (Py_ssize_t)extent, len);
+        goto error;
+    }
+    msg->addr = (char *)msg->view.buf + displ * (Py_ssize_t)extent;
+    if (set_count(msg, count, fname, argname) < 0) {
+        goto error;
+    }
+    return 0;
+
+error:
+    PyBuffer_Release(&msg->view);
+    msg->view.obj = NULL;
+    return -1;
+}
+
+int
+fastmpi_msg_parse(PyObject *spec, int mode, const char *fname,
+                  const char *argname, fastmpi_msg *msg)
+{
+    msg->view.obj = NULL;
+    msg->addr = NULL;
+    msg->count = 0;
+    msg->datatype = MPI_BYTE;
+    if (spec == Py_None) {
+        return 0;
+    }
+    if (PyList_CheckExact(spec) || PyTuple_CheckExact(spec)) {
+        if (PySequence_Fast_GET_SIZE(spec) == 0) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': empty buffer spec", fname,
+                         argname);
+            return -1;
+        }
+        return parse_list(spec, mode, fname, argname, msg);
+    }
+    return parse_plain(spec, mode, fname, argname, msg);
+}
+
+void
+fastmpi_msg_release(fastmpi_msg *msg)
+{
+    if (msg->view.obj != NULL) {
+        PyBuffer_Release(&msg->view);
+        msg->view.obj = NULL;
+    }
+}

@@ -1,0 +1,325 @@
+/* p2p.c: blocking point-to-point with buffers: Send, Ssend, Rsend, Bsend,
+ * Recv, Sendrecv, Sendrecv_replace, Probe, Iprobe; and the module's
+ * Attach_buffer / Detach_buffer for Bsend. */
+#include "fastmpi.h"
+
+#define FASTCALL(f) ((PyCFunction)(void (*)(void))(f))
+#define VIEW_BYTES(m) ((m).view.obj != NULL ? (m).view.len : 0)
+
+typedef int (*send_fn)(const void *, int, MPI_Datatype, int, int,
+                       MPI_Comm);
+
+static const char *const send_names[] = {"buf", "dest", "tag", NULL};
+
+/* The four blocking send modes share everything but the MPI call. */
+static PyObject *
+send_common(FastMPICommObject *self, PyObject *const *args,
+            Py_ssize_t nargs, PyObject *kwnames, fastmpi_argspec *spec,
+            send_fn fn, const char *mpiname)
+{
+    PyObject *argv[3];
+    int dest, tag, ierr;
+    fastmpi_msg msg;
+    if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(spec, 1, argv[1], 0, &dest) < 0 ||
+        fastmpi_arg_int(spec, 2, argv[2], 0, &tag) < 0 ||
+        fastmpi_comm_check(self) < 0 ||
+        fastmpi_msg_parse(argv[0], FASTMPI_MSG_SEND, spec->fname, "buf",
+                          &msg) < 0) {
+        return NULL;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_CALL(mpiname, comm, dest, tag, VIEW_BYTES(msg),
+                 ierr = fn(msg.addr, msg.count, msg.datatype, dest, tag,
+                           comm));
+    Py_END_ALLOW_THREADS
+    fastmpi_msg_release(&msg);
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+#define DEFINE_SEND(NAME, FN)                                              \
+    static PyObject *Comm_##NAME(FastMPICommObject *self,                  \
+                                 PyObject *const *args, Py_ssize_t nargs,  \
+                                 PyObject *kwnames)                        \
+    {                                                                      \
+        static fastmpi_argspec spec = {#NAME, send_names, 2};              \
+        return send_common(self, args, nargs, kwnames, &spec,              \
+                           (send_fn)FN, #FN);                              \
+    }
+
+DEFINE_SEND(Send, MPI_Send)
+DEFINE_SEND(Ssend, MPI_Ssend)
+DEFINE_SEND(Rsend, MPI_Rsend)
+DEFINE_SEND(Bsend, MPI_Bsend)
+
+static PyObject *
+Comm_Recv(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
+          PyObject *kwnames)
+{
+    static const char *const names[] = {"buf", "source", "tag", "status",
+                                        NULL};
+    static fastmpi_argspec spec = {"Recv", names, 1};
+    PyObject *argv[4];
+    int source, tag, ierr;
+    MPI_Status *status;
+    fastmpi_msg msg;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(&spec, 1, argv[1], MPI_ANY_SOURCE, &source) < 0 ||
+        fastmpi_arg_int(&spec, 2, argv[2], MPI_ANY_TAG, &tag) < 0 ||
+        fastmpi_arg_status(&spec, 3, argv[3], &status) < 0 ||
+        fastmpi_comm_check(self) < 0 ||
+        fastmpi_msg_parse(argv[0], FASTMPI_MSG_RECV, "Recv", "buf", &msg) <
+            0) {
+        return NULL;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_CALL("MPI_Recv", comm, source, tag, VIEW_BYTES(msg),
+                 ierr = MPI_Recv(msg.addr, msg.count, msg.datatype, source,
+                                 tag, comm, status));
+    Py_END_ALLOW_THREADS
+    fastmpi_msg_release(&msg);
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Comm_Sendrecv(FastMPICommObject *self, PyObject *const *args,
+              Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"sendbuf", "dest", "sendtag",
+                                        "recvbuf", "source", "recvtag",
+                                        "status", NULL};
+    static fastmpi_argspec spec = {"Sendrecv", names, 2};
+    PyObject *argv[7];
+    int dest, sendtag, source, recvtag, ierr;
+    MPI_Status *status;
+    fastmpi_msg smsg, rmsg;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(&spec, 1, argv[1], 0, &dest) < 0 ||
+        fastmpi_arg_int(&spec, 2, argv[2], 0, &sendtag) < 0 ||
+        fastmpi_arg_int(&spec, 4, argv[4], MPI_ANY_SOURCE, &source) < 0 ||
+        fastmpi_arg_int(&spec, 5, argv[5], MPI_ANY_TAG, &recvtag) < 0 ||
+        fastmpi_arg_status(&spec, 6, argv[6], &status) < 0 ||
+        fastmpi_comm_check(self) < 0) {
+        return NULL;
+    }
+    if (fastmpi_msg_parse(argv[0], FASTMPI_MSG_SEND, "Sendrecv", "sendbuf",
+                          &smsg) < 0) {
+        return NULL;
+    }
+    if (fastmpi_msg_parse(argv[3] ? argv[3] : Py_None, FASTMPI_MSG_RECV,
+                          "Sendrecv", "recvbuf", &rmsg) < 0) {
+        fastmpi_msg_release(&smsg);
+        return NULL;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_CALL("MPI_Sendrecv", comm, dest, sendtag,
+                 VIEW_BYTES(smsg) + VIEW_BYTES(rmsg),
+                 ierr = MPI_Sendrecv(smsg.addr, smsg.count, smsg.datatype,
+                                     dest, sendtag, rmsg.addr, rmsg.count,
+                                     rmsg.datatype, source, recvtag, comm,
+                                     status));
+    Py_END_ALLOW_THREADS
+    fastmpi_msg_release(&smsg);
+    fastmpi_msg_release(&rmsg);
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Comm_Sendrecv_replace(FastMPICommObject *self, PyObject *const *args,
+                      Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"buf", "dest", "sendtag", "source",
+                                        "recvtag", "status", NULL};
+    static fastmpi_argspec spec = {"Sendrecv_replace", names, 2};
+    PyObject *argv[6];
+    int dest, sendtag, source, recvtag, ierr;
+    MPI_Status *status;
+    fastmpi_msg msg;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(&spec, 1, argv[1], 0, &dest) < 0 ||
+        fastmpi_arg_int(&spec, 2, argv[2], 0, &sendtag) < 0 ||
+        fastmpi_arg_int(&spec, 3, argv[3], MPI_ANY_SOURCE, &source) < 0 ||
+        fastmpi_arg_int(&spec, 4, argv[4], MPI_ANY_TAG, &recvtag) < 0 ||
+        fastmpi_arg_status(&spec, 5, argv[5], &status) < 0 ||
+        fastmpi_comm_check(self) < 0 ||
+        fastmpi_msg_parse(argv[0], FASTMPI_MSG_RECV, "Sendrecv_replace",
+                          "buf", &msg) < 0) {
+        return NULL;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_CALL("MPI_Sendrecv_replace", comm, dest, sendtag,
+                 VIEW_BYTES(msg),
+                 ierr = MPI_Sendrecv_replace(msg.addr, msg.count,
+                                             msg.datatype, dest, sendtag,
+                                             source, recvtag, comm, status));
+    Py_END_ALLOW_THREADS
+    fastmpi_msg_release(&msg);
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static const char *const probe_names[] = {"source", "tag", "status", NULL};
+
+static int
+probe_args(fastmpi_argspec *spec, FastMPICommObject *self,
+           PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+           int *source, int *tag, MPI_Status **status)
+{
+    PyObject *argv[3];
+    if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(spec, 0, argv[0], MPI_ANY_SOURCE, source) < 0 ||
+        fastmpi_arg_int(spec, 1, argv[1], MPI_ANY_TAG, tag) < 0 ||
+        fastmpi_arg_status(spec, 2, argv[2], status) < 0 ||
+        fastmpi_comm_check(self) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+Comm_Probe(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
+           PyObject *kwnames)
+{
+    static fastmpi_argspec spec = {"Probe", probe_names, 0};
+    int source, tag, ierr;
+    MPI_Status *status;
+    if (probe_args(&spec, self, args, nargs, kwnames, &source, &tag,
+                   &status) < 0) {
+        return NULL;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_CALL("MPI_Probe", comm, source, tag, 0,
+                 ierr = MPI_Probe(source, tag, comm, status));
+    Py_END_ALLOW_THREADS
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    Py_RETURN_TRUE;
+}
+
+static PyObject *
+Comm_Iprobe(FastMPICommObject *self, PyObject *const *args,
+            Py_ssize_t nargs, PyObject *kwnames)
+{
+    static fastmpi_argspec spec = {"Iprobe", probe_names, 0};
+    int source, tag, flag = 0, ierr;
+    MPI_Status *status;
+    if (probe_args(&spec, self, args, nargs, kwnames, &source, &tag,
+                   &status) < 0) {
+        return NULL;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_CALL("MPI_Iprobe", comm, source, tag, 0,
+                 ierr = MPI_Iprobe(source, tag, comm, &flag, status));
+    Py_END_ALLOW_THREADS
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(flag);
+}
+
+PyMethodDef fastmpi_p2p_methods[] = {
+    {"Send", FASTCALL(Comm_Send), METH_FASTCALL | METH_KEYWORDS,
+     "Send(buf, dest, tag=0): blocking send."},
+    {"Ssend", FASTCALL(Comm_Ssend), METH_FASTCALL | METH_KEYWORDS,
+     "Ssend(buf, dest, tag=0): synchronous send."},
+    {"Rsend", FASTCALL(Comm_Rsend), METH_FASTCALL | METH_KEYWORDS,
+     "Rsend(buf, dest, tag=0): ready send (the receive must be posted)."},
+    {"Bsend", FASTCALL(Comm_Bsend), METH_FASTCALL | METH_KEYWORDS,
+     "Bsend(buf, dest, tag=0): buffered send (see Attach_buffer)."},
+    {"Recv", FASTCALL(Comm_Recv), METH_FASTCALL | METH_KEYWORDS,
+     "Recv(buf, source=ANY_SOURCE, tag=ANY_TAG, status=None)."},
+    {"Sendrecv", FASTCALL(Comm_Sendrecv), METH_FASTCALL | METH_KEYWORDS,
+     "Sendrecv(sendbuf, dest, sendtag=0, recvbuf=None, "
+     "source=ANY_SOURCE, recvtag=ANY_TAG, status=None)."},
+    {"Sendrecv_replace", FASTCALL(Comm_Sendrecv_replace),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Sendrecv_replace(buf, dest, sendtag=0, source=ANY_SOURCE, "
+     "recvtag=ANY_TAG, status=None)."},
+    {"Probe", FASTCALL(Comm_Probe), METH_FASTCALL | METH_KEYWORDS,
+     "Probe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> True."},
+    {"Iprobe", FASTCALL(Comm_Iprobe), METH_FASTCALL | METH_KEYWORDS,
+     "Iprobe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> bool."},
+    {"probe", FASTCALL(Comm_Probe), METH_FASTCALL | METH_KEYWORDS,
+     "probe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> True."},
+    {"iprobe", FASTCALL(Comm_Iprobe), METH_FASTCALL | METH_KEYWORDS,
+     "iprobe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> bool."},
+    {NULL},
+};
+
+/* ---- buffered-mode buffer ---------------------------------------------- */
+
+static PyObject *
+Attach_buffer(PyObject *module, PyObject *buf)
+{
+    if (fastmpi_st.attached_buffer != NULL) {
+        return fastmpi_error_raise(MPI_ERR_BUFFER);
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
+        < 0) {
+        PyErr_Clear();
+        return PyErr_Format(PyExc_TypeError,
+                            "Attach_buffer() argument 'buf' must be a "
+                            "writable contiguous buffer (e.g. bytearray), "
+                            "not %.100s", Py_TYPE(buf)->tp_name);
+    }
+    if (view.len > INT_MAX) {
+        PyBuffer_Release(&view);
+        return PyErr_Format(PyExc_OverflowError,
+                            "Attach_buffer() argument 'buf' is larger "
+                            "than 2**31-1 bytes");
+    }
+    if (fastmpi_check(MPI_Buffer_attach(view.buf, (int)view.len)) < 0) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    fastmpi_st.attached_view = view;    /* holds a reference to buf */
+    fastmpi_st.attached_buffer = Py_NewRef(buf);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Detach_buffer(PyObject *module, PyObject *unused)
+{
+    void *addr = NULL;
+    int size = 0, ierr;
+    Py_BEGIN_ALLOW_THREADS
+    ierr = MPI_Buffer_detach(&addr, &size);
+    Py_END_ALLOW_THREADS
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    PyObject *buf = fastmpi_st.attached_buffer;    /* owned, handed out */
+    if (buf == NULL) {
+        Py_RETURN_NONE;
+    }
+    PyBuffer_Release(&fastmpi_st.attached_view);
+    fastmpi_st.attached_buffer = NULL;
+    return buf;
+}
+
+PyMethodDef fastmpi_buffer_functions[] = {
+    {"Attach_buffer", Attach_buffer, METH_O,
+     "Attach_buffer(buf): the memory Bsend copies messages into."},
+    {"Detach_buffer", Detach_buffer, METH_NOARGS,
+     "Detach_buffer() -> the attached buffer (waits for its messages)."},
+    {NULL},
+};

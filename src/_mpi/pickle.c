@@ -1,0 +1,332 @@
+/* pickle.c: Python objects as MPI messages.
+ *
+ * An object is pickled with protocol 5.  Buffers of FASTMPI_OOB_THRESHOLD
+ * bytes or more (numpy arrays, bytearrays) are taken out-of-band and sent
+ * where they lie, in the same single message, through a derived datatype
+ * over absolute addresses; the receiver gets one contiguous message and
+ * hands the unpickler views into it, so a large array is neither copied
+ * into the pickle nor out of it.  One message per object also keeps
+ * matching atomic when threads receive from the same source.
+ *
+ * Wire format:
+ *   plain:  the pickle stream itself (it starts with PROTO, byte 0x80)
+ *   oob:    uint64 header [MAGIC, nbufs, pickle_len, len_0 .. len_n-1],
+ *           the pickle stream, then each buffer at the next multiple of
+ *           FASTMPI_OOB_ALIGN bytes from the message start (zero padding).
+ */
+#include "fastmpi.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define FASTMPI_OOB_THRESHOLD (64 * 1024)
+#define FASTMPI_OOB_ALIGN 64
+/* low byte 'F' (not PROTO's 0x80): "FMPIOOB1" */
+#define FASTMPI_OOB_MAGIC UINT64_C(0x31424F4F49504D46)
+
+static const char zero_pad[FASTMPI_OOB_ALIGN];
+
+/* buffer_callback: keep small buffers in-band (return True), collect the
+ * others into the list passed as self (return False). */
+static PyObject *
+collect_buffer(PyObject *list, PyObject *picklebuffer)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(picklebuffer, &view, PyBUF_ANY_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        Py_RETURN_TRUE;
+    }
+    Py_ssize_t len = view.len;
+    PyBuffer_Release(&view);
+    if (len < FASTMPI_OOB_THRESHOLD) {
+        Py_RETURN_TRUE;
+    }
+    if (PyList_Append(list, picklebuffer) < 0) {
+        return NULL;
+    }
+    Py_RETURN_FALSE;
+}
+
+static PyMethodDef collect_def = {"collect_buffer", collect_buffer, METH_O,
+                                  NULL};
+
+/* Objects whose pickle cannot hold a buffer: skip the callback. */
+static int
+is_flat(PyObject *obj)
+{
+    PyTypeObject *t = Py_TYPE(obj);
+    return obj == Py_None || t == &PyLong_Type || t == &PyFloat_Type ||
+           t == &PyUnicode_Type || t == &PyBytes_Type ||
+           t == &PyBool_Type || t == &PyComplex_Type;
+}
+
+void
+fastmpi_pickled_release(fastmpi_pickled *p)
+{
+    if (p->datatype != MPI_BYTE && p->datatype != MPI_DATATYPE_NULL) {
+        MPI_Type_free(&p->datatype);
+    }
+    for (Py_ssize_t i = 0; i < p->nviews; i++) {
+        PyBuffer_Release(&p->views[i]);
+    }
+    PyMem_Free(p->views);
+    PyMem_Free(p->header);
+    Py_CLEAR(p->data);
+    Py_CLEAR(p->oob);
+    p->views = NULL;
+    p->header = NULL;
+    p->nviews = 0;
+    p->datatype = MPI_BYTE;
+}
+
+static Py_ssize_t
+align_up(Py_ssize_t n)
+{
+    return (n + FASTMPI_OOB_ALIGN - 1) / FASTMPI_OOB_ALIGN *
+           FASTMPI_OOB_ALIGN;
+}
+
+static int
+too_large(Py_ssize_t total)
+{
+    PyErr_Format(PyExc_OverflowError,
+                 "pickled object is %zd bytes; messages above 2**31-1 "
+                 "bytes are not supported yet", total);
+    return -1;
+}
+
+/* Describe header + pickle + out-of-band buffers as one derived type. */
+static int
+build_oob_message(fastmpi_pickled *p)
+{
+    Py_ssize_t n = PyList_GET_SIZE(p->oob);
+    Py_ssize_t plen = PyBytes_GET_SIZE(p->data);
+    Py_ssize_t hlen = (Py_ssize_t)sizeof(uint64_t) * (3 + n);
+    int nblocks = 0;
+    int *lens = NULL;
+    MPI_Aint *displs = NULL;
+    int rc = -1;
+
+    p->views = PyMem_Calloc(n, sizeof(Py_buffer));
+    p->header = PyMem_Malloc(hlen);
+    lens = PyMem_Calloc(2 + 2 * n, sizeof(int));
+    displs = PyMem_Calloc(2 + 2 * n, sizeof(MPI_Aint));
+    if (p->views == NULL || p->header == NULL || lens == NULL ||
+        displs == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    uint64_t *h = (uint64_t *)p->header;
+    h[0] = FASTMPI_OOB_MAGIC;
+    h[1] = (uint64_t)n;
+    h[2] = (uint64_t)plen;
+
+    MPI_Get_address(p->header, &displs[nblocks]);
+    lens[nblocks++] = (int)hlen;
+    MPI_Get_address(PyBytes_AS_STRING(p->data), &displs[nblocks]);
+    lens[nblocks++] = (int)plen;
+    Py_ssize_t offset = hlen + plen;
+
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pb = PyList_GET_ITEM(p->oob, i);
+        if (PyObject_GetBuffer(pb, &p->views[i], PyBUF_ANY_CONTIGUOUS) < 0) {
+            goto done;
+        }
+        p->nviews++;
+        Py_ssize_t len = p->views[i].len;
+        Py_ssize_t pad = align_up(offset) - offset;
+        if (pad > 0) {
+            MPI_Get_address((void *)zero_pad, &displs[nblocks]);
+            lens[nblocks++] = (int)pad;
+        }
+        offset += pad;
+        if (offset + len > INT_MAX) {
+            too_large(offset + len);
+            goto done;
+        }
+        h[3 + i] = (uint64_t)len;
+        MPI_Get_address(p->views[i].buf, &displs[nblocks]);
+        lens[nblocks++] = (int)len;
+        offset += len;
+    }
+    if (fastmpi_check(MPI_Type_create_hindexed(nblocks, lens, displs,
+                                               MPI_BYTE, &p->datatype)) <
+            0 ||
+        fastmpi_check(MPI_Type_commit(&p->datatype)) < 0) {
+        p->datatype = MPI_BYTE;
+        goto done;
+    }
+    p->addr = MPI_BOTTOM;
+    p->count = 1;
+    rc = 0;
+done:
+    PyMem_Free(lens);
+    PyMem_Free(displs);
+    return rc;
+}
+
+int
+fastmpi_pickle_dump(PyObject *obj, fastmpi_pickled *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->datatype = MPI_BYTE;
+    if (is_flat(obj)) {
+        PyObject *args[2] = {obj, fastmpi_st.protocol};
+        p->data = PyObject_Vectorcall(fastmpi_st.pickle_dumps, args, 2,
+                                      NULL);
+    }
+    else {
+        p->oob = PyList_New(0);
+        if (p->oob == NULL) {
+            return -1;
+        }
+        PyObject *cb = PyCFunction_New(&collect_def, p->oob);
+        if (cb == NULL) {
+            fastmpi_pickled_release(p);
+            return -1;
+        }
+        PyObject *args[3] = {obj, fastmpi_st.protocol, cb};
+        p->data = PyObject_Vectorcall(fastmpi_st.pickle_dumps, args, 2,
+                                      fastmpi_st.kw_buffer_callback);
+        Py_DECREF(cb);
+    }
+    if (p->data == NULL) {
+        fastmpi_pickled_release(p);
+        return -1;
+    }
+    if (!PyBytes_Check(p->data)) {
+        PyErr_SetString(PyExc_TypeError, "pickle.dumps() did not return "
+                                         "bytes");
+        fastmpi_pickled_release(p);
+        return -1;
+    }
+    if (p->oob != NULL && PyList_GET_SIZE(p->oob) > 0) {
+        if (build_oob_message(p) < 0) {
+            fastmpi_pickled_release(p);
+            return -1;
+        }
+        return 0;
+    }
+    Py_ssize_t size = PyBytes_GET_SIZE(p->data);
+    if (size > INT_MAX) {
+        fastmpi_pickled_release(p);
+        return too_large(size);
+    }
+    p->addr = PyBytes_AS_STRING(p->data);
+    p->count = (int)size;
+    return 0;
+}
+
+static PyObject *
+corrupt(const char *why)
+{
+    return PyErr_Format(PyExc_ValueError,
+                        "received object message is malformed (%s): was it "
+                        "sent with send() from fastmpi?", why);
+}
+
+static PyObject *
+loads(PyObject *data)
+{
+    return PyObject_CallOneArg(fastmpi_st.pickle_loads, data);
+}
+
+PyObject *
+fastmpi_pickle_load_bytearray(PyObject *buf)
+{
+    Py_ssize_t size = PyByteArray_GET_SIZE(buf);
+    const unsigned char *data = (unsigned char *)PyByteArray_AS_STRING(buf);
+    if (size == 0) {
+        Py_RETURN_NONE;
+    }
+    if (data[0] == 0x80) {
+        return loads(buf);
+    }
+    uint64_t h[3];
+    if (size < (Py_ssize_t)sizeof(h)) {
+        return corrupt("too short");
+    }
+    memcpy(h, data, sizeof(h));
+    if (h[0] != FASTMPI_OOB_MAGIC) {
+        return corrupt("bad header");
+    }
+    uint64_t n = h[1], plen = h[2];
+    Py_ssize_t hlen = (Py_ssize_t)sizeof(uint64_t) * (3 + (Py_ssize_t)n);
+    if (n > (uint64_t)size / 8 || hlen > size ||
+        plen > (uint64_t)(size - hlen)) {
+        return corrupt("bad lengths");
+    }
+    PyObject *view = NULL, *pickled = NULL, *buffers = NULL, *obj = NULL;
+    view = PyMemoryView_FromObject(buf);
+    if (view == NULL) {
+        return NULL;
+    }
+    pickled = PySequence_GetSlice(view, hlen, hlen + (Py_ssize_t)plen);
+    buffers = PyList_New((Py_ssize_t)n);
+    if (pickled == NULL || buffers == NULL) {
+        goto done;
+    }
+    Py_ssize_t offset = hlen + (Py_ssize_t)plen;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t len;
+        memcpy(&len, data + sizeof(uint64_t) * (3 + i), sizeof(len));
+        offset = align_up(offset);
+        if (offset > size || len > (uint64_t)(size - offset)) {
+            corrupt("buffer past the end");
+            goto done;
+        }
+        PyObject *slice = PySequence_GetSlice(view, offset,
+                                              offset + (Py_ssize_t)len);
+        if (slice == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(buffers, (Py_ssize_t)i, slice);  /* steals */
+        offset += (Py_ssize_t)len;
+    }
+    PyObject *args[2] = {pickled, buffers};
+    obj = PyObject_Vectorcall(fastmpi_st.pickle_loads, args, 1,
+                              fastmpi_st.kw_buffers);
+done:
+    Py_XDECREF(buffers);
+    Py_XDECREF(pickled);
+    Py_XDECREF(view);
+    return obj;
+}
+
+PyObject *
+fastmpi_pickle_load_memory(const char *data, Py_ssize_t size)
+{
+    if (size == 0) {
+        Py_RETURN_NONE;
+    }
+    PyObject *buf = PyByteArray_FromStringAndSize(data, size);
+    if (buf == NULL) {
+        return NULL;
+    }
+    PyObject *obj = fastmpi_pickle_load_bytearray(buf);
+    Py_DECREF(buf);
+    return obj;
+}
+
+int
+fastmpi_pickle_init(PyObject *module)
+{
+    PyObject *pickle = PyImport_ImportModule("pickle");
+    if (pickle == NULL) {
+        return -1;
+    }
+    fastmpi_st.pickle_dumps = PyObject_GetAttrString(pickle, "dumps");
+    fastmpi_st.pickle_loads = PyObject_GetAttrString(pickle, "loads");
+    fastmpi_st.PickleBuffer = PyObject_GetAttrString(pickle, "PickleBuffer");
+    Py_DECREF(pickle);
+    fastmpi_st.protocol = PyLong_FromLong(5);
+    fastmpi_st.kw_buffer_callback = Py_BuildValue("(s)", "buffer_callback");
+    fastmpi_st.kw_buffers = Py_BuildValue("(s)", "buffers");
+    if (fastmpi_st.pickle_dumps == NULL || fastmpi_st.pickle_loads == NULL ||
+        fastmpi_st.PickleBuffer == NULL || fastmpi_st.protocol == NULL ||
+        fastmpi_st.kw_buffer_callback == NULL ||
+        fastmpi_st.kw_buffers == NULL) {
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,258 @@
+/* status.c: MPI.Status, the envelope of a received or probed message. */
+#include "fastmpi.h"
+
+static PyObject *
+Status_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *other = NULL;
+    static char *kwlist[] = {"status", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:Status", kwlist,
+                                     &other)) {
+        return NULL;
+    }
+    if (other != NULL && other != Py_None &&
+        !PyObject_TypeCheck(other, fastmpi_st.Status)) {
+        return PyErr_Format(PyExc_TypeError,
+                            "Status() argument 'status' must be MPI.Status, "
+                            "not %.100s", Py_TYPE(other)->tp_name);
+    }
+    FastMPIStatusObject *self = (FastMPIStatusObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    if (other != NULL && other != Py_None) {
+        self->ob_mpi = ((FastMPIStatusObject *)other)->ob_mpi;
+    }
+    else {
+        self->ob_mpi.MPI_SOURCE = MPI_ANY_SOURCE;
+        self->ob_mpi.MPI_TAG = MPI_ANY_TAG;
+        self->ob_mpi.MPI_ERROR = MPI_SUCCESS;
+    }
+    return (PyObject *)self;
+}
+
+static void
+Status_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+Status_Get_source(FastMPIStatusObject *self, PyObject *unused)
+{
+    return PyLong_FromLong(self->ob_mpi.MPI_SOURCE);
+}
+
+static PyObject *
+Status_Get_tag(FastMPIStatusObject *self, PyObject *unused)
+{
+    return PyLong_FromLong(self->ob_mpi.MPI_TAG);
+}
+
+static PyObject *
+Status_Get_error(FastMPIStatusObject *self, PyObject *unused)
+{
+    return PyLong_FromLong(self->ob_mpi.MPI_ERROR);
+}
+
+static int
+set_int_field(int *field, PyObject *value, const char *name)
+{
+    if (value == NULL) {
+        PyErr_Format(PyExc_AttributeError, "cannot delete Status.%s", name);
+        return -1;
+    }
+    int overflow = 0;
+    long v = PyLong_AsLongAndOverflow(value, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow || v < INT_MIN || v > INT_MAX) {
+        PyErr_Format(PyExc_OverflowError, "Status.%s out of int range",
+                     name);
+        return -1;
+    }
+    *field = (int)v;
+    return 0;
+}
+
+static int
+Status_set_source(FastMPIStatusObject *self, PyObject *v, void *c)
+{
+    return set_int_field(&self->ob_mpi.MPI_SOURCE, v, "source");
+}
+
+static int
+Status_set_tag(FastMPIStatusObject *self, PyObject *v, void *c)
+{
+    return set_int_field(&self->ob_mpi.MPI_TAG, v, "tag");
+}
+
+static int
+Status_set_error(FastMPIStatusObject *self, PyObject *v, void *c)
+{
+    return set_int_field(&self->ob_mpi.MPI_ERROR, v, "error");
+}
+
+static PyObject *
+Status_Set_source(FastMPIStatusObject *self, PyObject *v)
+{
+    return Status_set_source(self, v, NULL) < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+static PyObject *
+Status_Set_tag(FastMPIStatusObject *self, PyObject *v)
+{
+    return Status_set_tag(self, v, NULL) < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+static PyObject *
+Status_Set_error(FastMPIStatusObject *self, PyObject *v)
+{
+    return Status_set_error(self, v, NULL) < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+static MPI_Datatype
+datatype_or_byte(PyObject *const *args, Py_ssize_t nargs, const char *fname)
+{
+    if (nargs > 1) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() takes at most 1 argument (%zd given)", fname,
+                     nargs);
+        return MPI_DATATYPE_NULL;
+    }
+    if (nargs == 0) {
+        return MPI_BYTE;
+    }
+    return fastmpi_datatype_arg(args[0], fname, "datatype");
+}
+
+static PyObject *
+Status_Get_count(FastMPIStatusObject *self, PyObject *const *args,
+                 Py_ssize_t nargs)
+{
+    MPI_Datatype dt = datatype_or_byte(args, nargs, "Get_count");
+    int count = 0;
+    if (dt == MPI_DATATYPE_NULL ||
+        fastmpi_check(MPI_Get_count(&self->ob_mpi, dt, &count)) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(count);
+}
+
+static PyObject *
+Status_Get_elements(FastMPIStatusObject *self, PyObject *arg)
+{
+    MPI_Datatype dt = fastmpi_datatype_arg(arg, "Get_elements", "datatype");
+    int count = 0;
+    if (dt == MPI_DATATYPE_NULL ||
+        fastmpi_check(MPI_Get_elements(&self->ob_mpi, dt, &count)) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(count);
+}
+
+static PyObject *
+Status_Is_cancelled(FastMPIStatusObject *self, PyObject *unused)
+{
+    int flag = 0;
+    if (fastmpi_check(MPI_Test_cancelled(&self->ob_mpi, &flag)) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(flag);
+}
+
+static PyObject *
+Status_get_count(FastMPIStatusObject *self, void *closure)
+{
+    return Status_Get_count(self, NULL, 0);
+}
+
+static PyObject *
+Status_get_cancelled(FastMPIStatusObject *self, void *closure)
+{
+    return Status_Is_cancelled(self, NULL);
+}
+
+static PyObject *
+Status_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if ((op != Py_EQ && op != Py_NE) ||
+        !PyObject_TypeCheck(b, fastmpi_st.Status)) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    MPI_Status *x = &((FastMPIStatusObject *)a)->ob_mpi;
+    MPI_Status *y = &((FastMPIStatusObject *)b)->ob_mpi;
+    int eq = x->MPI_SOURCE == y->MPI_SOURCE && x->MPI_TAG == y->MPI_TAG &&
+             x->MPI_ERROR == y->MPI_ERROR;
+    return PyBool_FromLong(eq == (op == Py_EQ));
+}
+
+static PyObject *
+Status_repr(FastMPIStatusObject *self)
+{
+    return PyUnicode_FromFormat("<MPI.Status source=%d tag=%d error=%d>",
+                                self->ob_mpi.MPI_SOURCE,
+                                self->ob_mpi.MPI_TAG,
+                                self->ob_mpi.MPI_ERROR);
+}
+
+static PyMethodDef Status_methods[] = {
+    {"Get_source", (PyCFunction)Status_Get_source, METH_NOARGS,
+     "Source rank of the message."},
+    {"Set_source", (PyCFunction)Status_Set_source, METH_O, "Set source."},
+    {"Get_tag", (PyCFunction)Status_Get_tag, METH_NOARGS, "Message tag."},
+    {"Set_tag", (PyCFunction)Status_Set_tag, METH_O, "Set tag."},
+    {"Get_error", (PyCFunction)Status_Get_error, METH_NOARGS,
+     "Error code of the operation."},
+    {"Set_error", (PyCFunction)Status_Set_error, METH_O, "Set error."},
+    {"Get_count", (PyCFunction)(void (*)(void))Status_Get_count,
+     METH_FASTCALL,
+     "Get_count(datatype=BYTE) -> number of whole datatype entries."},
+    {"Get_elements", (PyCFunction)Status_Get_elements, METH_O,
+     "Get_elements(datatype) -> number of basic elements."},
+    {"Is_cancelled", (PyCFunction)Status_Is_cancelled, METH_NOARGS,
+     "Whether the request was cancelled."},
+    {NULL},
+};
+
+static PyGetSetDef Status_getset[] = {
+    {"source", (getter)Status_Get_source, (setter)Status_set_source,
+     "source rank"},
+    {"tag", (getter)Status_Get_tag, (setter)Status_set_tag, "tag"},
+    {"error", (getter)Status_Get_error, (setter)Status_set_error, "error"},
+    {"count", (getter)Status_get_count, NULL, "byte count"},
+    {"cancelled", (getter)Status_get_cancelled, NULL, "cancelled flag"},
+    {NULL},
+};
+
+static PyType_Slot Status_slots[] = {
+    {Py_tp_doc, "Status(status=None): the envelope of a message."},
+    {Py_tp_new, Status_new},
+    {Py_tp_dealloc, Status_dealloc},
+    {Py_tp_repr, Status_repr},
+    {Py_tp_richcompare, Status_richcompare},
+    {Py_tp_methods, Status_methods},
+    {Py_tp_getset, Status_getset},
+    {0, NULL},
+};
+
+static PyType_Spec Status_spec = {
+    .name = "fastmpi.MPI.Status",
+    .basicsize = sizeof(FastMPIStatusObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = Status_slots,
+};
+
+int
+fastmpi_status_init(PyObject *module)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, &Status_spec, NULL);
+    if (type == NULL) {
+        return -1;
+    }
+    fastmpi_st.Status = (PyTypeObject *)type;
+    return PyModule_AddObjectRef(module, "Status", type);
+}

@@ -300,6 +300,44 @@ Comm_Barrier(FastMPICommObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* The predefined attributes are ints; user keyvals come later. */
+static PyObject *
+Comm_Get_attr(FastMPICommObject *self, PyObject *arg)
+{
+    int keyval, flag = 0;
+    void *value = NULL;
+    if (!PyLong_Check(arg)) {
+        return PyErr_Format(PyExc_TypeError,
+                            "Get_attr() argument 'keyval' must be int, "
+                            "not %.100s", Py_TYPE(arg)->tp_name);
+    }
+    keyval = (int)PyLong_AsLong(arg);
+    if (keyval == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (keyval != MPI_TAG_UB && keyval != MPI_HOST && keyval != MPI_IO &&
+        keyval != MPI_WTIME_IS_GLOBAL && keyval != MPI_UNIVERSE_SIZE &&
+        keyval != MPI_APPNUM && keyval != MPI_LASTUSEDCODE) {
+        return PyErr_Format(PyExc_NotImplementedError,
+                            "Get_attr(): only the predefined attributes "
+                            "(TAG_UB, HOST, IO, WTIME_IS_GLOBAL, "
+                            "UNIVERSE_SIZE, APPNUM, LASTUSEDCODE) are "
+                            "supported yet, not keyval %d", keyval);
+    }
+    if (keyval == MPI_UNIVERSE_SIZE && fastmpi_mpich_singleton()) {
+        Py_RETURN_NONE;     /* see compat.h: asking would hang */
+    }
+    if (fastmpi_comm_check(self) < 0 ||
+        fastmpi_check(MPI_Comm_get_attr(self->ob_mpi, keyval, &value,
+                                        &flag)) < 0) {
+        return NULL;
+    }
+    if (!flag || value == NULL) {
+        Py_RETURN_NONE;
+    }
+    return PyLong_FromLong(*(int *)value);
+}
+
 static PyObject *
 Comm_get_handle(FastMPICommObject *self, void *closure)
 {
@@ -382,6 +420,8 @@ static PyMethodDef Comm_own_methods[] = {
      "Block until every process has called Barrier."},
     {"barrier", (PyCFunction)Comm_Barrier, METH_NOARGS,
      "Block until every process has called barrier."},
+    {"Get_attr", (PyCFunction)Comm_Get_attr, METH_O,
+     "Get_attr(keyval) -> value of a predefined attribute, or None."},
     {"py2f", (PyCFunction)Comm_py2f, METH_NOARGS, "Fortran handle."},
     {"__reduce__", Comm_reduce, METH_NOARGS, NULL},
     {NULL},

@@ -26,6 +26,27 @@
 #define FASTMPI_HAVE_LARGE_COUNT 0
 #endif
 
+/* MPICH 4.0's singleton (a process started without mpiexec) cannot start
+ * its process manager: hydra rejects the -pmi_args it is given, and the
+ * process then waits forever.  Anything that needs the process manager
+ * (the UNIVERSE_SIZE attribute, spawning) must not be asked of MPICH in a
+ * singleton. */
+#if defined(MPICH_VERSION)
+#include <stdlib.h>
+static inline int
+fastmpi_mpich_singleton(void)
+{
+    return getenv("PMI_FD") == NULL && getenv("PMI_PORT") == NULL &&
+           getenv("PMI_RANK") == NULL && getenv("PMIX_RANK") == NULL;
+}
+#else
+static inline int
+fastmpi_mpich_singleton(void)
+{
+    return 0;
+}
+#endif
+
 #ifndef Py_LIKELY
 #define Py_LIKELY(x) __builtin_expect(!!(x), 1)
 #define Py_UNLIKELY(x) __builtin_expect(!!(x), 0)

@@ -29,11 +29,13 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
              -I$(PY_INCLUDE) -Isrc/_mpi
 
+# VARIANT names the build directory: the MPI library, or asan-<mpi>.
+VARIANT ?= $(MPI)
 SOURCES := $(wildcard src/_mpi/*.c)
-OBJDIR := build/$(MPI)/obj
+OBJDIR := build/$(VARIANT)/obj
 OBJECTS := $(patsubst src/_mpi/%.c,$(OBJDIR)/%.o,$(SOURCES))
-EXT := build/$(MPI)/MPI$(EXT_SUFFIX)
-STAGE := build/$(MPI)/lib/fastmpi
+EXT := build/$(VARIANT)/MPI$(EXT_SUFFIX)
+STAGE := build/$(VARIANT)/lib/fastmpi
 PYFILES := $(shell find src/fastmpi -name '*.py' -o -name '*.pyi')
 
 .PHONY: build stage deps demo test bench clean asan
@@ -55,7 +57,7 @@ $(OBJDIR)/%.o: src/_mpi/%.c $(wildcard src/_mpi/*.h) Makefile
 	$(MPICC) $(ALL_CFLAGS) -c $< -o $@
 
 $(EXT): $(OBJECTS)
-	$(MPICC) -shared $(OBJECTS) -o $@
+	$(MPICC) -shared $(OBJECTS) $(LDFLAGS_EXTRA) -o $@
 
 deps:
 	@$(PYTHON) tools/deps.py
@@ -69,6 +71,14 @@ test: deps
 
 bench: deps
 	$(PYTHON) bench/run.py
+
+# The suite at 1 and 2 ranks under AddressSanitizer (PYTHONMALLOC=malloc so
+# Python's own allocations are checked too).
+ASAN_CFLAGS = -O1 -g -fsanitize=address -fno-omit-frame-pointer
+asan: deps
+	$(MAKE) stage VARIANT=asan-$(MPI) CFLAGS="$(ASAN_CFLAGS)" \
+		LDFLAGS_EXTRA="-fsanitize=address"
+	$(PYTHON) tests/run.py --asan --mpi $(MPI)
 
 clean:
 	rm -rf build src/fastmpi/MPI*.so src/fastmpi/.mpi

@@ -47,6 +47,24 @@ fastmpi_mpich_singleton(void)
 }
 #endif
 
+/* numpy's ndarray object head: the fields below have kept this layout in
+ * every numpy since 1.7, 2.x included.  Only these are read (the dtype's
+ * own layout changed in 2.0 and is never looked into). */
+typedef struct {
+    PyObject_HEAD
+    char *data;
+    int nd;
+    Py_ssize_t *dimensions;
+    Py_ssize_t *strides;
+    PyObject *base;
+    PyObject *descr;
+    int flags;
+} fastmpi_ndarray;
+
+#define FASTMPI_NPY_C_CONTIGUOUS 0x0001
+#define FASTMPI_NPY_F_CONTIGUOUS 0x0002
+#define FASTMPI_NPY_WRITEABLE 0x0400
+
 #ifndef Py_LIKELY
 #define Py_LIKELY(x) __builtin_expect(!!(x), 1)
 #define Py_UNLIKELY(x) __builtin_expect(!!(x), 0)

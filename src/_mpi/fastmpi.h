@@ -166,9 +166,12 @@ MPI_Datatype fastmpi_datatype_arg(PyObject *obj, const char *fname,
 
 typedef struct {
     Py_buffer view;             /* view.obj != NULL while a view is held */
+    PyObject *owner;            /* owned or NULL: a numpy array read
+                                   directly, without a buffer view */
     void *addr;
     int count;
     MPI_Datatype datatype;
+    Py_ssize_t nbytes;          /* for traces */
 } fastmpi_msg;
 
 enum { FASTMPI_MSG_SEND = 0, FASTMPI_MSG_RECV = 1 };

@@ -4,7 +4,7 @@
 #include "fastmpi.h"
 
 #define FASTCALL(f) ((PyCFunction)(void (*)(void))(f))
-#define VIEW_BYTES(m) ((m).view.obj != NULL ? (m).view.len : 0)
+#define VIEW_BYTES(m) ((m).nbytes)
 
 typedef int (*send_fn)(const void *, int, MPI_Datatype, int, int,
                        MPI_Comm);

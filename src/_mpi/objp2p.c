@@ -27,8 +27,13 @@ send_common(FastMPICommObject *self, PyObject *const *args,
     if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_arg_int(spec, 1, argv[1], 0, &dest) < 0 ||
         fastmpi_arg_int(spec, 2, argv[2], 0, &tag) < 0 ||
-        fastmpi_comm_check(self) < 0 ||
-        fastmpi_pickle_dump(argv[0], &p) < 0) {
+        fastmpi_comm_check(self) < 0) {
+        return NULL;
+    }
+    if (dest == MPI_PROC_NULL) {
+        Py_RETURN_NONE;     /* nothing is sent: do not pickle */
+    }
+    if (fastmpi_pickle_dump(argv[0], &p) < 0) {
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;

@@ -191,10 +191,10 @@ Comm_Dup(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     }
     MPI_Comm newcomm = MPI_COMM_NULL;
     int ierr;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Comm_dup", self->ob_mpi, MPI_PROC_NULL, 0, 0,
                  ierr = MPI_Comm_dup(self->ob_mpi, &newcomm));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
@@ -222,10 +222,10 @@ Comm_Split(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     }
     MPI_Comm newcomm = MPI_COMM_NULL;
     int ierr;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Comm_split", self->ob_mpi, MPI_PROC_NULL, color, 0,
                  ierr = MPI_Comm_split(self->ob_mpi, color, key, &newcomm));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
@@ -251,10 +251,10 @@ Comm_Free(FastMPICommObject *self, PyObject *unused)
         return NULL;
     }
     int ierr;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Comm_free", self->ob_mpi, MPI_PROC_NULL, 0, 0,
                  ierr = MPI_Comm_free(&self->ob_mpi));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
@@ -290,10 +290,10 @@ Comm_Barrier(FastMPICommObject *self, PyObject *unused)
     if (fastmpi_comm_check(self) < 0) {
         return NULL;
     }
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Barrier", self->ob_mpi, MPI_PROC_NULL, 0, 0,
                  ierr = MPI_Barrier(self->ob_mpi));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }

@@ -24,9 +24,9 @@ static int
 init_thread(int required, int *provided)
 {
     int ierr;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     ierr = MPI_Init_thread(NULL, NULL, required, provided);
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         return -1;
     }
@@ -135,16 +135,16 @@ atexit_finalize(PyObject *module, PyObject *unused)
     if (fastmpi_st.attached_buffer != NULL) {
         void *addr;
         int size;
-        Py_BEGIN_ALLOW_THREADS
+        FASTMPI_NOGIL_BEGIN
         MPI_Buffer_detach(&addr, &size);
-        Py_END_ALLOW_THREADS
+        FASTMPI_NOGIL_END
         PyBuffer_Release(&fastmpi_st.attached_view);
         Py_CLEAR(fastmpi_st.attached_buffer);
     }
     int ierr;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     ierr = MPI_Finalize();
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
@@ -213,9 +213,9 @@ static PyObject *
 Finalize(PyObject *module, PyObject *unused)
 {
     int ierr;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     ierr = MPI_Finalize();
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }

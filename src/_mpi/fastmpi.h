@@ -70,6 +70,34 @@ typedef struct {
     int error_code;
 } FastMPIExceptionObject;
 
+/* ---- the GIL around calls that can block --------------------------------
+ *
+ * FASTMPI_NOGIL_BEGIN ... FASTMPI_NOGIL_END wrap every MPI call that can
+ * block; no Python API between them.  The GIL is released whenever the
+ * interpreter has another thread state, so any thread (threading, or a C
+ * thread registered with PyGILState) runs meanwhile.  With a single Python
+ * thread nobody could take it: handing it over and back would cost about
+ * 350 instructions, half of a whole Send, for nothing, so it is kept. */
+static inline int
+fastmpi_other_threads(PyThreadState *ts)
+{
+    return ts->prev != NULL || ts->next != NULL;
+}
+
+#define FASTMPI_NOGIL_BEGIN                                                \
+    {                                                                      \
+        PyThreadState *nogil_ts_ = PyThreadState_Get();                    \
+        int nogil_released_ = fastmpi_other_threads(nogil_ts_);            \
+        if (nogil_released_) {                                             \
+            PyEval_SaveThread();                                           \
+        }
+
+#define FASTMPI_NOGIL_END                                                  \
+        if (nogil_released_) {                                             \
+            PyEval_RestoreThread(nogil_ts_);                               \
+        }                                                                  \
+    }
+
 /* ---- errors.c: the one place MPI return codes are checked -------------- */
 
 /* Raise MPI.Exception for a failed MPI call.  Always returns NULL. */

@@ -37,10 +37,10 @@ send_common(FastMPICommObject *self, PyObject *const *args,
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL(mpiname, comm, dest, tag, PyBytes_GET_SIZE(p.data),
                  ierr = fn(p.addr, p.count, p.datatype, dest, tag, comm));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     fastmpi_pickled_release(&p);
     if (fastmpi_check(ierr) < 0) {
         return NULL;
@@ -80,11 +80,11 @@ finish_recv(MPI_Message *message, MPI_Status *probed, int received,
     }
     int ierr;
     char *data = PyByteArray_AS_STRING(buf);
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Mrecv", MPI_COMM_NULL, probed->MPI_SOURCE,
                  probed->MPI_TAG, size,
                  ierr = MPI_Mrecv(data, size, MPI_BYTE, message, status));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         Py_DECREF(buf);
         return NULL;
@@ -138,11 +138,11 @@ Comm_recv(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Mprobe", comm, source, tag, 0,
                  ierr = probe_and_take(comm, source, tag, &message, &probed,
                                        stack, &size, &received));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
@@ -175,7 +175,7 @@ Comm_sendrecv(FastMPICommObject *self, PyObject *const *args,
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Isend", comm, dest, sendtag, PyBytes_GET_SIZE(p.data),
                  ierr = MPI_Isend(p.addr, p.count, p.datatype, dest, sendtag,
                                   comm, &request));
@@ -190,16 +190,16 @@ Comm_sendrecv(FastMPICommObject *self, PyObject *const *args,
             MPI_Wait(&request, MPI_STATUS_IGNORE);
         }
     }
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         fastmpi_pickled_release(&p);
         return NULL;
     }
     PyObject *obj = finish_recv(&message, &probed, received, stack, size,
                                 status);
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     ierr = MPI_Wait(&request, MPI_STATUS_IGNORE);
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     fastmpi_pickled_release(&p);
     if (fastmpi_check(ierr) < 0) {
         Py_XDECREF(obj);

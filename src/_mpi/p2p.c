@@ -29,11 +29,11 @@ send_common(FastMPICommObject *self, PyObject *const *args,
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL(mpiname, comm, dest, tag, VIEW_BYTES(msg),
                  ierr = fn(msg.addr, msg.count, msg.datatype, dest, tag,
                            comm));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     fastmpi_msg_release(&msg);
     if (fastmpi_check(ierr) < 0) {
         return NULL;
@@ -77,11 +77,11 @@ Comm_Recv(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Recv", comm, source, tag, VIEW_BYTES(msg),
                  ierr = MPI_Recv(msg.addr, msg.count, msg.datatype, source,
                                  tag, comm, status));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     fastmpi_msg_release(&msg);
     if (fastmpi_check(ierr) < 0) {
         return NULL;
@@ -120,14 +120,14 @@ Comm_Sendrecv(FastMPICommObject *self, PyObject *const *args,
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Sendrecv", comm, dest, sendtag,
                  VIEW_BYTES(smsg) + VIEW_BYTES(rmsg),
                  ierr = MPI_Sendrecv(smsg.addr, smsg.count, smsg.datatype,
                                      dest, sendtag, rmsg.addr, rmsg.count,
                                      rmsg.datatype, source, recvtag, comm,
                                      status));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     fastmpi_msg_release(&smsg);
     fastmpi_msg_release(&rmsg);
     if (fastmpi_check(ierr) < 0) {
@@ -159,13 +159,13 @@ Comm_Sendrecv_replace(FastMPICommObject *self, PyObject *const *args,
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Sendrecv_replace", comm, dest, sendtag,
                  VIEW_BYTES(msg),
                  ierr = MPI_Sendrecv_replace(msg.addr, msg.count,
                                              msg.datatype, dest, sendtag,
                                              source, recvtag, comm, status));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     fastmpi_msg_release(&msg);
     if (fastmpi_check(ierr) < 0) {
         return NULL;
@@ -203,10 +203,10 @@ Comm_Probe(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Probe", comm, source, tag, 0,
                  ierr = MPI_Probe(source, tag, comm, status));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
@@ -225,10 +225,10 @@ Comm_Iprobe(FastMPICommObject *self, PyObject *const *args,
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Iprobe", comm, source, tag, 0,
                  ierr = MPI_Iprobe(source, tag, comm, &flag, status));
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
@@ -301,9 +301,9 @@ Detach_buffer(PyObject *module, PyObject *unused)
 {
     void *addr = NULL;
     int size = 0, ierr;
-    Py_BEGIN_ALLOW_THREADS
+    FASTMPI_NOGIL_BEGIN
     ierr = MPI_Buffer_detach(&addr, &size);
-    Py_END_ALLOW_THREADS
+    FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }

@@ -218,7 +218,7 @@ void fastmpi_msg_release(fastmpi_msg *msg);
  * `datatype` from `addr` (MPI_BOTTOM plus a derived type when the object
  * carries out-of-band buffers). */
 typedef struct {
-    PyObject *data;             /* owned: the pickle bytes */
+    PyObject *data;             /* owned or NULL: the pickle bytes */
     PyObject *oob;              /* owned or NULL: list of PickleBuffer */
     Py_buffer *views;           /* held views of the out-of-band buffers */
     Py_ssize_t nviews;
@@ -226,6 +226,8 @@ typedef struct {
     void *addr;
     int count;
     MPI_Datatype datatype;      /* MPI_BYTE, or a committed derived type */
+    Py_ssize_t nbytes;          /* message size, for traces */
+    unsigned char flat[16];     /* a scalar's whole message (see pickle.c) */
 } fastmpi_pickled;
 
 int fastmpi_pickle_dump(PyObject *obj, fastmpi_pickled *out);

@@ -38,7 +38,7 @@ send_common(FastMPICommObject *self, PyObject *const *args,
     }
     MPI_Comm comm = self->ob_mpi;
     FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL(mpiname, comm, dest, tag, PyBytes_GET_SIZE(p.data),
+    FASTMPI_CALL(mpiname, comm, dest, tag, p.nbytes,
                  ierr = fn(p.addr, p.count, p.datatype, dest, tag, comm));
     FASTMPI_NOGIL_END
     fastmpi_pickled_release(&p);
@@ -176,7 +176,7 @@ Comm_sendrecv(FastMPICommObject *self, PyObject *const *args,
     }
     MPI_Comm comm = self->ob_mpi;
     FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Isend", comm, dest, sendtag, PyBytes_GET_SIZE(p.data),
+    FASTMPI_CALL("MPI_Isend", comm, dest, sendtag, p.nbytes,
                  ierr = MPI_Isend(p.addr, p.count, p.datatype, dest, sendtag,
                                   comm, &request));
     if (ierr == MPI_SUCCESS) {

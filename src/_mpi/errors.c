@@ -175,9 +175,66 @@ fastmpi_error_raise(int ierr)
     return NULL;
 }
 
+static int
+error_code_arg(PyObject *arg, const char *fname, int *code)
+{
+    if (!PyLong_Check(arg)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument 'errorcode' must be int, not %.100s",
+                     fname, Py_TYPE(arg)->tp_name);
+        return -1;
+    }
+    int overflow = 0;
+    long v = PyLong_AsLongAndOverflow(arg, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow || v < 0 || v > INT_MAX) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument 'errorcode' must be a non-negative MPI "
+                     "error code, not %R", fname, arg);
+        return -1;
+    }
+    *code = (int)v;
+    return 0;
+}
+
+static PyObject *
+Get_error_class(PyObject *module, PyObject *arg)
+{
+    int code, eclass;
+    if (error_code_arg(arg, "Get_error_class", &code) < 0 ||
+        fastmpi_check(MPI_Error_class(code, &eclass)) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(eclass);
+}
+
+static PyObject *
+Get_error_string(PyObject *module, PyObject *arg)
+{
+    int code, eclass;
+    if (error_code_arg(arg, "Get_error_string", &code) < 0 ||
+        fastmpi_check(MPI_Error_class(code, &eclass)) < 0) {
+        return NULL;
+    }
+    return error_string_of(code);
+}
+
+static PyMethodDef error_functions[] = {
+    {"Get_error_class", Get_error_class, METH_O,
+     "Get_error_class(errorcode) -> the error class of an error code."},
+    {"Get_error_string", Get_error_string, METH_O,
+     "Get_error_string(errorcode) -> the MPI library's text for it."},
+    {NULL},
+};
+
 int
 fastmpi_errors_init(PyObject *module)
 {
+    if (PyModule_AddFunctions(module, error_functions) < 0) {
+        return -1;
+    }
     PyObject *type = PyType_FromModuleAndSpec(module, &Exception_spec,
                                               PyExc_RuntimeError);
     if (type == NULL) {

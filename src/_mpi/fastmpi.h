@@ -205,10 +205,11 @@ typedef struct {
 enum { FASTMPI_MSG_SEND = 0, FASTMPI_MSG_RECV = 1 };
 
 /* Parse a buffer spec: buf, [buf, datatype], [buf, count, datatype],
- * [buf, (count, displ), datatype], or None (an empty message).  Returns 0
- * or -1 with an exception naming fname/argname.  On success the caller
- * must call fastmpi_msg_release(). */
-int fastmpi_msg_parse(PyObject *spec, int mode, const char *fname,
+ * [buf, (count, displ), datatype], or None (an empty message, allowed
+ * only when `peer` is MPI_PROC_NULL).  Returns 0 or -1 with an exception
+ * naming fname/argname.  On success the caller must call
+ * fastmpi_msg_release(). */
+int fastmpi_msg_parse(PyObject *spec, int mode, int peer, const char *fname,
                       const char *argname, fastmpi_msg *msg);
 void fastmpi_msg_release(fastmpi_msg *msg);
 

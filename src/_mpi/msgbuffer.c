@@ -350,7 +350,7 @@ error:
 }
 
 int
-fastmpi_msg_parse(PyObject *spec, int mode, const char *fname,
+fastmpi_msg_parse(PyObject *spec, int mode, int peer, const char *fname,
                   const char *argname, fastmpi_msg *msg)
 {
     msg->view.obj = NULL;
@@ -360,7 +360,14 @@ fastmpi_msg_parse(PyObject *spec, int mode, const char *fname,
     msg->datatype = MPI_BYTE;
     msg->nbytes = 0;
     if (spec == Py_None) {
-        return 0;
+        if (peer == MPI_PROC_NULL) {
+            return 0;
+        }
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be a buffer or a list "
+                     "[buf, count, datatype], not None (None is only for "
+                     "a PROC_NULL peer)", fname, argname);
+        return -1;
     }
     if (PyList_CheckExact(spec) || PyTuple_CheckExact(spec)) {
         if (PySequence_Fast_GET_SIZE(spec) == 0) {

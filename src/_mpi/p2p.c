@@ -24,7 +24,7 @@ send_common(FastMPICommObject *self, PyObject *const *args,
         fastmpi_arg_int(spec, 1, argv[1], 0, &dest) < 0 ||
         fastmpi_arg_int(spec, 2, argv[2], 0, &tag) < 0 ||
         fastmpi_comm_check(self) < 0 ||
-        fastmpi_msg_parse(argv[0], FASTMPI_MSG_SEND, spec->fname, "buf",
+        fastmpi_msg_parse(argv[0], FASTMPI_MSG_SEND, dest, spec->fname, "buf",
                           &msg) < 0) {
         return NULL;
     }
@@ -72,8 +72,8 @@ Comm_Recv(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
         fastmpi_arg_int(&spec, 2, argv[2], MPI_ANY_TAG, &tag) < 0 ||
         fastmpi_arg_status(&spec, 3, argv[3], &status) < 0 ||
         fastmpi_comm_check(self) < 0 ||
-        fastmpi_msg_parse(argv[0], FASTMPI_MSG_RECV, "Recv", "buf", &msg) <
-            0) {
+        fastmpi_msg_parse(argv[0], FASTMPI_MSG_RECV, source, "Recv", "buf",
+                          &msg) < 0) {
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
@@ -110,12 +110,13 @@ Comm_Sendrecv(FastMPICommObject *self, PyObject *const *args,
         fastmpi_comm_check(self) < 0) {
         return NULL;
     }
-    if (fastmpi_msg_parse(argv[0], FASTMPI_MSG_SEND, "Sendrecv", "sendbuf",
-                          &smsg) < 0) {
+    PyObject *recvbuf = argv[3] ? argv[3] : Py_None;
+    if (fastmpi_msg_parse(argv[0], FASTMPI_MSG_SEND, dest, "Sendrecv",
+                          "sendbuf", &smsg) < 0) {
         return NULL;
     }
-    if (fastmpi_msg_parse(argv[3] ? argv[3] : Py_None, FASTMPI_MSG_RECV,
-                          "Sendrecv", "recvbuf", &rmsg) < 0) {
+    if (fastmpi_msg_parse(recvbuf, FASTMPI_MSG_RECV, source, "Sendrecv",
+                          "recvbuf", &rmsg) < 0) {
         fastmpi_msg_release(&smsg);
         return NULL;
     }
@@ -154,7 +155,8 @@ Comm_Sendrecv_replace(FastMPICommObject *self, PyObject *const *args,
         fastmpi_arg_int(&spec, 4, argv[4], MPI_ANY_TAG, &recvtag) < 0 ||
         fastmpi_arg_status(&spec, 5, argv[5], &status) < 0 ||
         fastmpi_comm_check(self) < 0 ||
-        fastmpi_msg_parse(argv[0], FASTMPI_MSG_RECV, "Sendrecv_replace",
+        fastmpi_msg_parse(argv[0], FASTMPI_MSG_RECV, MPI_UNDEFINED,
+                          "Sendrecv_replace",
                           "buf", &msg) < 0) {
         return NULL;
     }

@@ -393,7 +393,6 @@ Comm_repr(FastMPICommObject *self)
                                 which, self);
 }
 
-#define FASTCALL(f) ((PyCFunction)(void (*)(void))(f))
 
 static PyMethodDef Comm_own_methods[] = {
     {"Get_rank", (PyCFunction)Comm_Get_rank, METH_NOARGS,
@@ -408,13 +407,13 @@ static PyMethodDef Comm_own_methods[] = {
      "Whether this is an intracommunicator."},
     {"Compare", (PyCFunction)Comm_Compare, METH_O,
      "Compare(comm) -> IDENT, CONGRUENT, SIMILAR or UNEQUAL."},
-    {"Dup", FASTCALL(Comm_Dup), METH_FASTCALL | METH_KEYWORDS,
+    {"Dup", FASTMPI_FASTCALL(Comm_Dup), METH_FASTCALL | METH_KEYWORDS,
      "Dup(info=None) -> a duplicate of the same type (collective)."},
-    {"Split", FASTCALL(Comm_Split), METH_FASTCALL | METH_KEYWORDS,
+    {"Split", FASTMPI_FASTCALL(Comm_Split), METH_FASTCALL | METH_KEYWORDS,
      "Split(color=0, key=0) -> new communicator (collective)."},
     {"Free", (PyCFunction)Comm_Free, METH_NOARGS,
      "Free the communicator (collective); it becomes COMM_NULL."},
-    {"Abort", FASTCALL(Comm_Abort), METH_FASTCALL | METH_KEYWORDS,
+    {"Abort", FASTMPI_FASTCALL(Comm_Abort), METH_FASTCALL | METH_KEYWORDS,
      "Abort(errorcode=0): end every process of the job."},
     {"Barrier", (PyCFunction)Comm_Barrier, METH_NOARGS,
      "Block until every process has called Barrier."},

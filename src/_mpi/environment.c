@@ -309,11 +309,11 @@ Get_library_version(PyObject *module, PyObject *unused)
     return PyUnicode_DecodeUTF8(text, len, "replace");
 }
 
-#define FASTCALL(f) ((PyCFunction)(void (*)(void))(f))
 
 static PyMethodDef environment_functions[] = {
     {"Init", Init, METH_NOARGS, "Initialise MPI."},
-    {"Init_thread", FASTCALL(Init_thread), METH_FASTCALL | METH_KEYWORDS,
+    {"Init_thread", FASTMPI_FASTCALL(Init_thread),
+     METH_FASTCALL | METH_KEYWORDS,
      "Init_thread(required=THREAD_MULTIPLE) -> provided level."},
     {"Finalize", Finalize, METH_NOARGS, "Finalise MPI."},
     {"Is_initialized", Is_initialized, METH_NOARGS,

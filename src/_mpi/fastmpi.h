@@ -142,6 +142,26 @@ void fastmpi_trace_record(const char *name, MPI_Comm comm, int peer,
 
 int fastmpi_trace_init(PyObject *module);
 
+/* ---- method helpers ---------------------------------------------------- */
+
+/* A METH_FASTCALL function as a PyMethodDef's ml_meth. */
+#define FASTMPI_FASTCALL(f) ((PyCFunction)(void (*)(void))(f))
+
+/* The four blocking send modes share one signature.  p2p.c (buffers) and
+ * objp2p.c (objects) each have a static send_common() taking one, and make
+ * a Comm method per mode with FASTMPI_DEFINE_SEND. */
+typedef int (*fastmpi_send_fn)(const void *, int, MPI_Datatype, int, int,
+                               MPI_Comm);
+
+#define FASTMPI_DEFINE_SEND(NAME, FN, NAMES)                               \
+    static PyObject *Comm_##NAME(FastMPICommObject *self,                  \
+                                 PyObject *const *args, Py_ssize_t nargs,  \
+                                 PyObject *kwnames)                        \
+    {                                                                      \
+        static fastmpi_argspec spec = {#NAME, NAMES, 2};                   \
+        return send_common(self, args, nargs, kwnames, &spec, FN, #FN);    \
+    }
+
 /* ---- args.c: tiny METH_FASTCALL | METH_KEYWORDS argument parser -------- */
 
 typedef struct {

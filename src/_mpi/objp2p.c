@@ -8,18 +8,14 @@
  */
 #include "fastmpi.h"
 
-#define FASTCALL(f) ((PyCFunction)(void (*)(void))(f))
 #define STACK_MESSAGE 1024
-
-typedef int (*send_fn)(const void *, int, MPI_Datatype, int, int,
-                       MPI_Comm);
 
 static const char *const send_names[] = {"obj", "dest", "tag", NULL};
 
 static PyObject *
 send_common(FastMPICommObject *self, PyObject *const *args,
             Py_ssize_t nargs, PyObject *kwnames, fastmpi_argspec *spec,
-            send_fn fn, const char *mpiname)
+            fastmpi_send_fn fn, const char *mpiname)
 {
     PyObject *argv[3];
     int dest, tag, ierr;
@@ -48,19 +44,9 @@ send_common(FastMPICommObject *self, PyObject *const *args,
     Py_RETURN_NONE;
 }
 
-#define DEFINE_SEND(NAME, FN)                                              \
-    static PyObject *Comm_##NAME(FastMPICommObject *self,                  \
-                                 PyObject *const *args, Py_ssize_t nargs,  \
-                                 PyObject *kwnames)                        \
-    {                                                                      \
-        static fastmpi_argspec spec = {#NAME, send_names, 2};              \
-        return send_common(self, args, nargs, kwnames, &spec,              \
-                           (send_fn)FN, #FN);                              \
-    }
-
-DEFINE_SEND(send, MPI_Send)
-DEFINE_SEND(ssend, MPI_Ssend)
-DEFINE_SEND(bsend, MPI_Bsend)
+FASTMPI_DEFINE_SEND(send, MPI_Send, send_names)
+FASTMPI_DEFINE_SEND(ssend, MPI_Ssend, send_names)
+FASTMPI_DEFINE_SEND(bsend, MPI_Bsend, send_names)
 
 /* Receive the message matched by *message (whose size is in *probed) and
  * unpickle it.  `stack` holds it already when *received is set. */
@@ -209,16 +195,17 @@ Comm_sendrecv(FastMPICommObject *self, PyObject *const *args,
 }
 
 PyMethodDef fastmpi_objp2p_methods[] = {
-    {"send", FASTCALL(Comm_send), METH_FASTCALL | METH_KEYWORDS,
+    {"send", FASTMPI_FASTCALL(Comm_send), METH_FASTCALL | METH_KEYWORDS,
      "send(obj, dest, tag=0): send a picklable object."},
-    {"ssend", FASTCALL(Comm_ssend), METH_FASTCALL | METH_KEYWORDS,
+    {"ssend", FASTMPI_FASTCALL(Comm_ssend), METH_FASTCALL | METH_KEYWORDS,
      "ssend(obj, dest, tag=0): synchronous object send."},
-    {"bsend", FASTCALL(Comm_bsend), METH_FASTCALL | METH_KEYWORDS,
+    {"bsend", FASTMPI_FASTCALL(Comm_bsend), METH_FASTCALL | METH_KEYWORDS,
      "bsend(obj, dest, tag=0): buffered object send."},
-    {"recv", FASTCALL(Comm_recv), METH_FASTCALL | METH_KEYWORDS,
+    {"recv", FASTMPI_FASTCALL(Comm_recv), METH_FASTCALL | METH_KEYWORDS,
      "recv(buf=None, source=ANY_SOURCE, tag=ANY_TAG, status=None) -> obj; "
      "a message of any size."},
-    {"sendrecv", FASTCALL(Comm_sendrecv), METH_FASTCALL | METH_KEYWORDS,
+    {"sendrecv", FASTMPI_FASTCALL(Comm_sendrecv),
+     METH_FASTCALL | METH_KEYWORDS,
      "sendrecv(sendobj, dest, sendtag=0, recvbuf=None, "
      "source=ANY_SOURCE, recvtag=ANY_TAG, status=None) -> obj."},
     {NULL},

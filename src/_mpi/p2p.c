@@ -3,11 +3,7 @@
  * Attach_buffer / Detach_buffer for Bsend. */
 #include "fastmpi.h"
 
-#define FASTCALL(f) ((PyCFunction)(void (*)(void))(f))
 #define VIEW_BYTES(m) ((m).nbytes)
-
-typedef int (*send_fn)(const void *, int, MPI_Datatype, int, int,
-                       MPI_Comm);
 
 static const char *const send_names[] = {"buf", "dest", "tag", NULL};
 
@@ -15,7 +11,7 @@ static const char *const send_names[] = {"buf", "dest", "tag", NULL};
 static PyObject *
 send_common(FastMPICommObject *self, PyObject *const *args,
             Py_ssize_t nargs, PyObject *kwnames, fastmpi_argspec *spec,
-            send_fn fn, const char *mpiname)
+            fastmpi_send_fn fn, const char *mpiname)
 {
     PyObject *argv[3];
     int dest, tag, ierr;
@@ -41,20 +37,10 @@ send_common(FastMPICommObject *self, PyObject *const *args,
     Py_RETURN_NONE;
 }
 
-#define DEFINE_SEND(NAME, FN)                                              \
-    static PyObject *Comm_##NAME(FastMPICommObject *self,                  \
-                                 PyObject *const *args, Py_ssize_t nargs,  \
-                                 PyObject *kwnames)                        \
-    {                                                                      \
-        static fastmpi_argspec spec = {#NAME, send_names, 2};              \
-        return send_common(self, args, nargs, kwnames, &spec,              \
-                           (send_fn)FN, #FN);                              \
-    }
-
-DEFINE_SEND(Send, MPI_Send)
-DEFINE_SEND(Ssend, MPI_Ssend)
-DEFINE_SEND(Rsend, MPI_Rsend)
-DEFINE_SEND(Bsend, MPI_Bsend)
+FASTMPI_DEFINE_SEND(Send, MPI_Send, send_names)
+FASTMPI_DEFINE_SEND(Ssend, MPI_Ssend, send_names)
+FASTMPI_DEFINE_SEND(Rsend, MPI_Rsend, send_names)
+FASTMPI_DEFINE_SEND(Bsend, MPI_Bsend, send_names)
 
 static PyObject *
 Comm_Recv(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
@@ -238,30 +224,31 @@ Comm_Iprobe(FastMPICommObject *self, PyObject *const *args,
 }
 
 PyMethodDef fastmpi_p2p_methods[] = {
-    {"Send", FASTCALL(Comm_Send), METH_FASTCALL | METH_KEYWORDS,
+    {"Send", FASTMPI_FASTCALL(Comm_Send), METH_FASTCALL | METH_KEYWORDS,
      "Send(buf, dest, tag=0): blocking send."},
-    {"Ssend", FASTCALL(Comm_Ssend), METH_FASTCALL | METH_KEYWORDS,
+    {"Ssend", FASTMPI_FASTCALL(Comm_Ssend), METH_FASTCALL | METH_KEYWORDS,
      "Ssend(buf, dest, tag=0): synchronous send."},
-    {"Rsend", FASTCALL(Comm_Rsend), METH_FASTCALL | METH_KEYWORDS,
+    {"Rsend", FASTMPI_FASTCALL(Comm_Rsend), METH_FASTCALL | METH_KEYWORDS,
      "Rsend(buf, dest, tag=0): ready send (the receive must be posted)."},
-    {"Bsend", FASTCALL(Comm_Bsend), METH_FASTCALL | METH_KEYWORDS,
+    {"Bsend", FASTMPI_FASTCALL(Comm_Bsend), METH_FASTCALL | METH_KEYWORDS,
      "Bsend(buf, dest, tag=0): buffered send (see Attach_buffer)."},
-    {"Recv", FASTCALL(Comm_Recv), METH_FASTCALL | METH_KEYWORDS,
+    {"Recv", FASTMPI_FASTCALL(Comm_Recv), METH_FASTCALL | METH_KEYWORDS,
      "Recv(buf, source=ANY_SOURCE, tag=ANY_TAG, status=None)."},
-    {"Sendrecv", FASTCALL(Comm_Sendrecv), METH_FASTCALL | METH_KEYWORDS,
+    {"Sendrecv", FASTMPI_FASTCALL(Comm_Sendrecv),
+     METH_FASTCALL | METH_KEYWORDS,
      "Sendrecv(sendbuf, dest, sendtag=0, recvbuf=None, "
      "source=ANY_SOURCE, recvtag=ANY_TAG, status=None)."},
-    {"Sendrecv_replace", FASTCALL(Comm_Sendrecv_replace),
+    {"Sendrecv_replace", FASTMPI_FASTCALL(Comm_Sendrecv_replace),
      METH_FASTCALL | METH_KEYWORDS,
      "Sendrecv_replace(buf, dest, sendtag=0, source=ANY_SOURCE, "
      "recvtag=ANY_TAG, status=None)."},
-    {"Probe", FASTCALL(Comm_Probe), METH_FASTCALL | METH_KEYWORDS,
+    {"Probe", FASTMPI_FASTCALL(Comm_Probe), METH_FASTCALL | METH_KEYWORDS,
      "Probe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> True."},
-    {"Iprobe", FASTCALL(Comm_Iprobe), METH_FASTCALL | METH_KEYWORDS,
+    {"Iprobe", FASTMPI_FASTCALL(Comm_Iprobe), METH_FASTCALL | METH_KEYWORDS,
      "Iprobe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> bool."},
-    {"probe", FASTCALL(Comm_Probe), METH_FASTCALL | METH_KEYWORDS,
+    {"probe", FASTMPI_FASTCALL(Comm_Probe), METH_FASTCALL | METH_KEYWORDS,
      "probe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> True."},
-    {"iprobe", FASTCALL(Comm_Iprobe), METH_FASTCALL | METH_KEYWORDS,
+    {"iprobe", FASTMPI_FASTCALL(Comm_Iprobe), METH_FASTCALL | METH_KEYWORDS,
      "iprobe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> bool."},
     {NULL},
 };

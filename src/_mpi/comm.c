@@ -22,6 +22,9 @@ fastmpi_comm_new(PyTypeObject *type, MPI_Comm comm, int flags)
 int
 fastmpi_comm_check(FastMPICommObject *self)
 {
+    if (fastmpi_require_mpi() < 0) {
+        return -1;
+    }
     if (Py_UNLIKELY(self->ob_mpi == MPI_COMM_NULL)) {
         fastmpi_error_raise(MPI_ERR_COMM);
         return -1;
@@ -272,6 +275,9 @@ Comm_Abort(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     int code;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_arg_int(&spec, 0, argv[0], 0, &code) < 0) {
+        return NULL;
+    }
+    if (fastmpi_require_mpi() < 0) {
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi == MPI_COMM_NULL ? MPI_COMM_WORLD

@@ -60,6 +60,9 @@ static PyObject *
 Datatype_Get_size(FastMPIDatatypeObject *self, PyObject *unused)
 {
     int size = 0;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
     if (fastmpi_check(MPI_Type_size(self->ob_mpi, &size)) < 0) {
         return NULL;
     }
@@ -70,6 +73,9 @@ static PyObject *
 Datatype_Get_extent(FastMPIDatatypeObject *self, PyObject *unused)
 {
     MPI_Aint lb = 0, extent = 0;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
     if (fastmpi_check(MPI_Type_get_extent(self->ob_mpi, &lb, &extent)) < 0) {
         return NULL;
     }
@@ -80,6 +86,9 @@ static PyObject *
 extent_part(FastMPIDatatypeObject *self, int which)
 {
     MPI_Aint lb = 0, extent = 0;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
     if (fastmpi_check(MPI_Type_get_extent(self->ob_mpi, &lb, &extent)) < 0) {
         return NULL;
     }
@@ -110,6 +119,9 @@ Datatype_Get_name(FastMPIDatatypeObject *self, PyObject *unused)
 {
     char name[MPI_MAX_OBJECT_NAME + 1];
     int len = 0;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
     if (fastmpi_check(MPI_Type_get_name(self->ob_mpi, name, &len)) < 0) {
         return NULL;
     }
@@ -125,7 +137,7 @@ Datatype_Set_name(FastMPIDatatypeObject *self, PyObject *arg)
                             "not %.100s", Py_TYPE(arg)->tp_name);
     }
     const char *name = PyUnicode_AsUTF8(arg);
-    if (name == NULL ||
+    if (name == NULL || fastmpi_require_mpi() < 0 ||
         fastmpi_check(MPI_Type_set_name(self->ob_mpi, (char *)name)) < 0) {
         return NULL;
     }
@@ -138,7 +150,8 @@ Datatype_Free(FastMPIDatatypeObject *self, PyObject *unused)
     if (self->flags & FASTMPI_PREDEFINED) {
         return fastmpi_error_raise(MPI_ERR_TYPE);
     }
-    if (fastmpi_check(MPI_Type_free(&self->ob_mpi)) < 0) {
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Type_free(&self->ob_mpi)) < 0) {
         return NULL;
     }
     self->ob_mpi = MPI_DATATYPE_NULL;
@@ -177,7 +190,8 @@ Datatype_repr(FastMPIDatatypeObject *self)
     if (self->ob_mpi == MPI_DATATYPE_NULL) {
         return PyUnicode_FromString("<MPI.Datatype DATATYPE_NULL>");
     }
-    if (MPI_Type_get_name(self->ob_mpi, name, &len) != MPI_SUCCESS ||
+    if (!fastmpi_mpi_active ||
+        MPI_Type_get_name(self->ob_mpi, name, &len) != MPI_SUCCESS ||
         len == 0) {
         return PyUnicode_FromString("<MPI.Datatype>");
     }

@@ -6,11 +6,46 @@
 
 /* ---- start-up ---------------------------------------------------------- */
 
+int fastmpi_mpi_active = 0;
+
+/* MPI.Exception(ERR_OTHER) with `why` as a note: its text must not come
+ * from the MPI library, which cannot be asked now. */
+static int
+raise_state_error(const char *why)
+{
+    PyObject *exc = PyObject_CallFunction(fastmpi_st.Exception, "i",
+                                          MPI_ERR_OTHER);
+    if (exc == NULL) {
+        return -1;
+    }
+    PyObject *r = PyObject_CallMethod(exc, "add_note", "s", why);
+    Py_XDECREF(r);
+    if (r == NULL) {
+        Py_DECREF(exc);
+        return -1;
+    }
+    PyErr_SetObject(fastmpi_st.Exception, exc);
+    Py_DECREF(exc);
+    return -1;
+}
+
+int
+fastmpi_require_mpi_slow(void)
+{
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    return raise_state_error(
+        finalized ? "MPI is already finalized (MPI.Finalize() was called)"
+                  : "MPI is not initialized: call MPI.Init() first, or "
+                    "leave fastmpi.rc.initialize True");
+}
+
 /* After MPI_Init*: errors on the predefined communicators come back as
  * return codes (and so as MPI.Exception), never as an abort. */
 static int
 after_init(void)
 {
+    fastmpi_mpi_active = 1;
     if (fastmpi_check(MPI_Comm_set_errhandler(MPI_COMM_WORLD,
                                               MPI_ERRORS_RETURN)) < 0 ||
         fastmpi_check(MPI_Comm_set_errhandler(MPI_COMM_SELF,
@@ -23,7 +58,15 @@ after_init(void)
 static int
 init_thread(int required, int *provided)
 {
-    int ierr;
+    int ierr, initialized = 0, finalized = 0;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    if (initialized) {
+        return raise_state_error(
+            finalized ? "MPI was finalized and cannot be initialized again"
+                      : "MPI is already initialized; MPI can be "
+                        "initialized once per process");
+    }
     FASTMPI_NOGIL_BEGIN
     ierr = MPI_Init_thread(NULL, NULL, required, provided);
     FASTMPI_NOGIL_END
@@ -142,6 +185,7 @@ atexit_finalize(PyObject *module, PyObject *unused)
         Py_CLEAR(fastmpi_st.attached_buffer);
     }
     int ierr;
+    fastmpi_mpi_active = 0;
     FASTMPI_NOGIL_BEGIN
     ierr = MPI_Finalize();
     FASTMPI_NOGIL_END
@@ -213,6 +257,10 @@ static PyObject *
 Finalize(PyObject *module, PyObject *unused)
 {
     int ierr;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    fastmpi_mpi_active = 0;
     FASTMPI_NOGIL_BEGIN
     ierr = MPI_Finalize();
     FASTMPI_NOGIL_END
@@ -246,6 +294,9 @@ static PyObject *
 Query_thread(PyObject *module, PyObject *unused)
 {
     int level = 0;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
     if (fastmpi_check(MPI_Query_thread(&level)) < 0) {
         return NULL;
     }
@@ -256,6 +307,9 @@ static PyObject *
 Is_thread_main(PyObject *module, PyObject *unused)
 {
     int flag = 0;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
     if (fastmpi_check(MPI_Is_thread_main(&flag)) < 0) {
         return NULL;
     }
@@ -265,12 +319,18 @@ Is_thread_main(PyObject *module, PyObject *unused)
 static PyObject *
 Wtime(PyObject *module, PyObject *unused)
 {
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
     return PyFloat_FromDouble(MPI_Wtime());
 }
 
 static PyObject *
 Wtick(PyObject *module, PyObject *unused)
 {
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
     return PyFloat_FromDouble(MPI_Wtick());
 }
 
@@ -279,6 +339,9 @@ Get_processor_name(PyObject *module, PyObject *unused)
 {
     char name[MPI_MAX_PROCESSOR_NAME + 1];
     int len = 0;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
     if (fastmpi_check(MPI_Get_processor_name(name, &len)) < 0) {
         return NULL;
     }

@@ -29,6 +29,9 @@ static int
 error_class_of(int code)
 {
     int eclass = code;
+    if (!fastmpi_mpi_active) {
+        return code;
+    }
     if (MPI_Error_class(code, &eclass) != MPI_SUCCESS) {
         return code;
     }
@@ -40,6 +43,11 @@ error_string_of(int code)
 {
     char buf[MPI_MAX_ERROR_STRING + 1];
     int len = 0;
+    if (!fastmpi_mpi_active) {
+        return PyUnicode_FromFormat(
+            "MPI error code %d (MPI is not initialized or already finalized, "
+            "so the MPI library cannot be asked for its text)", code);
+    }
     if (MPI_Error_string(code, buf, &len) != MPI_SUCCESS || len <= 0) {
         return PyUnicode_FromFormat("unknown MPI error code %d", code);
     }
@@ -204,6 +212,7 @@ Get_error_class(PyObject *module, PyObject *arg)
 {
     int code, eclass;
     if (error_code_arg(arg, "Get_error_class", &code) < 0 ||
+        fastmpi_require_mpi() < 0 ||
         fastmpi_check(MPI_Error_class(code, &eclass)) < 0) {
         return NULL;
     }
@@ -215,6 +224,7 @@ Get_error_string(PyObject *module, PyObject *arg)
 {
     int code, eclass;
     if (error_code_arg(arg, "Get_error_string", &code) < 0 ||
+        fastmpi_require_mpi() < 0 ||
         fastmpi_check(MPI_Error_class(code, &eclass)) < 0) {
         return NULL;
     }

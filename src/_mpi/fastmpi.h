@@ -103,6 +103,21 @@ fastmpi_other_threads(PyThreadState *ts)
 /* Raise MPI.Exception for a failed MPI call.  Always returns NULL. */
 PyObject *fastmpi_error_raise(int ierr);
 
+/* 1 between MPI initialisation and finalisation.  Both libraries kill the
+ * process when most MPI functions are called outside that window, so every
+ * path into MPI checks it first (environment.c keeps it). */
+extern int fastmpi_mpi_active;
+
+/* 0, or -1 with MPI.Exception(ERR_OTHER) saying MPI is not initialised or
+ * already finalised. */
+int fastmpi_require_mpi_slow(void);
+
+static inline int
+fastmpi_require_mpi(void)
+{
+    return Py_LIKELY(fastmpi_mpi_active) ? 0 : fastmpi_require_mpi_slow();
+}
+
 /* Every MPI call's return code goes through here: 0 on success, -1 with
  * MPI.Exception set on failure. */
 static inline int

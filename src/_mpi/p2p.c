@@ -258,6 +258,9 @@ PyMethodDef fastmpi_p2p_methods[] = {
 static PyObject *
 Attach_buffer(PyObject *module, PyObject *buf)
 {
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
     if (fastmpi_st.attached_buffer != NULL) {
         return fastmpi_error_raise(MPI_ERR_BUFFER);
     }
@@ -290,6 +293,9 @@ Detach_buffer(PyObject *module, PyObject *unused)
 {
     void *addr = NULL;
     int size = 0, ierr;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
     FASTMPI_NOGIL_BEGIN
     ierr = MPI_Buffer_detach(&addr, &size);
     FASTMPI_NOGIL_END

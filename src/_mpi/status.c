@@ -135,7 +135,7 @@ Status_Get_count(FastMPIStatusObject *self, PyObject *const *args,
 {
     MPI_Datatype dt = datatype_or_byte(args, nargs, "Get_count");
     int count = 0;
-    if (dt == MPI_DATATYPE_NULL ||
+    if (dt == MPI_DATATYPE_NULL || fastmpi_require_mpi() < 0 ||
         fastmpi_check(MPI_Get_count(&self->ob_mpi, dt, &count)) < 0) {
         return NULL;
     }
@@ -147,7 +147,7 @@ Status_Get_elements(FastMPIStatusObject *self, PyObject *arg)
 {
     MPI_Datatype dt = fastmpi_datatype_arg(arg, "Get_elements", "datatype");
     int count = 0;
-    if (dt == MPI_DATATYPE_NULL ||
+    if (dt == MPI_DATATYPE_NULL || fastmpi_require_mpi() < 0 ||
         fastmpi_check(MPI_Get_elements(&self->ob_mpi, dt, &count)) < 0) {
         return NULL;
     }
@@ -158,7 +158,8 @@ static PyObject *
 Status_Is_cancelled(FastMPIStatusObject *self, PyObject *unused)
 {
     int flag = 0;
-    if (fastmpi_check(MPI_Test_cancelled(&self->ob_mpi, &flag)) < 0) {
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Test_cancelled(&self->ob_mpi, &flag)) < 0) {
         return NULL;
     }
     return PyBool_FromLong(flag);

@@ -69,7 +69,8 @@ demo: deps
 test: deps
 	$(PYTHON) tests/run.py
 
-bench: deps
+bench:
+	@$(PYTHON) tools/deps.py --optional
 	$(PYTHON) bench/run.py
 
 # The suite at 1 and 2 ranks under AddressSanitizer (PYTHONMALLOC=malloc so

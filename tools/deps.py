@@ -10,7 +10,8 @@ at once.  Otherwise, as root, it runs ``apt-get update`` and then
 ``sudo apt-get install`` line to run and exits 1.
 
 --optional  also install the optional packages (python3-mpi4py, which the
-            tests and benchmarks use as a reference when it is there)
+            tests and benchmarks use as a reference when it is there, and
+            python3-venv, for make bench's PyPI mpi4py)
 --check     only report; install nothing (exit 1 if something is missing)
 
 Standard library only, and idempotent.
@@ -34,7 +35,8 @@ REQUIRED = [
     "python3-pytest",
 ]
 OPTIONAL = [
-    "python3-mpi4py",
+    "python3-mpi4py",   # reference for tests and benchmarks
+    "python3-venv",     # make bench: a venv for the latest mpi4py from PyPI
 ]
 
 

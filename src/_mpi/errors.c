@@ -183,8 +183,10 @@ fastmpi_error_raise(int ierr)
     return NULL;
 }
 
+/* An MPI error code argument, checked by the library itself: 0 with *code
+ * and *eclass set, or -1 with an exception naming fname's argument. */
 static int
-error_code_arg(PyObject *arg, const char *fname, int *code)
+error_code_arg(PyObject *arg, const char *fname, int *code, int *eclass)
 {
     if (!PyLong_Check(arg)) {
         PyErr_Format(PyExc_TypeError,
@@ -204,6 +206,10 @@ error_code_arg(PyObject *arg, const char *fname, int *code)
         return -1;
     }
     *code = (int)v;
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Error_class(*code, eclass)) < 0) {
+        return -1;
+    }
     return 0;
 }
 
@@ -211,9 +217,7 @@ static PyObject *
 Get_error_class(PyObject *module, PyObject *arg)
 {
     int code, eclass;
-    if (error_code_arg(arg, "Get_error_class", &code) < 0 ||
-        fastmpi_require_mpi() < 0 ||
-        fastmpi_check(MPI_Error_class(code, &eclass)) < 0) {
+    if (error_code_arg(arg, "Get_error_class", &code, &eclass) < 0) {
         return NULL;
     }
     return PyLong_FromLong(eclass);
@@ -223,9 +227,7 @@ static PyObject *
 Get_error_string(PyObject *module, PyObject *arg)
 {
     int code, eclass;
-    if (error_code_arg(arg, "Get_error_string", &code) < 0 ||
-        fastmpi_require_mpi() < 0 ||
-        fastmpi_check(MPI_Error_class(code, &eclass)) < 0) {
+    if (error_code_arg(arg, "Get_error_string", &code, &eclass) < 0) {
         return NULL;
     }
     return error_string_of(code);

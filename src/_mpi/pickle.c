@@ -409,13 +409,7 @@ fastmpi_pickle_load_memory(const char *data, Py_ssize_t size)
         Py_RETURN_NONE;
     }
     if (is_flat_code(bytes[0])) {
-        return load_flat(bytes, size);
-    }
-    if (bytes[0] == 0x80) {
-        PyObject *copy = PyBytes_FromStringAndSize(data, size);
-        PyObject *obj = copy ? loads(copy) : NULL;
-        Py_XDECREF(copy);
-        return obj;
+        return load_flat(bytes, size);  /* no copy for scalars */
     }
     PyObject *buf = PyByteArray_FromStringAndSize(data, size);
     if (buf == NULL) {

@@ -8,6 +8,7 @@ Child processes never inherit OMPI_*/PMI_*/PMIX_*/HYDRA_* variables.
 import os
 import signal
 import subprocess
+import textwrap
 import time
 
 import pytest
@@ -95,6 +96,15 @@ def run(cmd, env, timeout=120, cwd=None):
     return Result(proc.returncode, out.decode(errors="replace"),
                   time.monotonic() - t0, timed_out)
 
+
+
+def py(target, src, timeout=60):
+    """Run Python source (dedented; PKG names the package under test) in a
+    fresh interpreter without mpiexec; fail on a timeout."""
+    code = textwrap.dedent(src).replace("PKG", target.pkg)
+    res = run([PYTHON, "-c", code], target.env(), timeout=timeout)
+    assert not res.timed_out, res
+    return res
 
 @pytest.fixture(params=_mpis())
 def target(request):

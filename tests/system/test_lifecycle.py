@@ -1,7 +1,7 @@
 """MPI used before MPI.Init() or after MPI.Finalize(): both MPI libraries
 kill the process for that, so fastmpi must raise MPI.Exception instead.
 Each case in a fresh interpreter (a singleton, no mpiexec)."""
-from conftest import PYTHON, run
+from conftest import py
 
 CALLS = """
 import numpy as np
@@ -35,13 +35,6 @@ def check_all(word):
             raise AssertionError(name + " did not raise")
     repr(MPI.DOUBLE)
 """
-
-
-def py(target, src):
-    code = src.replace("PKG", target.pkg)
-    res = run([PYTHON, "-c", code], target.env(), timeout=60)
-    assert not res.timed_out, res
-    return res
 
 
 def test_calls_before_init_raise(target):

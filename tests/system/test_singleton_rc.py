@@ -1,17 +1,8 @@
 """Singleton start (no mpiexec) and the rc options, each in a fresh
 interpreter with rc set before the first import of MPI."""
-import textwrap
-
 import pytest
 
-from conftest import PYTHON, run
-
-
-def py(target, src, timeout=60):
-    code = textwrap.dedent(src).replace("PKG", target.pkg)
-    res = run([PYTHON, "-c", code], target.env(), timeout=timeout)
-    assert not res.timed_out, res
-    return res
+from conftest import py
 
 
 def test_singleton_size(target):

@@ -25,6 +25,12 @@ typedef struct {
     PyTypeObject *Intracomm;
     PyTypeObject *Status;
     PyTypeObject *Datatype;
+    PyTypeObject *Request;
+    PyTypeObject *Prequest;
+    PyTypeObject *Grequest;
+    PyTypeObject *Message;
+    PyTypeObject *RecvArea;
+    PyObject *orphans;          /* list: pending requests nobody holds */
     PyTypeObject *Sentinel;     /* type of BOTTOM and IN_PLACE */
     PyObject *BOTTOM;
     PyObject *IN_PLACE;
@@ -68,6 +74,7 @@ typedef struct {
 typedef struct {
     PyBaseExceptionObject base;
     int error_code;
+    PyObject *detail;           /* str or NULL: what fastmpi saw */
 } FastMPIExceptionObject;
 
 /* ---- the GIL around calls that can block --------------------------------
@@ -102,6 +109,10 @@ fastmpi_other_threads(PyThreadState *ts)
 
 /* Raise MPI.Exception for a failed MPI call.  Always returns NULL. */
 PyObject *fastmpi_error_raise(int ierr);
+/* Raise MPI.Exception(errclass) for an error fastmpi detects itself (a
+ * request waited twice, ...), with a printf-style detail appended to the
+ * MPI library's text.  Always returns NULL. */
+PyObject *fastmpi_error_raise_detail(int errclass, const char *fmt, ...);
 
 /* 1 between MPI initialisation and finalisation.  Both libraries kill the
  * process when most MPI functions are called outside that window, so every
@@ -277,10 +288,116 @@ PyObject *fastmpi_pickle_load_memory(const char *data, Py_ssize_t size);
 
 int fastmpi_pickle_init(PyObject *module);
 
+/* ---- recvarea.c: receive areas of any size ------------------------------
+ *
+ * irecv() without a buffer must post a real receive (so that message
+ * order, progress and synchronous sends behave as MPI says) for a message
+ * of unknown size.  It receives into an area of address space as large as
+ * the machine's memory, reserved without backing (MAP_NORESERVE): only the
+ * pages the message writes become memory.  Small results are unpickled in
+ * place and the area goes back to a pool; large ones keep the area, cut
+ * to size, as a RecvArea buffer object that the out-of-band arrays view. */
+typedef struct {
+    char *base;                 /* NULL: no area */
+    size_t size;                /* reserved bytes, a multiple of the unit */
+} fastmpi_area;
+
+/* 0, or -1 with MemoryError. */
+int fastmpi_area_take(fastmpi_area *area);
+/* Give the area back (to the pool, or unmap it). */
+void fastmpi_area_give(fastmpi_area *area);
+/* The receive arguments covering the whole area. */
+int fastmpi_area_count(const fastmpi_area *area);
+MPI_Datatype fastmpi_area_datatype(void);
+/* New reference: the object in the first `size` bytes of the area, which
+ * is consumed (pooled again, or owned by the result's buffers). */
+PyObject *fastmpi_area_load(fastmpi_area *area, Py_ssize_t size);
+int fastmpi_area_init(PyObject *module);
+void fastmpi_area_before_finalize(void);
+
+/* ---- request.c: Request, Prequest; requestlist.c: the list calls -------
+ *
+ * A request holds everything MPI reads or writes until it completes: the
+ * parsed buffers (msg), a pickled object, a receive area, any other
+ * objects (keep) and one PyMem block (mem, for count/displacement arrays).
+ * Releasing happens in one place, fastmpi_request_complete().  A pending
+ * request whose last reference goes away is kept in fastmpi_st.orphans
+ * until MPI completes it, so memory MPI writes to is never freed early.
+ *
+ * To start one: req = fastmpi_request_new(type); fill msg/nmsg, keep, mem
+ * (the request owns them from then on); make the MPI call on &req->ob_mpi;
+ * on success fastmpi_request_started(req); on failure Py_DECREF(req)
+ * releases everything. */
+enum {
+    FASTMPI_REQ_NULL = 0,       /* REQUEST_NULL, or not yet started */
+    FASTMPI_REQ_ACTIVE,         /* MPI may still use the buffers */
+    FASTMPI_REQ_INACTIVE,       /* persistent, not started */
+    FASTMPI_REQ_DONE,           /* completed by a wait or test */
+    FASTMPI_REQ_FREED,          /* freed by the user */
+};
+
+enum {
+    FASTMPI_REQ_BUFFERS = 0,    /* completion produces nothing */
+    FASTMPI_REQ_OBJSEND,        /* a pickled object in `pickled` */
+    FASTMPI_REQ_OBJRECV,        /* an object: in `area`, or msg[0] */
+    FASTMPI_REQ_GREQUEST,       /* a generalized request (grequest.c) */
+};
+
+typedef struct {
+    PyObject_HEAD
+    MPI_Request ob_mpi;
+    unsigned char state;
+    unsigned char kind;
+    unsigned char persistent;
+    unsigned char busy;         /* waited on without the GIL right now */
+    int nmsg;
+    fastmpi_msg msg[2];
+    PyObject *keep;             /* owned or NULL */
+    void *mem;                  /* PyMem_Free'd at release */
+    fastmpi_pickled *pickled;   /* PyMem, OBJSEND */
+    fastmpi_area area;          /* OBJRECV without a buffer */
+    Py_ssize_t received;        /* OBJRECV: bytes, once complete; -1 */
+    PyObject *bytes;            /* OBJRECV: a bytearray received into */
+    void *greq;                 /* GREQUEST: its context (grequest.c) */
+} FastMPIRequestObject;
+
+/* A new request of `type` (Request, Prequest, or a subclass), state NULL.
+ * Never fails other than MemoryError. */
+FastMPIRequestObject *fastmpi_request_new(PyTypeObject *type);
+/* Keep `obj` alive as long as the request needs its buffers. */
+int fastmpi_request_keep(FastMPIRequestObject *req, PyObject *obj);
+/* The MPI call succeeded: the request is active (or inactive, for a
+ * persistent one).  Returns req as a PyObject (the reference passes). */
+PyObject *fastmpi_request_started(FastMPIRequestObject *req);
+/* MPI completed the request (its status in *st, or NULL): release what it
+ * held.  want_result keeps a received object for fastmpi_request_result. */
+void fastmpi_request_complete(FastMPIRequestObject *req, MPI_Status *st,
+                              int want_result);
+/* New reference: what a completed request produced (an object for an
+ * object receive, else None); consumes it. */
+PyObject *fastmpi_request_result(FastMPIRequestObject *req);
+/* Raise (ERR_REQUEST, naming fname) and return -1 unless req can be waited
+ * on or tested: 0 = go ahead, 1 = a null request (complete at once). */
+int fastmpi_request_check(FastMPIRequestObject *req, const char *fname,
+                          int wait);
+/* Test the orphans, dropping the completed ones (GIL held). */
+void fastmpi_request_sweep(void);
+void fastmpi_request_before_finalize(void);
+int fastmpi_request_init(PyObject *module);
+int fastmpi_requestlist_init(PyObject *module);  /* requestlist.c */
+int fastmpi_grequest_init(PyObject *module);     /* grequest.c */
+int fastmpi_message_init(PyObject *module);      /* message.c */
+
+/* Borrowed: a Request argument, or NULL with TypeError naming it. */
+FastMPIRequestObject *fastmpi_request_arg(PyObject *obj, const char *fname,
+                                          const char *argname);
+
 /* ---- method tables defined in one file, installed on a type in another -- */
 
 extern PyMethodDef fastmpi_p2p_methods[];     /* p2p.c, on Comm */
 extern PyMethodDef fastmpi_objp2p_methods[];  /* objp2p.c, on Comm */
+extern PyMethodDef fastmpi_nbp2p_methods[];   /* nbp2p.c, on Comm */
+extern PyMethodDef fastmpi_message_methods[]; /* message.c, on Comm */
 extern PyMethodDef fastmpi_buffer_functions[]; /* p2p.c, module */
 
 /* environment.c: Init, Finalize, Wtime, versions ...; MPI start-up as

@@ -3,8 +3,10 @@ argv) the C programs, so every implementation runs exactly the same work.
 
 A case travels on the command line as ``kind:param:iters:reps:warmup``:
 
-  kind    what the family script does (``buf``, ``obj``, ``objarr``, ``barrier``)
-  param   its size in bytes, or a name (``int``, ``dict``) for small objects
+  kind    what the family script does (``buf``, ``obj``, ``objarr``, ``barrier``,
+          ``win``, ``ipp``, ...)
+  param   its size in bytes, a name (``int``, ``dict``) for small objects, or
+          ``<bytes>x<W>`` for a window of W messages of that size
   iters   timed iterations per repetition
   reps    timed repetitions (the table reports the median of them)
   warmup  untimed iterations run first (page faults, registration, caches)
@@ -53,7 +55,23 @@ class Case:
 
     @property
     def nbytes(self):
-        return int(self.param) if self.param.isdigit() else None
+        """Bytes per message, or None for a named object."""
+        size = self.param.partition("x")[0]
+        return int(size) if size.isdigit() else None
+
+    @property
+    def window(self):
+        """W of a ``<bytes>x<W>`` param (messages per window), else 0."""
+        w = self.param.partition("x")[2]
+        return int(w) if w.isdigit() else 0
+
+    @property
+    def moved(self):
+        """Payload bytes one timed iteration moves (for MB/s): W x size one
+        way for a window, 2 x size for a round trip, else None."""
+        if self.nbytes is None or self.unit == "call":
+            return None
+        return self.nbytes * self.window if self.window else 2 * self.nbytes
 
     def argv(self):
         return f"{self.kind}:{self.param}:{self.iters}:{self.reps}:{self.warmup}"
@@ -97,8 +115,77 @@ def pingpong_cases(scale=1.0):
     return cases
 
 
+# Nonblocking family (bench/nonblocking.py, bench/c/nonblocking.c).  The
+# window W shrinks with the size so that a window stays <= 64 MiB.  Cost
+# estimates are those of the slowest column (mpi4py on Open MPI), so that a
+# launch stays near 5 s.
+WINDOWS = ((64 * KiB, 64), (MiB, 16), (16 * MiB, 4))
+
+
+def nonblocking_cases(scale=1.0):
+    cases = []
+    # Windowed bandwidth: W Isend / W Irecv, Waitall, 1-byte ack back.
+    for n, w in WINDOWS:
+        est = 5e-6 + w * n / 3.5e9
+        it, reps, wu = _counts(est, scale, lo=4)
+        cases.append(Case("nonblocking", "win", f"{n}x{w}", it, reps, wu,
+                          f"Isend/Irecv x{w} {human_size(n)}", c_kind="win",
+                          unit="window"))
+    # Isend+Wait / Irecv+Wait ping-pong; same calls in C.
+    for n in (8, MiB):
+        est = 3e-6 + 2 * n / 3.5e9
+        it, reps, wu = _counts(est, scale)
+        cases.append(Case("nonblocking", "ipp", str(n), it, reps, wu,
+                          f"Isend+Wait/Irecv+Wait {human_size(n)}",
+                          c_kind="ipp"))
+    # Isend+Wait to PROC_NULL in a loop: the binding's own cost per call.
+    it, reps, wu = _counts(0.5e-6, scale)
+    cases.append(Case("nonblocking", "inull", "8", it, reps, wu,
+                      "Isend+Wait PROC_NULL 8 B", c_kind="inull", unit="call"))
+    # isend(obj).wait() / irecv().wait() of small objects (no C counterpart).
+    for name, est in (("int", 5e-6), ("dict", 8e-6)):
+        it, reps, wu = _counts(est, scale)
+        cases.append(Case("nonblocking", "iobj", name, it, reps, wu,
+                          f"isend/irecv {'small ' if name == 'dict' else ''}"
+                          f"{name}"))
+    # A 1 MiB ndarray as an object; C reference = Isend/Irecv of the bytes.
+    # iobjarr: fastmpi's irecv() takes no buffer, mpi4py gets a 2 MiB
+    # bytearray (without one it fails above 32 KiB); iobjbuf: every
+    # implementation receives into a preallocated 2 MiB bytearray.
+    for kind, how in (("iobjarr", ""), ("iobjbuf", " irecv(buf)")):
+        mark = " \N{DAGGER}" if kind == "iobjarr" else ""
+        est = 20e-6 + 2 * MiB / 1.6e9
+        it, reps, wu = _counts(est, scale)
+        cases.append(Case("nonblocking", kind, str(MiB), it, reps, wu,
+                          f"isend/irecv{how} ndarray 1 MiB{mark}",
+                          c_kind="ipp"))
+    return cases
+
+
 FAMILIES = {
     "pingpong": pingpong_cases,
+    "nonblocking": nonblocking_cases,
+}
+
+# What one timed iteration is, for the table headers.
+UNITS = {
+    "pingpong": "round trip (Barrier: per call)",
+    "nonblocking": "window (xW rows), round trip, or call (PROC_NULL)",
+}
+
+# Footnotes under a family's time table.
+NOTES = {
+    "pingpong": [
+        "* C column = C Send/Recv of the same number of bytes.",
+    ],
+    "nonblocking": [
+        "xW = a window of W Isends (rank 0) / W Irecvs (rank 1), Waitall, "
+        "1-byte ack back.",
+        "* C column = C Isend+Wait/Irecv+Wait ping-pong of the same number "
+        "of bytes.",
+        "\N{DAGGER} fastmpi: irecv() without a buffer; mpi4py: "
+        "irecv(bytearray(2 MiB)) (without one it can't take > 32 KiB).",
+    ],
 }
 
 

@@ -28,7 +28,10 @@ SMALL_OBJECTS = {
 
 
 def pattern(n, seed):
-    return ((np.arange(n, dtype=np.uint32) * 7 + seed) % 251).astype(np.uint8)
+    """Byte i = (7 i + seed) mod 251, as in bench/c (period 251: tiled)."""
+    period = ((np.arange(251, dtype=np.uint32) * 7 + seed) % 251).astype(
+        np.uint8)
+    return np.resize(period, n)
 
 
 def setup_buf(MPI, comm, case):

@@ -400,7 +400,7 @@ def report(record, args):
     for family in args.families:
         fcases = casemod.family_cases(family, args.scale)
         out.append("")
-        out.append(f"[{family}] time per round trip (Barrier: per call), µs; "
+        out.append(f"[{family}] time per {casemod.UNITS[family]}, µs; "
                    f"{STAT[:-3]} of reps, best round")
         rows = []
         for c in fcases:
@@ -416,7 +416,7 @@ def report(record, args):
         out.append(table(["operation", "C", labels["fastmpi"],
                           labels["mpi4py-debian"], labels["mpi4py-pypi"],
                           "noise"], rows))
-        out.append("  * C column = C Send/Recv of the same number of bytes.")
+        out += ["  " + note for note in casemod.NOTES.get(family, [])]
         out.append("  noise = worst over the columns of (max-min)/min of the "
                    "round medians (1 round: inner spread of the reps)")
 
@@ -440,10 +440,12 @@ def report(record, args):
                           "+fastmpi", f"+{dl}", f"+{pl}", f"add fm/{dl}",
                           f"add fm/{pl}"], rows))
 
-        big = [c for c in fcases if c.nbytes and c.nbytes >= casemod.MiB]
+        big = [c for c in fcases if c.moved and c.moved >= casemod.MiB]
         if big:
             out.append("")
-            out.append(f"[{family}] bandwidth (2 x bytes / round trip), MB/s, "
+            what = ("W x size per window, 2 x size per round trip"
+                    if any(c.window for c in big) else "2 x bytes / round trip")
+            out.append(f"[{family}] bandwidth ({what}), MB/s, "
                        "and fraction of C")
             rows = []
             for c in big:
@@ -452,7 +454,7 @@ def report(record, args):
                 for k in IMPLS:
                     cid = c.c_id if k == "C" else c.id
                     t = best(impls.get(k), cid)
-                    bw = None if t is None else 2 * c.nbytes / t
+                    bw = None if t is None else c.moved / t
                     frac = div(tc, t)
                     row.append("n/a" if bw is None else
                                f"{bw:,.0f}" + ("" if k == "C" else
@@ -460,20 +462,26 @@ def report(record, args):
                 rows.append(row)
             out.append(table(["operation"] + [labels[k] for k in IMPLS], rows))
     out.append("")
-    out += targets(record, labels)
+    out.append(f"Targets ({MPIS[mpi]['title']}):")
+    for family in args.families:
+        out += TARGETS[family](record, labels)
     return "\n".join(out)
 
 
-def targets(record, labels):
+def verdict(ok):
+    return "n/a " if ok is None else ("PASS" if ok else "FAIL")
+
+
+def fine(x):
+    return "n/a" if x is None else f"{x:+.3f}"
+
+
+def pingpong_targets(record, labels):
     impls = record["impls"]
     C, FM = impls.get("C"), impls.get("fastmpi")
     D, P = impls.get("mpi4py-debian"), impls.get("mpi4py-pypi")
     MiB = casemod.MiB
-    lines = [f"Targets ({MPIS[record['mpi']]['title']}):"]
-
-    def verdict(ok):
-        return "n/a " if ok is None else ("PASS" if ok else "FAIL")
-
+    lines = []
     if D and D["runs"]:
         ref, ref_rec = D, labels["mpi4py-debian"]
     elif P and P["runs"] and record["mpi"] != "openmpi":
@@ -484,7 +492,6 @@ def targets(record, labels):
     tc, tf, tr = best(C, "buf:8"), best(FM, "buf:8"), best(ref, "buf:8")
     af, ar = sub(tf, tc), sub(tr, tc)
     ok = None if af is None or ar is None else af <= 0.5 * ar
-    fine = (lambda x: "n/a" if x is None else f"{x:+.3f}")
     lines.append(f"  {verdict(ok)}  Send/Recv 8 B: fastmpi adds {fine(af)} µs "
                  f"over C, <= 0.5 x {ref_rec}'s {fine(ar)} µs"
                  + (f" (ratio {af / ar:.3f})" if ok is not None and ar else ""))
@@ -500,6 +507,43 @@ def targets(record, labels):
         lines.append(f"  {verdict(ok)}  Send/Recv {name} bandwidth >= 0.97 x C: "
                      f"{'n/a' if frac is None else f'{frac:.3f}'}")
     return lines
+
+
+def nonblocking_targets(record, labels):
+    impls = record["impls"]
+    C, FM = impls.get("C"), impls.get("fastmpi")
+    fcases = {c.id: c for c in casemod.nonblocking_cases()}
+    lines = []
+    for n, w in casemod.WINDOWS:
+        c = fcases[f"win:{n}x{w}"]
+        tc, tf = best(C, c.c_id), best(FM, c.id)
+        frac = div(tc, tf)
+        ok = None if frac is None else frac >= 0.97
+        mbs = (lambda t: "n/a" if t is None else f"{c.moved / t:,.0f}")
+        lines.append(f"  {verdict(ok)}  {c.label} bandwidth >= 0.97 x C: "
+                     f"{'n/a' if frac is None else f'{frac:.3f}'} "
+                     f"({mbs(tf)} vs {mbs(tc)} MB/s)")
+    for cid in ("ipp:8", "inull:8"):
+        c = fcases[cid]
+        tc, tf = best(C, c.c_id), best(FM, c.id)
+        af = sub(tf, tc)
+        refs = [k for k in ("mpi4py-debian", "mpi4py-pypi")
+                if impls.get(k) and impls[k]["runs"]]
+        for k in refs or ["mpi4py-debian"]:
+            ar = sub(best(impls.get(k), c.id), tc)
+            ok = None if af is None or ar is None else af <= 0.5 * ar
+            lines.append(f"  {verdict(ok)}  {c.label}: fastmpi adds "
+                         f"{fine(af)} µs over C, <= 0.5 x {labels[k]}'s "
+                         f"{fine(ar)} µs"
+                         + (f" (ratio {af / ar:.3f})"
+                            if ok is not None and ar else ""))
+    return lines
+
+
+TARGETS = {
+    "pingpong": pingpong_targets,
+    "nonblocking": nonblocking_targets,
+}
 
 
 def cpu_times():

@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 import timing  # noqa: E402
+from timing import require  # noqa: E402
 from pingpong import SMALL_OBJECTS, pattern  # noqa: E402
 
 FAMILY = "nonblocking"
@@ -42,6 +43,8 @@ def is_mpi4py(MPI):
 
 
 def setup_win(MPI, comm, case):
+    require(comm, "Isend", "Irecv")
+    require(MPI.Request, "Waitall")
     n, w = case.nbytes, case.window
     rank = comm.Get_rank()
     buf = np.zeros(n * w, dtype=np.uint8)
@@ -76,6 +79,8 @@ def setup_win(MPI, comm, case):
 
 
 def setup_ipp(MPI, comm, case):
+    require(comm, "Isend", "Irecv")
+    require(MPI.Request, "Wait")
     n = case.nbytes
     rank = comm.Get_rank()
     buf = np.zeros(n, dtype=np.uint8)
@@ -103,6 +108,8 @@ def setup_ipp(MPI, comm, case):
 
 
 def setup_inull(MPI, comm, case):
+    require(comm, "Isend")
+    require(MPI.Request, "Wait")
     buf = np.zeros(case.nbytes, dtype=np.uint8)
     Isend, null = comm.Isend, MPI.PROC_NULL
     Isend(buf, null, TAG).Wait()   # nothing moves: nothing to check
@@ -113,9 +120,11 @@ def setup_inull(MPI, comm, case):
     return body, True
 
 
-def _setup_iobject(comm, obj, equal, rbuf=None):
+def _setup_iobject(MPI, comm, obj, equal, rbuf=None):
     """Object ping-pong with isend().wait() / irecv(...).wait(); rbuf is
     passed to irecv when given."""
+    require(comm, "isend", "irecv")
+    require(MPI.Request, "wait")
     rank = comm.Get_rank()
     isend, irecv = comm.isend, comm.irecv
     peer = 1 - rank
@@ -145,7 +154,7 @@ def _setup_iobject(comm, obj, equal, rbuf=None):
 
 def setup_iobj(MPI, comm, case):
     obj = SMALL_OBJECTS[case.param]()
-    return _setup_iobject(comm, obj, lambda a, b: a == b)
+    return _setup_iobject(MPI, comm, obj, lambda a, b: a == b)
 
 
 def _array_equal(a, b):
@@ -155,12 +164,13 @@ def _array_equal(a, b):
 def setup_iobjarr(MPI, comm, case):
     n = case.nbytes
     rbuf = bytearray(2 * n) if is_mpi4py(MPI) else None
-    return _setup_iobject(comm, pattern(n, 5), _array_equal, rbuf)
+    return _setup_iobject(MPI, comm, pattern(n, 5), _array_equal, rbuf)
 
 
 def setup_iobjbuf(MPI, comm, case):
     n = case.nbytes
-    return _setup_iobject(comm, pattern(n, 5), _array_equal, bytearray(2 * n))
+    return _setup_iobject(MPI, comm, pattern(n, 5), _array_equal,
+                          bytearray(2 * n))
 
 
 SETUP = {

@@ -178,7 +178,7 @@ def launch(mpi, argv, env, timeout, bind):
         os.killpg(proc.pid, signal.SIGKILL)   # our own launcher's group
         out, err = proc.communicate()
         status = f"timeout after {timeout}s"
-    meta, results, errors, done = None, {}, [], False
+    meta, results, errors, skipped, done = None, {}, [], [], False
     for line in out.splitlines():
         tag, _, payload = line.partition(" ")
         if not tag.startswith("BENCH_"):
@@ -193,13 +193,15 @@ def launch(mpi, argv, env, timeout, bind):
             results[obj["case"]] = obj
         elif tag == "BENCH_ERROR":
             errors.append(f"{obj['case']}: {obj['error']}")
+        elif tag == "BENCH_SKIP":
+            skipped.append(f"{obj['case']}: skipped, {obj['reason']}")
         elif tag == "BENCH_DONE":
             done = True
     if not done and status == "ok":
         status = "incomplete"
     tail = stderr_summary(err)
     return {"cmd": cmd, "status": status, "meta": meta, "results": results,
-            "errors": errors, "stderr_tail": tail}
+            "errors": errors, "skipped": skipped, "stderr_tail": tail}
 
 
 def stderr_summary(err):
@@ -262,6 +264,8 @@ def run_mpi(mpi, args, cache):
                     rec["errors"] += out["errors"]
                     if out["stderr_tail"]:
                         rec["errors"].append(out["stderr_tail"])
+                rec["errors"] += [s for s in out["skipped"]
+                                  if s not in rec["errors"]]
                 meta = out["meta"]
                 if meta:
                     meta["library"] = norm_library(meta.get("library"))
@@ -280,7 +284,8 @@ def run_mpi(mpi, args, cache):
                 if rec["status"] is None and out["results"]:
                     rec["status"] = "ok"
                 elif rec["status"] is None:
-                    rec["status"] = f"n/a: {out['status']}"
+                    rec["status"] = ("n/a: no case ran" if out["status"] == "ok"
+                                     else f"n/a: {out['status']}")
     return record
 
 
@@ -396,6 +401,9 @@ def report(record, args):
         out.append(f"    {labels[k]:14s} {where}{note}")
         for e in rec["errors"][:4]:
             out.append("        ! " + e.replace("\n", "\n          "))
+        if len(rec["errors"]) > 4:
+            out.append(f"        ! ... {len(rec['errors']) - 4} more in "
+                       f"{os.path.relpath(args.json, REPO)}")
 
     for family in args.families:
         fcases = casemod.family_cases(family, args.scale)

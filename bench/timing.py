@@ -8,6 +8,10 @@
 * ``emit(tag, obj)`` prints one ``BENCH_<TAG> {json}`` line; run.py greps for
   those lines, so MPI chatter on stdout cannot break parsing, and results of
   cases that finished survive a crash or a timeout later in the run.
+* ``require(obj, *names)`` in a setup function raises ``Unsupported`` when
+  the implementation lacks a method; the case is reported as skipped
+  (``BENCH_SKIP``) and the run goes on.  Call it before any communication:
+  both ranks then skip the same case.
 
 The same methodology is implemented in C in bench/c/bench.h.
 """
@@ -25,6 +29,17 @@ perf_counter = time.perf_counter
 def emit(tag, obj):
     sys.stdout.write(f"BENCH_{tag} {json.dumps(obj, sort_keys=True)}\n")
     sys.stdout.flush()
+
+
+class Unsupported(Exception):
+    """The implementation lacks what a case needs (same on every rank)."""
+
+
+def require(obj, *names):
+    missing = [n for n in names if not hasattr(obj, n)]
+    if missing:
+        raise Unsupported(f"{getattr(obj, '__name__', type(obj).__name__)} "
+                          f"has no {', '.join(missing)}")
 
 
 def common_args(description):
@@ -123,6 +138,10 @@ def run_family(family, setup, description):
         try:
             body, ok = setup[case.kind](MPI, comm, case)
             times = time_reps(comm, body, case)
+        except Unsupported as exc:
+            if rank == 0:
+                emit("SKIP", {"case": case.id, "reason": str(exc)})
+            continue
         except Exception as exc:  # the peer would hang: report and abort
             emit("ERROR", {"case": case.id, "rank": rank,
                            "error": f"{type(exc).__name__}: {exc}"})

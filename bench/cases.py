@@ -69,9 +69,13 @@ class Case:
     def moved(self):
         """Payload bytes one timed iteration moves (for MB/s): W x size one
         way for a window, 2 x size for a round trip, else None."""
-        if self.nbytes is None or self.unit == "call":
+        if self.nbytes is None:
             return None
-        return self.nbytes * self.window if self.window else 2 * self.nbytes
+        if self.unit == "window":
+            return self.nbytes * self.window
+        if self.unit == "round trip":
+            return 2 * self.nbytes
+        return None     # a call, or a PROC_NULL window: nothing moves
 
     def argv(self):
         return f"{self.kind}:{self.param}:{self.iters}:{self.reps}:{self.warmup}"
@@ -142,6 +146,11 @@ def nonblocking_cases(scale=1.0):
     it, reps, wu = _counts(0.5e-6, scale)
     cases.append(Case("nonblocking", "inull", "8", it, reps, wu,
                       "Isend+Wait PROC_NULL 8 B", c_kind="inull", unit="call"))
+    # 64 Isends to PROC_NULL + one Waitall: the binding's cost of a window.
+    it, reps, wu = _counts(40e-6, scale)
+    cases.append(Case("nonblocking", "inullwin", "8x64", it, reps, wu,
+                      "Isend x64 PROC_NULL + Waitall", c_kind="inullwin",
+                      unit="PROC_NULL window"))
     # isend(obj).wait() / irecv().wait() of small objects (no C counterpart).
     for name, est in (("int", 5e-6), ("dict", 8e-6)):
         it, reps, wu = _counts(est, scale)
@@ -170,7 +179,8 @@ FAMILIES = {
 # What one timed iteration is, for the table headers.
 UNITS = {
     "pingpong": "round trip (Barrier: per call)",
-    "nonblocking": "window (xW rows), round trip, or call (PROC_NULL)",
+    "nonblocking": ("window (xW rows and PROC_NULL + Waitall), round "
+                    "trip, or call (Isend+Wait PROC_NULL)"),
 }
 
 # Footnotes under a family's time table.

@@ -6,7 +6,7 @@ PROC_NULL loop, isend/irecv of objects.  Run on exactly 2 ranks, e.g.
         bench/nonblocking.py --impl fastmpi --case win:65536x64:100:5:20
 
 Kinds (bench/cases.py builds the list; bench/c/nonblocking.c is the C
-counterpart of win, ipp and inull):
+counterpart of win, ipp, inull and inullwin):
 
   win:<n>x<W>  rank 0 posts W Isends of n-byte slices of one numpy uint8
                buffer, rank 1 W Irecvs; both Waitall; then rank 1 sends a
@@ -14,6 +14,8 @@ counterpart of win, ipp and inull):
   ipp:<n>      ping-pong, each side Isend(...).Wait() / Irecv(...).Wait().
   inull:<n>    Isend(buf, PROC_NULL).Wait() in a loop, on both ranks: only
                the binding's cost (nothing is sent).  Time per call.
+  inullwin:<n>x<W>  W Isends of an n-byte buffer to PROC_NULL, one Waitall,
+               on both ranks: the binding's cost of a window.
   iobj:<name>  ping-pong of a small object, isend(obj).wait() and
                irecv(source=...).wait().
   iobjarr:<n>  the same with an n-byte ndarray; fastmpi's irecv() takes no
@@ -120,6 +122,19 @@ def setup_inull(MPI, comm, case):
     return body, True
 
 
+def setup_inullwin(MPI, comm, case):
+    require(comm, "Isend")
+    require(MPI.Request, "Waitall")
+    buf = np.zeros(case.nbytes, dtype=np.uint8)
+    Isend, null, Waitall = comm.Isend, MPI.PROC_NULL, MPI.Request.Waitall
+    window = range(case.window)
+
+    def body(count):
+        for _ in range(count):
+            Waitall([Isend(buf, null, TAG) for _ in window])
+    return body, True
+
+
 def _setup_iobject(MPI, comm, obj, equal, rbuf=None):
     """Object ping-pong with isend().wait() / irecv(...).wait(); rbuf is
     passed to irecv when given."""
@@ -177,6 +192,7 @@ SETUP = {
     "win": setup_win,
     "ipp": setup_ipp,
     "inull": setup_inull,
+    "inullwin": setup_inullwin,
     "iobj": setup_iobj,
     "iobjarr": setup_iobjarr,
     "iobjbuf": setup_iobjbuf,

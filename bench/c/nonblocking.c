@@ -4,6 +4,8 @@
  *                W MPI_Irecv; both MPI_Waitall; rank 1 -> 0 a 1-byte ack.
  *   ipp:<n>      ping-pong, MPI_Isend+MPI_Wait / MPI_Irecv+MPI_Wait.
  *   inull:<n>    MPI_Isend to MPI_PROC_NULL + MPI_Wait, on both ranks.
+ *   inullwin:<n>x<W>  W MPI_Isend to MPI_PROC_NULL, one MPI_Waitall, on both
+ *                ranks.
  * Run on exactly 2 ranks. */
 #include "bench.h"
 
@@ -76,6 +78,19 @@ static void inull_body(long count, void *p)
     long i;
     for (i = 0; i < count; i++)
         ipp_send(c, MPI_PROC_NULL, TAG);
+}
+
+static void inullwin_body(long count, void *p)
+{
+    nb_ctx *c = p;
+    long i;
+    int k;
+    for (i = 0; i < count; i++) {
+        for (k = 0; k < c->w; k++)
+            MPI_Isend(c->buf, c->n, MPI_BYTE, MPI_PROC_NULL, TAG,
+                      MPI_COMM_WORLD, &c->reqs[k]);
+        MPI_Waitall(c->w, c->reqs, MPI_STATUSES_IGNORE);
+    }
 }
 
 static unsigned char *pattern(size_t n, unsigned seed)
@@ -153,7 +168,7 @@ int main(int argc, char **argv)
         memset(&ctx, 0, sizeof ctx);
         ctx.rank = rank;
         ctx.w = 1;
-        if (strcmp(c.kind, "win") == 0) {
+        if (strchr(c.param, 'x')) {
             if (sscanf(c.param, "%dx%d", &ctx.n, &ctx.w) != 2 || ctx.w < 1) {
                 if (rank == 0)
                     fprintf(stderr, "bad window '%s'\n", c.param);
@@ -173,6 +188,8 @@ int main(int argc, char **argv)
             bench_run(&c, ipp_body, &ctx, ok);
         } else if (strcmp(c.kind, "inull") == 0) {
             bench_run(&c, inull_body, &ctx, 1);
+        } else if (strcmp(c.kind, "inullwin") == 0) {
+            bench_run(&c, inullwin_body, &ctx, 1);
         } else if (rank == 0) {
             fprintf(stderr, "nonblocking.c: skipping unsupported kind '%s'\n",
                     c.kind);

@@ -266,6 +266,28 @@ done:
     return rc;
 }
 
+void
+fastmpi_pickled_flatten(const fastmpi_pickled *p, char *dst)
+{
+    if (p->datatype == MPI_BYTE) {
+        memcpy(dst, p->addr, (size_t)p->count);
+        return;
+    }
+    /* the layout build_oob_message describes */
+    Py_ssize_t hlen = (Py_ssize_t)sizeof(uint64_t) * (3 + p->nviews);
+    Py_ssize_t plen = PyBytes_GET_SIZE(p->data);
+    memcpy(dst, p->header, (size_t)hlen);
+    memcpy(dst + hlen, PyBytes_AS_STRING(p->data), (size_t)plen);
+    Py_ssize_t offset = hlen + plen;
+    for (Py_ssize_t i = 0; i < p->nviews; i++) {
+        Py_ssize_t pad = align_up(offset) - offset;
+        memset(dst + offset, 0, (size_t)pad);
+        offset += pad;
+        memcpy(dst + offset, p->views[i].buf, (size_t)p->views[i].len);
+        offset += p->views[i].len;
+    }
+}
+
 int
 fastmpi_pickle_dump(PyObject *obj, fastmpi_pickled *p)
 {
@@ -339,16 +361,34 @@ loads(PyObject *data)
 PyObject *
 fastmpi_pickle_load_bytearray(PyObject *buf)
 {
-    Py_ssize_t size = PyByteArray_GET_SIZE(buf);
-    const unsigned char *data = (unsigned char *)PyByteArray_AS_STRING(buf);
+    return fastmpi_pickle_load_slice(buf, 0, PyByteArray_GET_SIZE(buf));
+}
+
+PyObject *
+fastmpi_pickle_load_slice(PyObject *buf, Py_ssize_t start, Py_ssize_t size)
+{
+    const unsigned char *data =
+        (unsigned char *)PyByteArray_AS_STRING(buf) + start;
     if (size == 0) {
         Py_RETURN_NONE;
     }
-    if (data[0] == 0x80) {
-        return loads(buf);
-    }
     if (is_flat_code(data[0])) {
         return load_flat(data, size);
+    }
+    PyObject *view = NULL, *pickled = NULL, *buffers = NULL, *obj = NULL;
+    if (data[0] == 0x80) {
+        if (start == 0 && size == PyByteArray_GET_SIZE(buf)) {
+            return loads(buf);
+        }
+        view = PyMemoryView_FromObject(buf);
+        if (view == NULL) {
+            return NULL;
+        }
+        pickled = PySequence_GetSlice(view, start, start + size);
+        if (pickled != NULL) {
+            obj = loads(pickled);
+        }
+        goto done;
     }
     uint64_t h[3];
     if (size < (Py_ssize_t)sizeof(h)) {
@@ -364,16 +404,17 @@ fastmpi_pickle_load_bytearray(PyObject *buf)
         plen > (uint64_t)(size - hlen)) {
         return corrupt("bad lengths");
     }
-    PyObject *view = NULL, *pickled = NULL, *buffers = NULL, *obj = NULL;
     view = PyMemoryView_FromObject(buf);
     if (view == NULL) {
         return NULL;
     }
-    pickled = PySequence_GetSlice(view, hlen, hlen + (Py_ssize_t)plen);
+    pickled = PySequence_GetSlice(view, start + hlen,
+                                  start + hlen + (Py_ssize_t)plen);
     buffers = PyList_New((Py_ssize_t)n);
     if (pickled == NULL || buffers == NULL) {
         goto done;
     }
+    /* offsets from the message's start (which the sender aligned to) */
     Py_ssize_t offset = hlen + (Py_ssize_t)plen;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t len;
@@ -383,8 +424,8 @@ fastmpi_pickle_load_bytearray(PyObject *buf)
             corrupt("buffer past the end");
             goto done;
         }
-        PyObject *slice = PySequence_GetSlice(view, offset,
-                                              offset + (Py_ssize_t)len);
+        PyObject *slice = PySequence_GetSlice(
+            view, start + offset, start + offset + (Py_ssize_t)len);
         if (slice == NULL) {
             goto done;
         }

@@ -283,12 +283,13 @@ void fastmpi_pickled_release(fastmpi_pickled *p);
 /* Write the message's p->nbytes bytes to dst, contiguous (out-of-band
  * buffers copied in). */
 void fastmpi_pickled_flatten(const fastmpi_pickled *p, char *dst);
-/* New reference: the object from a received message of `size` bytes held
- * by `buf` (a bytearray, which out-of-band buffers will reference). */
-PyObject *fastmpi_pickle_load_bytearray(PyObject *buf);
-/* New reference: the object in bytes [start, start + size) of `buf` (a
- * bytearray holding several messages), its out-of-band buffers views
- * into buf (collectives receive every rank's object into one). */
+/* New reference: the object from a received message: all of `buf`'s
+ * bytes (a bytearray or other exporter whose memory stays put, which
+ * out-of-band buffers will reference). */
+PyObject *fastmpi_pickle_load_exported(PyObject *buf);
+/* New reference: the object in bytes [start, start + size) of what `buf`
+ * exports (several messages: collectives receive every rank's object
+ * into one bytearray); out-of-band buffers view buf. */
 PyObject *fastmpi_pickle_load_slice(PyObject *buf, Py_ssize_t start,
                                     Py_ssize_t size);
 /* New reference: the object from `size` bytes at `data`, copied as needed
@@ -359,6 +360,7 @@ typedef struct {
     unsigned char kind;
     unsigned char persistent;
     unsigned char busy;         /* waited on without the GIL right now */
+    unsigned char recv;         /* a receive: cancelled at finalisation */
     int nmsg;
     fastmpi_msg msg[2];
     PyObject *keep;             /* owned or NULL */
@@ -395,6 +397,11 @@ void fastmpi_request_before_finalize(void);
 int fastmpi_request_init(PyObject *module);
 int fastmpi_requestlist_init(PyObject *module);  /* requestlist.c */
 int fastmpi_grequest_init(PyObject *module);     /* grequest.c */
+/* grequest.c: raise (and return -1) the exception a callback of this
+ * generalized request raised, if any; 0 otherwise. */
+int fastmpi_grequest_raise_pending(FastMPIRequestObject *req);
+/* grequest.c: the request object no longer needs its context. */
+void fastmpi_grequest_forget(FastMPIRequestObject *req);
 int fastmpi_message_init(PyObject *module);      /* message.c */
 
 /* Borrowed: a Request argument, or NULL with TypeError naming it. */

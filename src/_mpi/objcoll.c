@@ -361,7 +361,7 @@ Comm_bcast(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     if (rank == root) {
         fastmpi_pickled_flatten(&p, data);
     }
-    result = fastmpi_pickle_load_bytearray(buf);
+    result = fastmpi_pickle_load_exported(buf);
 done:
     if (err.type != NULL) {
         PyErr_Restore(err.type, err.value, err.tb);
@@ -483,7 +483,7 @@ Comm_scatter(FastMPICommObject *self, PyObject *const *args,
                                      MPI_BYTE, root, comm));
     FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) == 0) {
-        result = fastmpi_pickle_load_bytearray(rbuf);
+        result = fastmpi_pickle_load_exported(rbuf);
     }
 done:
     if (err.type != NULL) {

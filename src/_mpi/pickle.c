@@ -358,26 +358,19 @@ loads(PyObject *data)
     return PyObject_CallOneArg(fastmpi_st.pickle_loads, data);
 }
 
-PyObject *
-fastmpi_pickle_load_bytearray(PyObject *buf)
+/* The object in `size` bytes at `data`, which is byte `start` of what
+ * `buf` exports (out-of-band buffers become views of buf; anything else
+ * is copied out of it).  whole: the message is all of buf. */
+static PyObject *
+load_from(PyObject *buf, Py_ssize_t start, const unsigned char *data,
+          Py_ssize_t size, int whole)
 {
-    return fastmpi_pickle_load_slice(buf, 0, PyByteArray_GET_SIZE(buf));
-}
-
-PyObject *
-fastmpi_pickle_load_slice(PyObject *buf, Py_ssize_t start, Py_ssize_t size)
-{
-    const unsigned char *data =
-        (unsigned char *)PyByteArray_AS_STRING(buf) + start;
+    PyObject *view = NULL, *pickled = NULL, *buffers = NULL, *obj = NULL;
     if (size == 0) {
         Py_RETURN_NONE;
     }
-    if (is_flat_code(data[0])) {
-        return load_flat(data, size);
-    }
-    PyObject *view = NULL, *pickled = NULL, *buffers = NULL, *obj = NULL;
     if (data[0] == 0x80) {
-        if (start == 0 && size == PyByteArray_GET_SIZE(buf)) {
+        if (whole) {
             return loads(buf);
         }
         view = PyMemoryView_FromObject(buf);
@@ -389,6 +382,9 @@ fastmpi_pickle_load_slice(PyObject *buf, Py_ssize_t start, Py_ssize_t size)
             obj = loads(pickled);
         }
         goto done;
+    }
+    if (is_flat_code(data[0])) {
+        return load_flat(data, size);
     }
     uint64_t h[3];
     if (size < (Py_ssize_t)sizeof(h)) {
@@ -443,6 +439,35 @@ done:
 }
 
 PyObject *
+fastmpi_pickle_load_exported(PyObject *buf)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    PyObject *obj = load_from(buf, 0, view.buf, view.len, 1);
+    PyBuffer_Release(&view);
+    return obj;
+}
+
+PyObject *
+fastmpi_pickle_load_slice(PyObject *buf, Py_ssize_t start, Py_ssize_t size)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    if (start < 0 || size < 0 || start + size > view.len) {
+        PyBuffer_Release(&view);
+        return corrupt("slice past the end");
+    }
+    PyObject *obj = load_from(buf, start, (unsigned char *)view.buf + start,
+                              size, start == 0 && size == view.len);
+    PyBuffer_Release(&view);
+    return obj;
+}
+
+PyObject *
 fastmpi_pickle_load_memory(const char *data, Py_ssize_t size)
 {
     const unsigned char *bytes = (const unsigned char *)data;
@@ -456,7 +481,8 @@ fastmpi_pickle_load_memory(const char *data, Py_ssize_t size)
     if (buf == NULL) {
         return NULL;
     }
-    PyObject *obj = fastmpi_pickle_load_bytearray(buf);
+    PyObject *obj = load_from(buf, 0, (unsigned char *)
+                              PyByteArray_AS_STRING(buf), size, 1);
     Py_DECREF(buf);
     return obj;
 }

@@ -1,6 +1,7 @@
 /* coll.c: blocking collectives with buffers: Bcast, Gather(v),
  * Scatter(v), Allgather(v), Alltoall(v, w), Reduce, Allreduce,
- * Reduce_scatter(_block), Scan, Exscan.
+ * Reduce_scatter(_block), Scan, Exscan; and the argument checking and
+ * parsing that icoll.c's nonblocking ones share (fastmpi_coll_prepare).
  *
  * Arguments are checked here, before MPI is called, as far as one rank
  * can: a root outside the communicator, a buffer that does not split into
@@ -234,645 +235,337 @@ finish_reduction(int ierr, FastMPIOpObject *op, MPI_Comm comm,
     Py_RETURN_NONE;
 }
 
-/* ---- Bcast ------------------------------------------------------------- */
+/* ---- preparing: one function per collective --------------------------- */
 
-static PyObject *
-Comm_Bcast(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
-           PyObject *kwnames)
+typedef int (*prepare_fn)(PyObject **argv, const char *fname, int rank,
+                          int size, fastmpi_coll *c);
+
+static int
+root_arg(PyObject *obj, const char *fname, int size, int *root)
 {
-    static const char *const names[] = {"buf", "root", NULL};
-    static fastmpi_argspec spec = {"Bcast", names, 1};
-    PyObject *argv[2];
-    int root, rank, size, ierr;
-    fastmpi_msg m;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        root_check("Bcast", root, size) < 0 ||
-        parse_plain(argv[0], rank == root ? FASTMPI_MSG_SEND
-                                          : FASTMPI_MSG_RECV,
-                    "Bcast", "buf", "in no Bcast", &m) < 0) {
-        return NULL;
+    static const char *const names[] = {"root", NULL};
+    fastmpi_argspec spec = {fname, names, 0, 1, NULL};
+    if (fastmpi_arg_int(&spec, 0, obj, 0, root) < 0) {
+        return -1;
     }
-    MPI_Comm comm = self->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Bcast", comm, root, 0, m.nbytes,
-                 ierr = MPI_Bcast(m.addr, m.count, m.datatype, root, comm));
-    FASTMPI_NOGIL_END
-    fastmpi_msg_release(&m);
-    return finish(ierr, NULL);
+    return root_check(fname, *root, size);
 }
 
-/* ---- Gather, Gatherv --------------------------------------------------- */
-
-static const char *const gather_names[] = {"sendbuf", "recvbuf", "root",
-                                           NULL};
-
-static PyObject *
-Comm_Gather(FastMPICommObject *self, PyObject *const *args,
-            Py_ssize_t nargs, PyObject *kwnames)
+static int
+prep_bcast(PyObject **argv, const char *fname, int rank, int size,
+           fastmpi_coll *c)
 {
-    static fastmpi_argspec spec = {"Gather", gather_names, 1};
-    PyObject *argv[3];
-    int root, rank, size, ierr;
-    fastmpi_msg s, r;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_arg_int(&spec, 2, argv[2], 0, &root) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        root_check("Gather", root, size) < 0) {
-        return NULL;
+    if (root_arg(argv[1], fname, size, &c->root) < 0) {
+        return -1;
     }
-    msg_unused(&s);
-    msg_unused(&r);
-    if (rank == root) {
-        if (parse_blocks(argv[1], FASTMPI_MSG_RECV, size, "Gather",
-                         "recvbuf", "as 'sendbuf' only", &r) < 0) {
-            return NULL;
-        }
-        if (is_in_place(argv[0])) {
-            msg_in_place(&s, &r);
-        }
-        else if (parse_plain(argv[0], FASTMPI_MSG_SEND, "Gather",
-                             "sendbuf", "", &s) < 0 ||
-                 check_bytes("Gather", s.count, s.datatype, r.count,
-                             r.datatype, "'recvbuf' takes per rank") < 0) {
-            goto error;
-        }
-    }
-    else if (parse_plain(argv[0], FASTMPI_MSG_SEND, "Gather", "sendbuf",
-                         "at the root only", &s) < 0) {
-        return NULL;
-    }
-    MPI_Comm comm = self->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Gather", comm, root, 0, s.nbytes,
-                 ierr = MPI_Gather(s.addr, s.count, s.datatype, r.addr,
-                                   r.count, r.datatype, root, comm));
-    FASTMPI_NOGIL_END
-    fastmpi_msg_release(&s);
-    fastmpi_msg_release(&r);
-    return finish(ierr, NULL);
-error:
-    fastmpi_msg_release(&s);
-    fastmpi_msg_release(&r);
-    return NULL;
+    return parse_plain(argv[0], rank == c->root ? FASTMPI_MSG_SEND
+                                                : FASTMPI_MSG_RECV,
+                       fname, "buf", "in no broadcast", &c->s);
 }
 
-static PyObject *
-Comm_Gatherv(FastMPICommObject *self, PyObject *const *args,
-             Py_ssize_t nargs, PyObject *kwnames)
+/* Gather (vector = 0) and Gatherv (1). */
+static int
+prep_gather_any(PyObject **argv, const char *fname, int rank, int size,
+                fastmpi_coll *c, int vector)
 {
-    static fastmpi_argspec spec = {"Gatherv", gather_names, 1};
-    PyObject *argv[3];
-    int root, rank, size, ierr;
-    fastmpi_msg s;
-    fastmpi_vmsg r;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_arg_int(&spec, 2, argv[2], 0, &root) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        root_check("Gatherv", root, size) < 0) {
-        return NULL;
+    if (root_arg(argv[2], fname, size, &c->root) < 0) {
+        return -1;
     }
-    msg_unused(&s);
-    vmsg_unused(&r);
-    if (rank == root) {
-        if (parse_vector(argv[1], FASTMPI_MSG_RECV, size, 0, "Gatherv",
-                         "recvbuf", "as 'sendbuf' only", &r) < 0) {
-            return NULL;
+    if (rank != c->root) {
+        return parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf",
+                           "at the root only", &c->s);
+    }
+    int count;
+    MPI_Datatype type;
+    if (vector) {
+        if (parse_vector(argv[1], FASTMPI_MSG_RECV, size, 0, fname,
+                         "recvbuf", "as 'sendbuf' only", &c->rv) < 0) {
+            return -1;
         }
-        if (is_in_place(argv[0])) {
-            msg_in_place(&s, &r.msg);
-        }
-        else if (parse_plain(argv[0], FASTMPI_MSG_SEND, "Gatherv",
-                             "sendbuf", "", &s) < 0 ||
-                 check_bytes("Gatherv", s.count, s.datatype,
-                             r.counts[rank], r.msg.datatype,
-                             "'recvbuf' takes from it") < 0) {
-            goto error;
-        }
-    }
-    else if (parse_plain(argv[0], FASTMPI_MSG_SEND, "Gatherv", "sendbuf",
-                         "at the root only", &s) < 0) {
-        return NULL;
-    }
-    MPI_Comm comm = self->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Gatherv", comm, root, 0, s.nbytes,
-                 ierr = MPI_Gatherv(s.addr, s.count, s.datatype, r.msg.addr,
-                                    r.counts, r.displs, r.msg.datatype,
-                                    root, comm));
-    FASTMPI_NOGIL_END
-    fastmpi_msg_release(&s);
-    fastmpi_vmsg_release(&r);
-    return finish(ierr, NULL);
-error:
-    fastmpi_msg_release(&s);
-    fastmpi_vmsg_release(&r);
-    return NULL;
-}
-
-/* ---- Scatter, Scatterv ------------------------------------------------- */
-
-static PyObject *
-Comm_Scatter(FastMPICommObject *self, PyObject *const *args,
-             Py_ssize_t nargs, PyObject *kwnames)
-{
-    static fastmpi_argspec spec = {"Scatter", gather_names, 2};
-    PyObject *argv[3];
-    int root, rank, size, ierr;
-    fastmpi_msg s, r;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_arg_int(&spec, 2, argv[2], 0, &root) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        root_check("Scatter", root, size) < 0) {
-        return NULL;
-    }
-    msg_unused(&s);
-    msg_unused(&r);
-    if (rank == root) {
-        if (parse_blocks(argv[0], FASTMPI_MSG_SEND, size, "Scatter",
-                         "sendbuf", "as 'recvbuf' only", &s) < 0) {
-            return NULL;
-        }
-        if (is_in_place(argv[1])) {
-            msg_in_place(&r, &s);
-        }
-        else if (parse_plain(argv[1], FASTMPI_MSG_RECV, "Scatter",
-                             "recvbuf", "", &r) < 0 ||
-                 check_bytes("Scatter", s.count, s.datatype, r.count,
-                             r.datatype, "'recvbuf' takes") < 0) {
-            goto error;
-        }
-    }
-    else if (parse_plain(argv[1], FASTMPI_MSG_RECV, "Scatter", "recvbuf",
-                         "at the root only", &r) < 0) {
-        return NULL;
-    }
-    MPI_Comm comm = self->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Scatter", comm, root, 0, r.nbytes,
-                 ierr = MPI_Scatter(s.addr, s.count, s.datatype, r.addr,
-                                    r.count, r.datatype, root, comm));
-    FASTMPI_NOGIL_END
-    fastmpi_msg_release(&s);
-    fastmpi_msg_release(&r);
-    return finish(ierr, NULL);
-error:
-    fastmpi_msg_release(&s);
-    fastmpi_msg_release(&r);
-    return NULL;
-}
-
-static PyObject *
-Comm_Scatterv(FastMPICommObject *self, PyObject *const *args,
-              Py_ssize_t nargs, PyObject *kwnames)
-{
-    static fastmpi_argspec spec = {"Scatterv", gather_names, 2};
-    PyObject *argv[3];
-    int root, rank, size, ierr;
-    fastmpi_vmsg s;
-    fastmpi_msg r;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_arg_int(&spec, 2, argv[2], 0, &root) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        root_check("Scatterv", root, size) < 0) {
-        return NULL;
-    }
-    vmsg_unused(&s);
-    msg_unused(&r);
-    if (rank == root) {
-        if (parse_vector(argv[0], FASTMPI_MSG_SEND, size, 0, "Scatterv",
-                         "sendbuf", "as 'recvbuf' only", &s) < 0) {
-            return NULL;
-        }
-        if (is_in_place(argv[1])) {
-            msg_in_place(&r, &s.msg);
-        }
-        else if (parse_plain(argv[1], FASTMPI_MSG_RECV, "Scatterv",
-                             "recvbuf", "", &r) < 0 ||
-                 check_bytes("Scatterv", s.counts[rank], s.msg.datatype,
-                             r.count, r.datatype, "'recvbuf' takes") < 0) {
-            goto error;
-        }
-    }
-    else if (parse_plain(argv[1], FASTMPI_MSG_RECV, "Scatterv", "recvbuf",
-                         "at the root only", &r) < 0) {
-        return NULL;
-    }
-    MPI_Comm comm = self->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Scatterv", comm, root, 0, r.nbytes,
-                 ierr = MPI_Scatterv(s.msg.addr, s.counts, s.displs,
-                                     s.msg.datatype, r.addr, r.count,
-                                     r.datatype, root, comm));
-    FASTMPI_NOGIL_END
-    fastmpi_vmsg_release(&s);
-    fastmpi_msg_release(&r);
-    return finish(ierr, NULL);
-error:
-    fastmpi_vmsg_release(&s);
-    fastmpi_msg_release(&r);
-    return NULL;
-}
-
-/* ---- Allgather(v), Alltoall(v, w) -------------------------------------- */
-
-static const char *const all_names[] = {"sendbuf", "recvbuf", NULL};
-
-static PyObject *
-Comm_Allgather(FastMPICommObject *self, PyObject *const *args,
-               Py_ssize_t nargs, PyObject *kwnames)
-{
-    static fastmpi_argspec spec = {"Allgather", all_names, 2};
-    PyObject *argv[2];
-    int rank, size, ierr;
-    fastmpi_msg s, r;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        parse_blocks(argv[1], FASTMPI_MSG_RECV, size, "Allgather",
-                     "recvbuf", "as 'sendbuf' only", &r) < 0) {
-        return NULL;
-    }
-    if (is_in_place(argv[0])) {
-        msg_in_place(&s, &r);
-    }
-    else if (parse_plain(argv[0], FASTMPI_MSG_SEND, "Allgather", "sendbuf",
-                         "", &s) < 0) {
-        fastmpi_msg_release(&r);
-        return NULL;
-    }
-    else if (check_bytes("Allgather", s.count, s.datatype, r.count,
-                         r.datatype, "'recvbuf' takes per rank") < 0) {
-        fastmpi_msg_release(&s);
-        fastmpi_msg_release(&r);
-        return NULL;
-    }
-    MPI_Comm comm = self->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Allgather", comm, MPI_PROC_NULL, 0, s.nbytes,
-                 ierr = MPI_Allgather(s.addr, s.count, s.datatype, r.addr,
-                                      r.count, r.datatype, comm));
-    FASTMPI_NOGIL_END
-    fastmpi_msg_release(&s);
-    fastmpi_msg_release(&r);
-    return finish(ierr, NULL);
-}
-
-static PyObject *
-Comm_Allgatherv(FastMPICommObject *self, PyObject *const *args,
-                Py_ssize_t nargs, PyObject *kwnames)
-{
-    static fastmpi_argspec spec = {"Allgatherv", all_names, 2};
-    PyObject *argv[2];
-    int rank, size, ierr;
-    fastmpi_msg s;
-    fastmpi_vmsg r;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        parse_vector(argv[1], FASTMPI_MSG_RECV, size, 0, "Allgatherv",
-                     "recvbuf", "as 'sendbuf' only", &r) < 0) {
-        return NULL;
-    }
-    if (is_in_place(argv[0])) {
-        msg_in_place(&s, &r.msg);
-    }
-    else if (parse_plain(argv[0], FASTMPI_MSG_SEND, "Allgatherv",
-                         "sendbuf", "", &s) < 0) {
-        fastmpi_vmsg_release(&r);
-        return NULL;
-    }
-    else if (check_bytes("Allgatherv", s.count, s.datatype, r.counts[rank],
-                         r.msg.datatype, "'recvbuf' takes from it") < 0) {
-        fastmpi_msg_release(&s);
-        fastmpi_vmsg_release(&r);
-        return NULL;
-    }
-    MPI_Comm comm = self->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Allgatherv", comm, MPI_PROC_NULL, 0, s.nbytes,
-                 ierr = MPI_Allgatherv(s.addr, s.count, s.datatype,
-                                       r.msg.addr, r.counts, r.displs,
-                                       r.msg.datatype, comm));
-    FASTMPI_NOGIL_END
-    fastmpi_msg_release(&s);
-    fastmpi_vmsg_release(&r);
-    return finish(ierr, NULL);
-}
-
-static PyObject *
-Comm_Alltoall(FastMPICommObject *self, PyObject *const *args,
-              Py_ssize_t nargs, PyObject *kwnames)
-{
-    static fastmpi_argspec spec = {"Alltoall", all_names, 2};
-    PyObject *argv[2];
-    int rank, size, ierr;
-    fastmpi_msg s, r;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        parse_blocks(argv[1], FASTMPI_MSG_RECV, size, "Alltoall",
-                     "recvbuf", "as 'sendbuf' only", &r) < 0) {
-        return NULL;
-    }
-    if (is_in_place(argv[0])) {
-        msg_in_place(&s, &r);
-    }
-    else if (parse_blocks(argv[0], FASTMPI_MSG_SEND, size, "Alltoall",
-                          "sendbuf", "", &s) < 0) {
-        fastmpi_msg_release(&r);
-        return NULL;
-    }
-    else if (check_bytes("Alltoall", s.count, s.datatype, r.count,
-                         r.datatype, "'recvbuf' takes per rank") < 0) {
-        fastmpi_msg_release(&s);
-        fastmpi_msg_release(&r);
-        return NULL;
-    }
-    MPI_Comm comm = self->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Alltoall", comm, MPI_PROC_NULL, 0, s.nbytes,
-                 ierr = MPI_Alltoall(s.addr, s.count, s.datatype, r.addr,
-                                     r.count, r.datatype, comm));
-    FASTMPI_NOGIL_END
-    fastmpi_msg_release(&s);
-    fastmpi_msg_release(&r);
-    return finish(ierr, NULL);
-}
-
-static PyObject *
-alltoall_vector(FastMPICommObject *self, PyObject *const *args,
-                Py_ssize_t nargs, PyObject *kwnames, fastmpi_argspec *spec,
-                int with_types)
-{
-    PyObject *argv[2];
-    int rank, size, ierr;
-    const char *fname = spec->fname;
-    fastmpi_vmsg s, r;
-    if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        parse_vector(argv[1], FASTMPI_MSG_RECV, size, with_types, fname,
-                     "recvbuf", "as 'sendbuf' only", &r) < 0) {
-        return NULL;
-    }
-    if (is_in_place(argv[0])) {
-        vmsg_unused(&s);
-        s.msg.addr = MPI_IN_PLACE;
-        s.msg.datatype = r.msg.datatype;
-        s.counts = r.counts;
-        s.displs = r.displs;
-        s.types = r.types;
-    }
-    else if (parse_vector(argv[0], FASTMPI_MSG_SEND, size, with_types,
-                          fname, "sendbuf", "", &s) < 0) {
-        fastmpi_vmsg_release(&r);
-        return NULL;
-    }
-    else if (check_bytes(fname, s.counts[rank],
-                         s.types ? s.types[rank] : s.msg.datatype,
-                         r.counts[rank],
-                         r.types ? r.types[rank] : r.msg.datatype,
-                         "to itself, and 'recvbuf' takes") < 0) {
-        fastmpi_vmsg_release(&s);
-        fastmpi_vmsg_release(&r);
-        return NULL;
-    }
-    MPI_Comm comm = self->ob_mpi;
-    if (with_types) {
-        FASTMPI_NOGIL_BEGIN
-        FASTMPI_CALL("MPI_Alltoallw", comm, MPI_PROC_NULL, 0, s.msg.nbytes,
-                     ierr = MPI_Alltoallw(s.msg.addr, s.counts, s.displs,
-                                          s.types, r.msg.addr, r.counts,
-                                          r.displs, r.types, comm));
-        FASTMPI_NOGIL_END
+        count = c->rv.counts[rank];
+        type = c->rv.msg.datatype;
     }
     else {
-        FASTMPI_NOGIL_BEGIN
-        FASTMPI_CALL("MPI_Alltoallv", comm, MPI_PROC_NULL, 0, s.msg.nbytes,
-                     ierr = MPI_Alltoallv(s.msg.addr, s.counts, s.displs,
-                                          s.msg.datatype, r.msg.addr,
-                                          r.counts, r.displs,
-                                          r.msg.datatype, comm));
-        FASTMPI_NOGIL_END
-    }
-    if (s.msg.addr != MPI_IN_PLACE) {
-        fastmpi_vmsg_release(&s);
-    }
-    fastmpi_vmsg_release(&r);
-    return finish(ierr, NULL);
-}
-
-static PyObject *
-Comm_Alltoallv(FastMPICommObject *self, PyObject *const *args,
-               Py_ssize_t nargs, PyObject *kwnames)
-{
-    static fastmpi_argspec spec = {"Alltoallv", all_names, 2};
-    return alltoall_vector(self, args, nargs, kwnames, &spec, 0);
-}
-
-static PyObject *
-Comm_Alltoallw(FastMPICommObject *self, PyObject *const *args,
-               Py_ssize_t nargs, PyObject *kwnames)
-{
-    static fastmpi_argspec spec = {"Alltoallw", all_names, 2};
-    return alltoall_vector(self, args, nargs, kwnames, &spec, 1);
-}
-
-/* ---- reductions -------------------------------------------------------- */
-
-static PyObject *
-Comm_Reduce(FastMPICommObject *self, PyObject *const *args,
-            Py_ssize_t nargs, PyObject *kwnames)
-{
-    static const char *const names[] = {"sendbuf", "recvbuf", "op", "root",
-                                        NULL};
-    static fastmpi_argspec spec = {"Reduce", names, 1};
-    PyObject *argv[4];
-    int root, rank, size, ierr;
-    FastMPIOpObject *op;
-    fastmpi_msg s, r;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_arg_int(&spec, 3, argv[3], 0, &root) < 0 ||
-        (op = fastmpi_op_arg(argv[2], "Reduce", "op")) == NULL ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        root_check("Reduce", root, size) < 0) {
-        return NULL;
-    }
-    msg_unused(&s);
-    msg_unused(&r);
-    if (rank == root) {
-        if (parse_plain(argv[1], FASTMPI_MSG_RECV, "Reduce", "recvbuf",
-                        "as 'sendbuf' only", &r) < 0) {
-            return NULL;
+        if (parse_blocks(argv[1], FASTMPI_MSG_RECV, size, fname, "recvbuf",
+                         "as 'sendbuf' only", &c->r) < 0) {
+            return -1;
         }
-        if (is_in_place(argv[0])) {
-            msg_in_place(&s, &r);
-        }
-        else if (parse_plain(argv[0], FASTMPI_MSG_SEND, "Reduce",
-                             "sendbuf", "", &s) < 0 ||
-                 check_same("Reduce", &s, &r) < 0) {
-            goto error;
-        }
-    }
-    else if (parse_plain(argv[0], FASTMPI_MSG_SEND, "Reduce", "sendbuf",
-                         "at the root only", &s) < 0) {
-        return NULL;
-    }
-    MPI_Comm comm = self->ob_mpi;
-    MPI_Op mop = op->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Reduce", comm, root, 0, s.nbytes,
-                 ierr = MPI_Reduce(s.addr, r.addr, s.count, s.datatype, mop,
-                                   root, comm));
-    FASTMPI_NOGIL_END
-    fastmpi_msg_release(&s);
-    fastmpi_msg_release(&r);
-    return finish_reduction(ierr, op, comm, "Reduce");
-error:
-    fastmpi_msg_release(&s);
-    fastmpi_msg_release(&r);
-    return NULL;
-}
-
-typedef int (*allreduce_fn)(const void *, void *, int, MPI_Datatype, MPI_Op,
-                            MPI_Comm);
-
-/* Allreduce, Scan and Exscan: the same arguments, the same checks. */
-static PyObject *
-allreduce_like(FastMPICommObject *self, PyObject *const *args,
-               Py_ssize_t nargs, PyObject *kwnames, fastmpi_argspec *spec,
-               allreduce_fn fn, const char *mpiname)
-{
-    PyObject *argv[3];
-    int ierr;
-    const char *fname = spec->fname;
-    FastMPIOpObject *op;
-    fastmpi_msg s, r;
-    if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
-        (op = fastmpi_op_arg(argv[2], fname, "op")) == NULL ||
-        fastmpi_comm_check(self) < 0 ||
-        parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
-                    "as 'sendbuf' only", &r) < 0) {
-        return NULL;
+        count = c->r.count;
+        type = c->r.datatype;
     }
     if (is_in_place(argv[0])) {
-        msg_in_place(&s, &r);
+        msg_in_place(&c->s, vector ? &c->rv.msg : &c->r);
+        return 0;
     }
-    else if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
-                         &s) < 0) {
-        fastmpi_msg_release(&r);
-        return NULL;
+    if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
+                    &c->s) < 0) {
+        return -1;
     }
-    else if (check_same(fname, &s, &r) < 0) {
-        fastmpi_msg_release(&s);
-        fastmpi_msg_release(&r);
-        return NULL;
+    return check_bytes(fname, c->s.count, c->s.datatype, count, type,
+                       vector ? "'recvbuf' takes from it"
+                              : "'recvbuf' takes per rank");
+}
+
+static int
+prep_gather(PyObject **argv, const char *fname, int rank, int size,
+            fastmpi_coll *c)
+{
+    return prep_gather_any(argv, fname, rank, size, c, 0);
+}
+
+static int
+prep_gatherv(PyObject **argv, const char *fname, int rank, int size,
+             fastmpi_coll *c)
+{
+    return prep_gather_any(argv, fname, rank, size, c, 1);
+}
+
+/* Scatter (vector = 0) and Scatterv (1). */
+static int
+prep_scatter_any(PyObject **argv, const char *fname, int rank, int size,
+                 fastmpi_coll *c, int vector)
+{
+    if (root_arg(argv[2], fname, size, &c->root) < 0) {
+        return -1;
     }
-    MPI_Comm comm = self->ob_mpi;
-    MPI_Op mop = op->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL(mpiname, comm, MPI_PROC_NULL, 0, r.nbytes,
-                 ierr = fn(s.addr, r.addr, r.count, r.datatype, mop, comm));
-    FASTMPI_NOGIL_END
-    fastmpi_msg_release(&s);
-    fastmpi_msg_release(&r);
-    return finish_reduction(ierr, op, comm, fname);
+    if (rank != c->root) {
+        return parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
+                           "at the root only", &c->r);
+    }
+    int count;
+    MPI_Datatype type;
+    if (vector) {
+        if (parse_vector(argv[0], FASTMPI_MSG_SEND, size, 0, fname,
+                         "sendbuf", "as 'recvbuf' only", &c->sv) < 0) {
+            return -1;
+        }
+        count = c->sv.counts[rank];
+        type = c->sv.msg.datatype;
+    }
+    else {
+        if (parse_blocks(argv[0], FASTMPI_MSG_SEND, size, fname, "sendbuf",
+                         "as 'recvbuf' only", &c->s) < 0) {
+            return -1;
+        }
+        count = c->s.count;
+        type = c->s.datatype;
+    }
+    if (is_in_place(argv[1])) {
+        msg_in_place(&c->r, vector ? &c->sv.msg : &c->s);
+        return 0;
+    }
+    if (parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf", "",
+                    &c->r) < 0) {
+        return -1;
+    }
+    return check_bytes(fname, count, type, c->r.count, c->r.datatype,
+                       "'recvbuf' takes");
 }
 
-static const char *const allreduce_names[] = {"sendbuf", "recvbuf", "op",
-                                              NULL};
-
-static PyObject *
-Comm_Allreduce(FastMPICommObject *self, PyObject *const *args,
-               Py_ssize_t nargs, PyObject *kwnames)
+static int
+prep_scatter(PyObject **argv, const char *fname, int rank, int size,
+             fastmpi_coll *c)
 {
-    static fastmpi_argspec spec = {"Allreduce", allreduce_names, 2};
-    return allreduce_like(self, args, nargs, kwnames, &spec, MPI_Allreduce,
-                          "MPI_Allreduce");
+    return prep_scatter_any(argv, fname, rank, size, c, 0);
 }
 
-static PyObject *
-Comm_Scan(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
-          PyObject *kwnames)
+static int
+prep_scatterv(PyObject **argv, const char *fname, int rank, int size,
+              fastmpi_coll *c)
 {
-    static fastmpi_argspec spec = {"Scan", allreduce_names, 2};
-    return allreduce_like(self, args, nargs, kwnames, &spec, MPI_Scan,
-                          "MPI_Scan");
+    return prep_scatter_any(argv, fname, rank, size, c, 1);
 }
 
-static PyObject *
-Comm_Exscan(FastMPICommObject *self, PyObject *const *args,
-            Py_ssize_t nargs, PyObject *kwnames)
+static int
+prep_allgather(PyObject **argv, const char *fname, int rank, int size,
+               fastmpi_coll *c)
 {
-    static fastmpi_argspec spec = {"Exscan", allreduce_names, 2};
-    return allreduce_like(self, args, nargs, kwnames, &spec, MPI_Exscan,
-                          "MPI_Exscan");
+    if (parse_blocks(argv[1], FASTMPI_MSG_RECV, size, fname, "recvbuf",
+                     "as 'sendbuf' only", &c->r) < 0) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        msg_in_place(&c->s, &c->r);
+        return 0;
+    }
+    if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
+                    &c->s) < 0) {
+        return -1;
+    }
+    return check_bytes(fname, c->s.count, c->s.datatype, c->r.count,
+                       c->r.datatype, "'recvbuf' takes per rank");
 }
 
-static PyObject *
-Comm_Reduce_scatter_block(FastMPICommObject *self, PyObject *const *args,
-                          Py_ssize_t nargs, PyObject *kwnames)
+static int
+prep_allgatherv(PyObject **argv, const char *fname, int rank, int size,
+                fastmpi_coll *c)
 {
-    static fastmpi_argspec spec = {"Reduce_scatter_block", allreduce_names,
-                                   2};
-    const char *fname = spec.fname;
-    PyObject *argv[3];
-    int rank, size, ierr;
-    FastMPIOpObject *op;
-    fastmpi_msg s, r;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        (op = fastmpi_op_arg(argv[2], fname, "op")) == NULL ||
-        comm_ranks(self, &rank, &size) < 0) {
-        return NULL;
+    if (parse_vector(argv[1], FASTMPI_MSG_RECV, size, 0, fname, "recvbuf",
+                     "as 'sendbuf' only", &c->rv) < 0) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        msg_in_place(&c->s, &c->rv.msg);
+        return 0;
+    }
+    if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
+                    &c->s) < 0) {
+        return -1;
+    }
+    return check_bytes(fname, c->s.count, c->s.datatype, c->rv.counts[rank],
+                       c->rv.msg.datatype, "'recvbuf' takes from it");
+}
+
+static int
+prep_alltoall(PyObject **argv, const char *fname, int rank, int size,
+              fastmpi_coll *c)
+{
+    if (parse_blocks(argv[1], FASTMPI_MSG_RECV, size, fname, "recvbuf",
+                     "as 'sendbuf' only", &c->r) < 0) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        msg_in_place(&c->s, &c->r);
+        return 0;
+    }
+    if (parse_blocks(argv[0], FASTMPI_MSG_SEND, size, fname, "sendbuf", "",
+                     &c->s) < 0) {
+        return -1;
+    }
+    return check_bytes(fname, c->s.count, c->s.datatype, c->r.count,
+                       c->r.datatype, "'recvbuf' takes per rank");
+}
+
+/* Alltoallv (with_types = 0) and Alltoallw (1). */
+static int
+prep_alltoall_vector(PyObject **argv, const char *fname, int rank, int size,
+                     fastmpi_coll *c, int with_types)
+{
+    if (parse_vector(argv[1], FASTMPI_MSG_RECV, size, with_types, fname,
+                     "recvbuf", "as 'sendbuf' only", &c->rv) < 0) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        c->sv = c->rv;      /* the arrays are rv's: not released twice */
+        msg_unused(&c->sv.msg);
+        c->sv.msg.addr = MPI_IN_PLACE;
+        c->sv.msg.datatype = c->rv.msg.datatype;
+        c->sv_shared = 1;
+        return 0;
+    }
+    if (parse_vector(argv[0], FASTMPI_MSG_SEND, size, with_types, fname,
+                     "sendbuf", "", &c->sv) < 0) {
+        return -1;
+    }
+    return check_bytes(
+        fname, c->sv.counts[rank],
+        with_types ? c->sv.types[rank] : c->sv.msg.datatype,
+        c->rv.counts[rank],
+        with_types ? c->rv.types[rank] : c->rv.msg.datatype,
+        "to itself, and 'recvbuf' takes");
+}
+
+static int
+prep_alltoallv(PyObject **argv, const char *fname, int rank, int size,
+               fastmpi_coll *c)
+{
+    return prep_alltoall_vector(argv, fname, rank, size, c, 0);
+}
+
+static int
+prep_alltoallw(PyObject **argv, const char *fname, int rank, int size,
+               fastmpi_coll *c)
+{
+    return prep_alltoall_vector(argv, fname, rank, size, c, 1);
+}
+
+static int
+prep_reduce(PyObject **argv, const char *fname, int rank, int size,
+            fastmpi_coll *c)
+{
+    if ((c->op = fastmpi_op_arg(argv[2], fname, "op")) == NULL ||
+        root_arg(argv[3], fname, size, &c->root) < 0) {
+        return -1;
+    }
+    if (rank != c->root) {
+        return parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf",
+                           "at the root only", &c->s);
+    }
+    if (parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
+                    "as 'sendbuf' only", &c->r) < 0) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        msg_in_place(&c->s, &c->r);
+        return 0;
+    }
+    if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
+                    &c->s) < 0) {
+        return -1;
+    }
+    return check_same(fname, &c->s, &c->r);
+}
+
+/* Allreduce, Scan, Exscan: the same arguments, the same checks. */
+static int
+prep_allreduce(PyObject **argv, const char *fname, int rank, int size,
+               fastmpi_coll *c)
+{
+    if ((c->op = fastmpi_op_arg(argv[2], fname, "op")) == NULL ||
+        parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
+                    "as 'sendbuf' only", &c->r) < 0) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        msg_in_place(&c->s, &c->r);
+        return 0;
+    }
+    if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
+                    &c->s) < 0) {
+        return -1;
+    }
+    return check_same(fname, &c->s, &c->r);
+}
+
+static int
+prep_reduce_scatter_block(PyObject **argv, const char *fname, int rank,
+                          int size, fastmpi_coll *c)
+{
+    if ((c->op = fastmpi_op_arg(argv[2], fname, "op")) == NULL) {
+        return -1;
     }
     if (is_in_place(argv[0])) {
         /* recvbuf holds every rank's block; the result is the first */
         if (parse_blocks(argv[1], FASTMPI_MSG_RECV, size, fname, "recvbuf",
-                         "as 'sendbuf' only", &r) < 0) {
-            return NULL;
+                         "as 'sendbuf' only", &c->r) < 0) {
+            return -1;
         }
-        msg_in_place(&s, &r);
+        msg_in_place(&c->s, &c->r);
+        return 0;
     }
-    else {
-        if (parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
-                        "as 'sendbuf' only", &r) < 0) {
-            return NULL;
-        }
-        if (parse_blocks(argv[0], FASTMPI_MSG_SEND, size, fname,
-                         "sendbuf", "", &s) < 0) {
-            fastmpi_msg_release(&r);
-            return NULL;
-        }
-        if (check_same(fname, &s, &r) < 0) {
-            fastmpi_msg_release(&s);
-            fastmpi_msg_release(&r);
-            return NULL;
-        }
+    if (parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
+                    "as 'sendbuf' only", &c->r) < 0 ||
+        parse_blocks(argv[0], FASTMPI_MSG_SEND, size, fname, "sendbuf", "",
+                     &c->s) < 0) {
+        return -1;
     }
-    MPI_Comm comm = self->ob_mpi;
-    MPI_Op mop = op->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Reduce_scatter_block", comm, MPI_PROC_NULL, 0,
-                 r.nbytes,
-                 ierr = MPI_Reduce_scatter_block(s.addr, r.addr, r.count,
-                                                 r.datatype, mop, comm));
-    FASTMPI_NOGIL_END
-    fastmpi_msg_release(&s);
-    fastmpi_msg_release(&r);
-    return finish_reduction(ierr, op, comm, fname);
+    return check_same(fname, &c->s, &c->r);
 }
 
-/* recvcounts of Reduce_scatter: one per rank; None: every rank's receive
- * count, gathered (as mpi4py does).  Fills counts[size]. */
+/* Reduce_scatter's recvcounts: one per rank; None: every rank's receive
+ * count, gathered (as mpi4py does: a collective call). */
 static int
 reduce_scatter_counts(PyObject *obj, MPI_Comm comm, int size, int mine,
-                      int *counts)
+                      const char *fname, int *counts)
 {
     if (obj != NULL && obj != Py_None) {
         PyObject *seq;
         if (PyLong_Check(obj) || !PySequence_Check(obj) ||
             (seq = PySequence_Fast(obj, "")) == NULL) {
+            PyErr_Clear();
             PyErr_Format(PyExc_TypeError,
-                         "Reduce_scatter() argument 'recvcounts' must be "
-                         "a sequence of %d ints, not %.100s", size,
+                         "%s() argument 'recvcounts' must be a sequence of "
+                         "%d ints, not %.100s", fname, size,
                          Py_TYPE(obj)->tp_name);
             return -1;
         }
@@ -880,27 +573,27 @@ reduce_scatter_counts(PyObject *obj, MPI_Comm comm, int size, int mine,
         if (n != size) {
             Py_DECREF(seq);
             PyErr_Format(PyExc_ValueError,
-                         "Reduce_scatter() argument 'recvcounts' has %zd "
-                         "items; the communicator has %d ranks", n, size);
+                         "%s() argument 'recvcounts' has %zd items; the "
+                         "communicator has %d ranks", fname, n, size);
             return -1;
         }
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *item = PySequence_Fast_ITEMS(seq)[i];
-            long c = PyLong_Check(item) || PyIndex_Check(item)
+            long v = PyLong_Check(item) || PyIndex_Check(item)
                          ? PyLong_AsLong(item) : -2;
-            if (c == -1 && PyErr_Occurred()) {
+            if (v == -1 && PyErr_Occurred()) {
                 PyErr_Clear();
-                c = -2;
+                v = -2;
             }
-            if (c < 0 || c > INT_MAX) {
-                Py_DECREF(seq);
+            if (v < 0 || v > INT_MAX) {
                 PyErr_Format(PyExc_ValueError,
-                             "Reduce_scatter() argument 'recvcounts': "
-                             "item %zd must be an int in [0, 2**31-1], "
-                             "not %R", i, item);
+                             "%s() argument 'recvcounts': item %zd must be "
+                             "an int in [0, 2**31-1], not %R", fname, i,
+                             item);
+                Py_DECREF(seq);
                 return -1;
             }
-            counts[i] = (int)c;
+            counts[i] = (int)v;
         }
         Py_DECREF(seq);
         return 0;
@@ -914,93 +607,256 @@ reduce_scatter_counts(PyObject *obj, MPI_Comm comm, int size, int mine,
     return fastmpi_check(ierr);
 }
 
-static PyObject *
-Comm_Reduce_scatter(FastMPICommObject *self, PyObject *const *args,
-                    Py_ssize_t nargs, PyObject *kwnames)
+static int
+prep_reduce_scatter(PyObject **argv, const char *fname, int rank, int size,
+                    fastmpi_coll *c)
 {
-    static const char *const names[] = {"sendbuf", "recvbuf", "recvcounts",
-                                        "op", NULL};
-    static fastmpi_argspec spec = {"Reduce_scatter", names, 2};
-    const char *fname = spec.fname;
-    PyObject *argv[4];
-    PyObject *result = NULL;
-    int rank, size, ierr, *counts = NULL;
-    FastMPIOpObject *op;
-    fastmpi_msg s, r;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        (op = fastmpi_op_arg(argv[3], fname, "op")) == NULL ||
-        comm_ranks(self, &rank, &size) < 0) {
-        return NULL;
-    }
     int in_place = is_in_place(argv[0]);
-    if (in_place && (argv[2] == NULL || argv[2] == Py_None)) {
-        PyErr_SetString(PyExc_ValueError,
-                        "Reduce_scatter(): with sendbuf=MPI.IN_PLACE, "
-                        "'recvcounts' is required");
-        return NULL;
+    if ((c->op = fastmpi_op_arg(argv[3], fname, "op")) == NULL) {
+        return -1;
     }
-    msg_unused(&s);
+    if (in_place && (argv[2] == NULL || argv[2] == Py_None)) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): with sendbuf=MPI.IN_PLACE, 'recvcounts' is "
+                     "required", fname);
+        return -1;
+    }
     if (parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
-                    "as 'sendbuf' only", &r) < 0) {
-        return NULL;
+                    "as 'sendbuf' only", &c->r) < 0) {
+        return -1;
     }
     if (in_place) {
-        msg_in_place(&s, &r);
+        msg_in_place(&c->s, &c->r);
     }
     else if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
-                         &s) < 0) {
-        goto done;
+                         &c->s) < 0) {
+        return -1;
     }
-    counts = PyMem_Malloc(sizeof(int) * (size_t)size);
-    if (counts == NULL) {
+    if (!in_place && c->s.datatype != c->r.datatype) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): 'sendbuf' and 'recvbuf' have different MPI "
+                     "datatypes", fname);
+        return -1;
+    }
+    c->counts = PyMem_Malloc(sizeof(int) * (size_t)size);
+    if (c->counts == NULL) {
         PyErr_NoMemory();
-        goto done;
+        return -1;
     }
-    if (reduce_scatter_counts(argv[2], self->ob_mpi, size, r.count,
-                              counts) < 0) {
-        goto done;
+    if (reduce_scatter_counts(argv[2], c->comm, size, c->r.count, fname,
+                              c->counts) < 0) {
+        return -1;
     }
     long long total = 0;
     for (int i = 0; i < size; i++) {
-        total += counts[i];
+        total += c->counts[i];
     }
-    if (in_place ? r.count != total : s.count != total) {
+    const fastmpi_msg *whole = in_place ? &c->r : &c->s;
+    if (whole->count != total) {
         PyErr_Format(PyExc_ValueError,
-                     "Reduce_scatter(): '%s' has %d elements but "
-                     "recvcounts add up to %lld",
-                     in_place ? "recvbuf" : "sendbuf",
-                     in_place ? r.count : s.count, total);
-        goto done;
+                     "%s(): '%s' has %d elements but recvcounts add up to "
+                     "%lld", fname, in_place ? "recvbuf" : "sendbuf",
+                     whole->count, total);
+        return -1;
     }
-    if (!in_place) {
-        if (s.datatype != r.datatype) {
-            PyErr_SetString(PyExc_ValueError,
-                            "Reduce_scatter(): 'sendbuf' and 'recvbuf' "
-                            "have different MPI datatypes");
-            goto done;
-        }
-        if (r.count < counts[rank]) {
-            PyErr_Format(PyExc_ValueError,
-                         "Reduce_scatter(): 'recvbuf' has %d elements; "
-                         "recvcounts[%d] is %d", r.count, rank,
-                         counts[rank]);
-            goto done;
-        }
+    if (!in_place && c->r.count < c->counts[rank]) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): 'recvbuf' has %d elements; recvcounts[%d] is "
+                     "%d", fname, c->r.count, rank, c->counts[rank]);
+        return -1;
     }
-    MPI_Comm comm = self->ob_mpi;
-    MPI_Op mop = op->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Reduce_scatter", comm, MPI_PROC_NULL, 0, r.nbytes,
-                 ierr = MPI_Reduce_scatter(s.addr, r.addr, counts,
-                                           r.datatype, mop, comm));
-    FASTMPI_NOGIL_END
-    result = finish_reduction(ierr, op, comm, fname);
-done:
-    PyMem_Free(counts);
-    fastmpi_msg_release(&s);
-    fastmpi_msg_release(&r);
-    return result;
+    return 0;
 }
+
+static const prepare_fn prepare_table[FASTMPI_COLL_COUNT] = {
+    prep_bcast, prep_gather, prep_gatherv, prep_scatter, prep_scatterv,
+    prep_allgather, prep_allgatherv, prep_alltoall, prep_alltoallv,
+    prep_alltoallw, prep_reduce, prep_allreduce, prep_reduce_scatter_block,
+    prep_reduce_scatter, prep_allreduce, prep_allreduce,
+};
+
+static const char *const bcast_names[] = {"buf", "root", NULL};
+static const char *const rooted_names[] = {"sendbuf", "recvbuf", "root",
+                                           NULL};
+static const char *const all_names[] = {"sendbuf", "recvbuf", NULL};
+static const char *const reduce_names[] = {"sendbuf", "recvbuf", "op",
+                                           "root", NULL};
+static const char *const allreduce_names[] = {"sendbuf", "recvbuf", "op",
+                                              NULL};
+static const char *const reduce_scatter_names[] = {"sendbuf", "recvbuf",
+                                                   "recvcounts", "op",
+                                                   NULL};
+
+const char *const *const fastmpi_coll_names[FASTMPI_COLL_COUNT] = {
+    bcast_names, rooted_names, rooted_names, rooted_names, rooted_names,
+    all_names, all_names, all_names, all_names, all_names, reduce_names,
+    allreduce_names, allreduce_names, reduce_scatter_names,
+    allreduce_names, allreduce_names,
+};
+
+const int fastmpi_coll_nrequired[FASTMPI_COLL_COUNT] = {
+    1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+int
+fastmpi_coll_prepare(int which, FastMPICommObject *self, PyObject **argv,
+                     const char *fname, fastmpi_coll *c)
+{
+    int rank, size;
+    msg_unused(&c->s);
+    msg_unused(&c->r);
+    vmsg_unused(&c->sv);
+    vmsg_unused(&c->rv);
+    c->sv_shared = 0;
+    c->counts = NULL;
+    c->root = 0;
+    c->op = NULL;
+    c->comm = self->ob_mpi;
+    if (comm_ranks(self, &rank, &size) < 0) {
+        return -1;
+    }
+    return prepare_table[which](argv, fname, rank, size, c);
+}
+
+void
+fastmpi_coll_release(fastmpi_coll *c)
+{
+    fastmpi_msg_release(&c->s);
+    fastmpi_msg_release(&c->r);
+    if (!c->sv_shared) {
+        fastmpi_vmsg_release(&c->sv);
+    }
+    fastmpi_vmsg_release(&c->rv);
+    PyMem_Free(c->counts);
+    c->counts = NULL;
+    c->sv_shared = 0;
+}
+
+/* ---- the blocking calls ------------------------------------------------ */
+
+/* The MPI call for collective `which` (no Python API: runs without the
+ * GIL). */
+static int
+coll_call(int which, fastmpi_coll *c)
+{
+    fastmpi_msg *s = &c->s, *r = &c->r;
+    fastmpi_vmsg *sv = &c->sv, *rv = &c->rv;
+    MPI_Op op = c->op != NULL ? c->op->ob_mpi : MPI_OP_NULL;
+    switch (which) {
+    case FASTMPI_COLL_BCAST:
+        return MPI_Bcast(s->addr, s->count, s->datatype, c->root, c->comm);
+    case FASTMPI_COLL_GATHER:
+        return MPI_Gather(s->addr, s->count, s->datatype, r->addr, r->count,
+                          r->datatype, c->root, c->comm);
+    case FASTMPI_COLL_GATHERV:
+        return MPI_Gatherv(s->addr, s->count, s->datatype, rv->msg.addr,
+                           rv->counts, rv->displs, rv->msg.datatype,
+                           c->root, c->comm);
+    case FASTMPI_COLL_SCATTER:
+        return MPI_Scatter(s->addr, s->count, s->datatype, r->addr,
+                           r->count, r->datatype, c->root, c->comm);
+    case FASTMPI_COLL_SCATTERV:
+        return MPI_Scatterv(sv->msg.addr, sv->counts, sv->displs,
+                            sv->msg.datatype, r->addr, r->count,
+                            r->datatype, c->root, c->comm);
+    case FASTMPI_COLL_ALLGATHER:
+        return MPI_Allgather(s->addr, s->count, s->datatype, r->addr,
+                             r->count, r->datatype, c->comm);
+    case FASTMPI_COLL_ALLGATHERV:
+        return MPI_Allgatherv(s->addr, s->count, s->datatype, rv->msg.addr,
+                              rv->counts, rv->displs, rv->msg.datatype,
+                              c->comm);
+    case FASTMPI_COLL_ALLTOALL:
+        return MPI_Alltoall(s->addr, s->count, s->datatype, r->addr,
+                            r->count, r->datatype, c->comm);
+    case FASTMPI_COLL_ALLTOALLV:
+        return MPI_Alltoallv(sv->msg.addr, sv->counts, sv->displs,
+                             sv->msg.datatype, rv->msg.addr, rv->counts,
+                             rv->displs, rv->msg.datatype, c->comm);
+    case FASTMPI_COLL_ALLTOALLW:
+        return MPI_Alltoallw(sv->msg.addr, sv->counts, sv->displs,
+                             sv->types, rv->msg.addr, rv->counts,
+                             rv->displs, rv->types, c->comm);
+    case FASTMPI_COLL_REDUCE:
+        return MPI_Reduce(s->addr, r->addr, s->count, s->datatype, op,
+                          c->root, c->comm);
+    case FASTMPI_COLL_ALLREDUCE:
+        return MPI_Allreduce(s->addr, r->addr, r->count, r->datatype, op,
+                             c->comm);
+    case FASTMPI_COLL_REDUCE_SCATTER_BLOCK:
+        return MPI_Reduce_scatter_block(s->addr, r->addr, r->count,
+                                        r->datatype, op, c->comm);
+    case FASTMPI_COLL_REDUCE_SCATTER:
+        return MPI_Reduce_scatter(s->addr, r->addr, c->counts, r->datatype,
+                                  op, c->comm);
+    case FASTMPI_COLL_SCAN:
+        return MPI_Scan(s->addr, r->addr, r->count, r->datatype, op,
+                        c->comm);
+    case FASTMPI_COLL_EXSCAN:
+        return MPI_Exscan(s->addr, r->addr, r->count, r->datatype, op,
+                          c->comm);
+    }
+    return MPI_ERR_INTERN;
+}
+
+static PyObject *
+coll_blocking(int which, const char *mpiname, FastMPICommObject *self,
+              PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+              fastmpi_argspec *spec)
+{
+    PyObject *argv[4];
+    fastmpi_coll c;
+    int ierr;
+    if (spec->names == NULL) {
+        spec->names = fastmpi_coll_names[which];
+        spec->nrequired = fastmpi_coll_nrequired[which];
+    }
+    if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0) {
+        return NULL;
+    }
+    if (fastmpi_coll_prepare(which, self, argv, spec->fname, &c) < 0) {
+        fastmpi_coll_release(&c);
+        return NULL;
+    }
+    Py_ssize_t bytes = c.s.nbytes + c.r.nbytes + c.sv.msg.nbytes +
+                       c.rv.msg.nbytes;
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL(mpiname, c.comm, c.root, 0, bytes,
+                 ierr = coll_call(which, &c));
+    FASTMPI_NOGIL_END
+    fastmpi_coll_release(&c);
+    if (c.op != NULL) {
+        return finish_reduction(ierr, c.op, c.comm, spec->fname);
+    }
+    return finish(ierr, NULL);
+}
+
+#define DEFINE_COLL(NAME, WHICH)                                           \
+    static PyObject *Comm_##NAME(FastMPICommObject *self,                  \
+                                 PyObject *const *args, Py_ssize_t nargs,  \
+                                 PyObject *kwnames)                        \
+    {                                                                      \
+        static fastmpi_argspec spec = {#NAME, NULL, 0};                    \
+        return coll_blocking(WHICH, "MPI_" #NAME, self, args, nargs,       \
+                             kwnames, &spec);                              \
+    }
+
+DEFINE_COLL(Bcast, FASTMPI_COLL_BCAST)
+DEFINE_COLL(Gather, FASTMPI_COLL_GATHER)
+DEFINE_COLL(Gatherv, FASTMPI_COLL_GATHERV)
+DEFINE_COLL(Scatter, FASTMPI_COLL_SCATTER)
+DEFINE_COLL(Scatterv, FASTMPI_COLL_SCATTERV)
+DEFINE_COLL(Allgather, FASTMPI_COLL_ALLGATHER)
+DEFINE_COLL(Allgatherv, FASTMPI_COLL_ALLGATHERV)
+DEFINE_COLL(Alltoall, FASTMPI_COLL_ALLTOALL)
+DEFINE_COLL(Alltoallv, FASTMPI_COLL_ALLTOALLV)
+DEFINE_COLL(Alltoallw, FASTMPI_COLL_ALLTOALLW)
+DEFINE_COLL(Reduce, FASTMPI_COLL_REDUCE)
+DEFINE_COLL(Allreduce, FASTMPI_COLL_ALLREDUCE)
+DEFINE_COLL(Reduce_scatter_block, FASTMPI_COLL_REDUCE_SCATTER_BLOCK)
+DEFINE_COLL(Reduce_scatter, FASTMPI_COLL_REDUCE_SCATTER)
+DEFINE_COLL(Scan, FASTMPI_COLL_SCAN)
+DEFINE_COLL(Exscan, FASTMPI_COLL_EXSCAN)
 
 #define COLL_METHOD(name, doc)                                             \
     {#name, FASTMPI_FASTCALL(Comm_##name), METH_FASTCALL | METH_KEYWORDS,  \

@@ -485,6 +485,52 @@ int fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
                        fastmpi_vmsg *v);
 void fastmpi_vmsg_release(fastmpi_vmsg *v);
 
+/* ---- coll.c: the arguments of buffer collectives ----------------------
+ *
+ * One prepare function per collective checks and parses a method's
+ * arguments (argv as its argspec says) into a fastmpi_coll; coll.c makes
+ * the blocking MPI call with it, icoll.c the nonblocking one. */
+enum {
+    FASTMPI_COLL_BCAST = 0,
+    FASTMPI_COLL_GATHER,
+    FASTMPI_COLL_GATHERV,
+    FASTMPI_COLL_SCATTER,
+    FASTMPI_COLL_SCATTERV,
+    FASTMPI_COLL_ALLGATHER,
+    FASTMPI_COLL_ALLGATHERV,
+    FASTMPI_COLL_ALLTOALL,
+    FASTMPI_COLL_ALLTOALLV,
+    FASTMPI_COLL_ALLTOALLW,
+    FASTMPI_COLL_REDUCE,
+    FASTMPI_COLL_ALLREDUCE,
+    FASTMPI_COLL_REDUCE_SCATTER_BLOCK,
+    FASTMPI_COLL_REDUCE_SCATTER,
+    FASTMPI_COLL_SCAN,
+    FASTMPI_COLL_EXSCAN,
+    FASTMPI_COLL_COUNT,
+};
+
+typedef struct {
+    fastmpi_msg s, r;           /* send and receive buffers */
+    fastmpi_vmsg sv, rv;        /* vector variants: these instead */
+    int sv_shared;              /* sv borrows rv's arrays (IN_PLACE) */
+    int *counts;                /* PyMem or NULL: Reduce_scatter's */
+    int root;
+    FastMPIOpObject *op;        /* borrowed from the arguments, or NULL */
+    MPI_Comm comm;
+} fastmpi_coll;
+
+/* The argument names of each collective (the blocking method's). */
+extern const char *const *const fastmpi_coll_names[FASTMPI_COLL_COUNT];
+extern const int fastmpi_coll_nrequired[FASTMPI_COLL_COUNT];
+/* Check and parse argv (from fastmpi_parse_args) for collective `which`;
+ * errors name fname.  0, or -1 with an exception; either way the caller
+ * calls fastmpi_coll_release(c). */
+int fastmpi_coll_prepare(int which, FastMPICommObject *self,
+                         PyObject **argv, const char *fname,
+                         fastmpi_coll *c);
+void fastmpi_coll_release(fastmpi_coll *c);
+
 /* ---- method tables defined in one file, installed on a type in another -- */
 
 extern PyMethodDef fastmpi_p2p_methods[];     /* p2p.c, on Comm */
@@ -494,6 +540,7 @@ extern PyMethodDef fastmpi_message_methods[]; /* message.c, on Comm */
 extern PyMethodDef fastmpi_buffer_functions[]; /* p2p.c, module */
 extern PyMethodDef fastmpi_coll_methods[];    /* coll.c, on Comm */
 extern PyMethodDef fastmpi_objcoll_methods[]; /* objcoll.c, on Comm */
+extern PyMethodDef fastmpi_icoll_methods[];   /* icoll.c, on Comm */
 
 /* environment.c: Init, Finalize, Wtime, versions ...; MPI start-up as
  * fastmpi.rc says, on import. */

@@ -344,22 +344,22 @@ Comm_bcast(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
         goto done;
     }
     if ((buf = PyByteArray_FromStringAndSize(NULL, len)) == NULL) {
-        /* the root has nothing to fail at here: it sends, then copies */
-        goto done;
+        goto done;      /* MemoryError: the others wait (not handled) */
     }
+    /* The root sends a contiguous copy: MPI may write into the root's
+     * buffer of a broadcast (MPICH's scatter-allgather algorithm writes
+     * the same bytes back), which the pieces of an out-of-band message
+     * (read-only padding, the caller's arrays) must not see. */
     char *data = PyByteArray_AS_STRING(buf);
-    void *addr = rank == root ? p.addr : data;
-    int count = rank == root ? p.count : (int)len;
-    MPI_Datatype datatype = rank == root ? p.datatype : MPI_BYTE;
+    if (rank == root) {
+        fastmpi_pickled_flatten(&p, data);
+    }
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Bcast", comm, root, 0, len,
-                 ierr = MPI_Bcast(addr, count, datatype, root, comm));
+                 ierr = MPI_Bcast(data, (int)len, MPI_BYTE, root, comm));
     FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         goto done;
-    }
-    if (rank == root) {
-        fastmpi_pickled_flatten(&p, data);
     }
     result = fastmpi_pickle_load_exported(buf);
 done:

@@ -337,6 +337,7 @@ def test_nonblocking_every_root(comm, rank, size):
                                                      for r in range(size)]))
 
 
+@pytest.mark.beyond_mpi4py
 def test_nonblocking_all(comm, rank, size):
     reqs, checks = [], []
     ar = np.zeros(6, "i4")

@@ -164,6 +164,7 @@ def test_scan_exscan(comm, rank, size):
     assert comm.scan(float(rank), op=MPI.MAX) == float(rank)
 
 
+@pytest.mark.fastmpi_only
 def test_bad_op_and_root(comm, size):
     with pytest.raises((TypeError, ValueError)):
         comm.allreduce(1, op=5)
@@ -204,6 +205,7 @@ def test_failure_on_one_rank_raises_everywhere(comm, rank, size):
     assert comm.allgather(rank) == list(range(size))
 
 
+@pytest.mark.fastmpi_only
 def test_user_op_in_object_reduction_raises_everywhere(comm, rank, size):
     def bad(a, b):
         raise ZeroDivisionError("nope")

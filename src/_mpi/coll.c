@@ -206,24 +206,24 @@ finish(int ierr, FastMPIOpObject *op)
  * exception, or RuntimeError naming the rank whose function raised; no
  * rank returns a result that is not one. */
 static PyObject *
-finish_reduction(int ierr, FastMPIOpObject *op, MPI_Comm comm,
+finish_reduction(int call_ierr, FastMPIOpObject *op, MPI_Comm comm,
                  const char *fname)
 {
     if (op->kind != FASTMPI_OP_USER) {
-        return finish(ierr, NULL);
+        return finish(call_ierr, NULL);
     }
-    int rank = 0, flag = 0, ierr2;
+    int rank = 0, flag = 0, ierr;
     if (fastmpi_check(MPI_Comm_rank(comm, &rank)) < 0) {
         return NULL;
     }
     flag = op->error != NULL ? rank + 1 : 0;
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Allreduce", comm, MPI_PROC_NULL, 0, sizeof(int),
-                 ierr2 = MPI_Allreduce(MPI_IN_PLACE, &flag, 1, MPI_INT,
-                                       MPI_MAX, comm));
+                 ierr = MPI_Allreduce(MPI_IN_PLACE, &flag, 1, MPI_INT,
+                                      MPI_MAX, comm));
     FASTMPI_NOGIL_END
-    if (fastmpi_op_raised(op) < 0 || fastmpi_check(ierr) < 0 ||
-        fastmpi_check(ierr2) < 0) {
+    if (fastmpi_op_raised(op) < 0 || fastmpi_check(call_ierr) < 0 ||
+        fastmpi_check(ierr) < 0) {
         return NULL;
     }
     if (flag != 0) {

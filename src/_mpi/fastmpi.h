@@ -381,6 +381,8 @@ typedef struct {
     Py_ssize_t received;        /* OBJRECV: bytes, once complete; -1 */
     PyObject *bytes;            /* OBJRECV: a bytearray received into */
     void *greq;                 /* GREQUEST: its context (grequest.c) */
+    PyObject *op;               /* owned or NULL: an Op.Create op whose
+                                   function's exception the wait raises */
 } FastMPIRequestObject;
 
 /* A new request of `type` (Request, Prequest, or a subclass), state NULL.
@@ -398,6 +400,10 @@ void fastmpi_request_complete(FastMPIRequestObject *req, MPI_Status *st,
 /* New reference: what a completed request produced (an object for an
  * object receive, else None); consumes it. */
 PyObject *fastmpi_request_result(FastMPIRequestObject *req);
+/* After a wait or test completed req: -1 with the exception a Python
+ * callback raised meanwhile (a generalized request's, a user op's), else
+ * 0. */
+int fastmpi_request_raise_pending(FastMPIRequestObject *req);
 /* Raise (ERR_REQUEST, naming fname) and return -1 unless req can be waited
  * on or tested: 0 = go ahead, 1 = a null request (complete at once). */
 int fastmpi_request_check(FastMPIRequestObject *req, const char *fname,

@@ -175,6 +175,8 @@ coll_nonblocking(int which, const char *mpiname, FastMPICommObject *self,
         (req = fastmpi_request_new(fastmpi_st.Request)) == NULL ||
         (c.op != NULL &&
          fastmpi_request_keep(req, (PyObject *)c.op) < 0) ||
+        (c.op != NULL && c.op->kind == FASTMPI_OP_USER &&
+         (req->op = Py_NewRef((PyObject *)c.op)) == NULL) ||
         gather_arrays(&c, &req->mem) < 0) {
         fastmpi_coll_release(&c);
         Py_XDECREF(req);

@@ -152,6 +152,23 @@ fastmpi_request_result(FastMPIRequestObject *req)
 }
 
 int
+fastmpi_request_raise_pending(FastMPIRequestObject *req)
+{
+    if (req->kind == FASTMPI_REQ_GREQUEST &&
+        fastmpi_grequest_raise_pending(req) < 0) {
+        return -1;
+    }
+    if (req->op != NULL) {
+        PyObject *op = req->op;
+        req->op = NULL;
+        int r = fastmpi_op_raised((FastMPIOpObject *)op);
+        Py_DECREF(op);
+        return r;
+    }
+    return 0;
+}
+
+int
 fastmpi_request_check(FastMPIRequestObject *req, const char *fname,
                       int wait)
 {
@@ -317,6 +334,7 @@ Request_dealloc(PyObject *self)
         }
     }
     fastmpi_grequest_forget(req);
+    Py_CLEAR(req->op);
     if (is_pending(req)) {
         /* MPI is finalized with the request pending: keep its memory */
         tp->tp_free(self);
@@ -377,8 +395,7 @@ complete_one(FastMPIRequestObject *self, fastmpi_argspec *spec,
         fastmpi_request_complete(self, status == MPI_STATUS_IGNORE ? NULL
                                  : status, want_result);
     }
-    if (self->kind == FASTMPI_REQ_GREQUEST &&
-        fastmpi_grequest_raise_pending(self) < 0) {
+    if (fastmpi_request_raise_pending(self) < 0) {
         return -1;
     }
     if (fastmpi_check(ierr) < 0) {

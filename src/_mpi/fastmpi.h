@@ -379,6 +379,9 @@ typedef struct {
     fastmpi_pickled *pickled;   /* PyMem, OBJSEND */
     fastmpi_area area;          /* OBJRECV without a buffer */
     Py_ssize_t received;        /* OBJRECV: bytes, once complete; -1 */
+    Py_ssize_t capacity;        /* OBJRECV into an area standing in for a
+                                   caller's buffer of this size; else -1 */
+    Py_ssize_t truncated;       /* > 0: the message that did not fit */
     PyObject *bytes;            /* OBJRECV: a bytearray received into */
     void *greq;                 /* GREQUEST: its context (grequest.c) */
     PyObject *op;               /* owned or NULL: an Op.Create op whose

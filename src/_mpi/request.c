@@ -59,6 +59,7 @@ fastmpi_request_new(PyTypeObject *type)
     if (req != NULL) {
         req->ob_mpi = MPI_REQUEST_NULL;
         req->received = -1;
+        req->capacity = -1;
     }
     return req;
 }
@@ -116,6 +117,14 @@ fastmpi_request_complete(FastMPIRequestObject *req, MPI_Status *st,
             keep = 1;
         }
     }
+    if (req->capacity >= 0 && st != NULL) {
+        int count = 0;
+        if (MPI_Get_count(st, MPI_BYTE, &count) == MPI_SUCCESS &&
+            count > req->capacity) {
+            req->truncated = count;     /* raised by the wait */
+            keep = 0;
+        }
+    }
     release_held(req, keep);
 }
 
@@ -154,6 +163,14 @@ fastmpi_request_result(FastMPIRequestObject *req)
 int
 fastmpi_request_raise_pending(FastMPIRequestObject *req)
 {
+    if (Py_UNLIKELY(req->truncated > 0)) {
+        Py_ssize_t size = req->truncated;
+        req->truncated = 0;
+        fastmpi_error_raise_detail(
+            MPI_ERR_TRUNCATE, "irecv(): the message (%zd bytes) is larger "
+            "than the buffer given (%zd bytes)", size, req->capacity);
+        return -1;
+    }
     if (req->kind == FASTMPI_REQ_GREQUEST &&
         fastmpi_grequest_raise_pending(req) < 0) {
         return -1;

@@ -185,6 +185,8 @@ atexit_finalize(PyObject *module, PyObject *unused)
         Py_CLEAR(fastmpi_st.attached_buffer);
     }
     int ierr;
+    fastmpi_request_before_finalize();
+    fastmpi_area_before_finalize();
     fastmpi_mpi_active = 0;
     FASTMPI_NOGIL_BEGIN
     ierr = MPI_Finalize();
@@ -260,6 +262,8 @@ Finalize(PyObject *module, PyObject *unused)
     if (fastmpi_require_mpi() < 0) {
         return NULL;
     }
+    fastmpi_request_before_finalize();
+    fastmpi_area_before_finalize();
     fastmpi_mpi_active = 0;
     FASTMPI_NOGIL_BEGIN
     ierr = MPI_Finalize();

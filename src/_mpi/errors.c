@@ -1,6 +1,8 @@
 /* errors.c: MPI.Exception and the one path every MPI error takes. */
 #include "fastmpi.h"
 
+#include <stdarg.h>
+
 static int
 Exception_init(FastMPIExceptionObject *self, PyObject *args, PyObject *kwds)
 {
@@ -21,8 +23,26 @@ static int
 Exception_traverse(PyObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
+    Py_VISIT(((FastMPIExceptionObject *)self)->detail);
     return ((PyTypeObject *)PyExc_RuntimeError)->tp_traverse(self, visit,
                                                              arg);
+}
+
+static int
+Exception_clear(PyObject *self)
+{
+    Py_CLEAR(((FastMPIExceptionObject *)self)->detail);
+    return ((PyTypeObject *)PyExc_RuntimeError)->tp_clear(self);
+}
+
+static void
+Exception_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    Exception_clear(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
 }
 
 static int
@@ -77,10 +97,45 @@ Exception_Get_error_string(FastMPIExceptionObject *self, PyObject *unused)
     return error_string_of(self->error_code);
 }
 
+/* New reference: "ERR_REQUEST", the module's name for an error class, or
+ * NULL (no exception) if it has none. */
+static PyObject *
+error_class_name(int eclass)
+{
+    PyObject *dict = PyModule_GetDict(fastmpi_st.module);
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (PyLong_CheckExact(value) && PyUnicode_Check(key) &&
+            PyUnicode_GET_LENGTH(key) > 4 &&
+            PyUnicode_READ_CHAR(key, 0) == 'E' &&
+            PyUnicode_READ_CHAR(key, 3) == '_' &&
+            PyLong_AsLong(value) == eclass &&
+            PyUnicode_CompareWithASCIIString(key, "ERR_LASTCODE") != 0) {
+            return Py_NewRef(key);
+        }
+    }
+    PyErr_Clear();
+    return NULL;
+}
+
+/* An error fastmpi found itself reads "<detail> (MPI.ERR_x)": the
+ * library's text for the class would be generic, and MPICH 4.0.2's for
+ * ERR_REQUEST is plainly wrong ("Request pending due to failure"). */
 static PyObject *
 Exception_str(FastMPIExceptionObject *self)
 {
-    return error_string_of(self->error_code);
+    if (self->detail == NULL) {
+        return error_string_of(self->error_code);
+    }
+    PyObject *name = error_class_name(self->error_code);
+    if (name == NULL) {
+        return PyUnicode_FromFormat("%U (MPI error class %d)", self->detail,
+                                    self->error_code);
+    }
+    Py_SETREF(name, PyUnicode_FromFormat("%U (MPI.%U)", self->detail,
+                                         name));
+    return name;
 }
 
 static PyObject *
@@ -153,6 +208,8 @@ static PyType_Slot Exception_slots[] = {
     {Py_tp_doc, "An MPI error: the code, its class and the library's text."},
     {Py_tp_init, Exception_init},
     {Py_tp_traverse, Exception_traverse},
+    {Py_tp_clear, Exception_clear},
+    {Py_tp_dealloc, Exception_dealloc},
     {Py_tp_str, Exception_str},
     {Py_tp_repr, Exception_repr},
     {Py_tp_hash, Exception_hash},
@@ -179,6 +236,29 @@ fastmpi_error_raise(int ierr)
     if (exc != NULL) {
         PyErr_SetObject(fastmpi_st.Exception, exc);
         Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+PyObject *
+fastmpi_error_raise_detail(int errclass, const char *fmt, ...)
+{
+    va_list va;
+    va_start(va, fmt);
+    PyObject *detail = PyUnicode_FromFormatV(fmt, va);
+    va_end(va);
+    if (detail == NULL) {
+        return NULL;
+    }
+    PyObject *exc = PyObject_CallFunction(fastmpi_st.Exception, "i",
+                                          errclass);
+    if (exc != NULL) {
+        Py_XSETREF(((FastMPIExceptionObject *)exc)->detail, detail);
+        PyErr_SetObject(fastmpi_st.Exception, exc);
+        Py_DECREF(exc);
+    }
+    else {
+        Py_DECREF(detail);
     }
     return NULL;
 }

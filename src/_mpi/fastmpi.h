@@ -279,9 +279,10 @@ typedef struct {
 
 int fastmpi_pickle_dump(PyObject *obj, fastmpi_pickled *out);
 void fastmpi_pickled_release(fastmpi_pickled *p);
-/* New reference: the object from a received message of `size` bytes held
- * by `buf` (a bytearray, which out-of-band buffers will reference). */
-PyObject *fastmpi_pickle_load_bytearray(PyObject *buf);
+/* New reference: the object from a received message: all of `buf`'s
+ * bytes (a bytearray or other exporter whose memory stays put, which
+ * out-of-band buffers will reference). */
+PyObject *fastmpi_pickle_load_exported(PyObject *buf);
 /* New reference: the object from `size` bytes at `data`, copied as needed
  * (for messages that arrived in temporary memory). */
 PyObject *fastmpi_pickle_load_memory(const char *data, Py_ssize_t size);
@@ -350,6 +351,7 @@ typedef struct {
     unsigned char kind;
     unsigned char persistent;
     unsigned char busy;         /* waited on without the GIL right now */
+    unsigned char recv;         /* a receive: cancelled at finalisation */
     int nmsg;
     fastmpi_msg msg[2];
     PyObject *keep;             /* owned or NULL */
@@ -386,6 +388,11 @@ void fastmpi_request_before_finalize(void);
 int fastmpi_request_init(PyObject *module);
 int fastmpi_requestlist_init(PyObject *module);  /* requestlist.c */
 int fastmpi_grequest_init(PyObject *module);     /* grequest.c */
+/* grequest.c: raise (and return -1) the exception a callback of this
+ * generalized request raised, if any; 0 otherwise. */
+int fastmpi_grequest_raise_pending(FastMPIRequestObject *req);
+/* grequest.c: the request object no longer needs its context. */
+void fastmpi_grequest_forget(FastMPIRequestObject *req);
 int fastmpi_message_init(PyObject *module);      /* message.c */
 
 /* Borrowed: a Request argument, or NULL with TypeError naming it. */

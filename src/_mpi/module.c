@@ -20,6 +20,10 @@ MPI_exec(PyObject *module)
         fastmpi_datatype_init(module) < 0 ||
         fastmpi_status_init(module) < 0 ||
         fastmpi_comm_init(module) < 0 ||
+        fastmpi_request_init(module) < 0 ||
+        fastmpi_grequest_init(module) < 0 ||
+        fastmpi_message_init(module) < 0 ||
+        fastmpi_area_init(module) < 0 ||
         fastmpi_pickle_init(module) < 0 ||
         fastmpi_constants_init(module) < 0 ||
         PyModule_AddFunctions(module, fastmpi_buffer_functions) < 0 ||

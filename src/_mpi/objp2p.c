@@ -1,5 +1,5 @@
-/* objp2p.c: blocking point-to-point with Python objects: send, ssend,
- * bsend, recv, sendrecv.
+/* objp2p.c: point-to-point with Python objects: send, ssend, bsend, recv,
+ * sendrecv, and the nonblocking isend, ibsend, issend, irecv.
  *
  * recv takes a message of any size: a matched probe (MPI_Mprobe) gives its
  * size, then MPI_Mrecv takes exactly that message, so no other thread can
@@ -75,7 +75,7 @@ finish_recv(MPI_Message *message, MPI_Status *probed, int received,
         Py_DECREF(buf);
         return NULL;
     }
-    PyObject *obj = fastmpi_pickle_load_bytearray(buf);
+    PyObject *obj = fastmpi_pickle_load_exported(buf);
     Py_DECREF(buf);
     return obj;
 }
@@ -194,7 +194,177 @@ Comm_sendrecv(FastMPICommObject *self, PyObject *const *args,
     return obj;
 }
 
+/* ---- nonblocking ------------------------------------------------------- */
+
+typedef int (*isend_fn)(const void *, int, MPI_Datatype, int, int, MPI_Comm,
+                        MPI_Request *);
+
+static PyObject *
+isend_common(FastMPICommObject *self, PyObject *const *args,
+             Py_ssize_t nargs, PyObject *kwnames, fastmpi_argspec *spec,
+             isend_fn fn, const char *mpiname)
+{
+    PyObject *argv[3];
+    int dest, tag, ierr;
+    if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(spec, 1, argv[1], 0, &dest) < 0 ||
+        fastmpi_arg_int(spec, 2, argv[2], 0, &tag) < 0 ||
+        fastmpi_comm_check(self) < 0) {
+        return NULL;
+    }
+    FastMPIRequestObject *req = fastmpi_request_new(fastmpi_st.Request);
+    if (req == NULL) {
+        return NULL;
+    }
+    req->kind = FASTMPI_REQ_OBJSEND;
+    void *addr = NULL;
+    int count = 0;
+    MPI_Datatype datatype = MPI_BYTE;
+    Py_ssize_t nbytes = 0;
+    if (dest != MPI_PROC_NULL) {    /* nothing is sent: do not pickle */
+        /* pickled in place: a scalar's message lies inside the struct */
+        fastmpi_pickled *p = PyMem_Malloc(sizeof(*p));
+        if (p == NULL) {
+            Py_DECREF(req);
+            return PyErr_NoMemory();
+        }
+        if (fastmpi_pickle_dump(argv[0], p) < 0) {
+            PyMem_Free(p);
+            Py_DECREF(req);
+            return NULL;
+        }
+        req->pickled = p;
+        addr = p->addr;
+        count = p->count;
+        datatype = p->datatype;
+        nbytes = p->nbytes;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    FASTMPI_CALL(mpiname, comm, dest, tag, nbytes,
+                 ierr = fn(addr, count, datatype, dest, tag, comm,
+                           &req->ob_mpi));
+    if (fastmpi_check(ierr) < 0) {
+        Py_DECREF(req);
+        return NULL;
+    }
+    return fastmpi_request_started(req);
+}
+
+#define DEFINE_ISEND(NAME, FN)                                             \
+    static PyObject *Comm_##NAME(FastMPICommObject *self,                  \
+                                 PyObject *const *args, Py_ssize_t nargs,  \
+                                 PyObject *kwnames)                        \
+    {                                                                      \
+        static fastmpi_argspec spec = {#NAME, send_names, 2};              \
+        return isend_common(self, args, nargs, kwnames, &spec, FN, #FN);  \
+    }
+
+DEFINE_ISEND(isend, MPI_Isend)
+DEFINE_ISEND(ibsend, MPI_Ibsend)
+DEFINE_ISEND(issend, MPI_Issend)
+
+/* Where irecv(buf) receives: None, any size (a receive area); an int, a
+ * bytearray of that many bytes; else a writable buffer, as bytes. */
+static int
+irecv_target(FastMPIRequestObject *req, PyObject *buf, void **addr,
+             int *count, MPI_Datatype *datatype)
+{
+    if (buf == NULL || buf == Py_None) {
+        if (fastmpi_area_take(&req->area) < 0) {
+            return -1;
+        }
+        *addr = req->area.base;
+        *count = fastmpi_area_count(&req->area);
+        *datatype = fastmpi_area_datatype();
+        return 0;
+    }
+    *datatype = MPI_BYTE;
+    if (PyLong_Check(buf)) {
+        Py_ssize_t n = PyLong_AsSsize_t(buf);
+        if (n == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (n < 0 || n > INT_MAX) {
+            PyErr_Format(PyExc_ValueError, "irecv() argument 'buf': a size "
+                         "must be between 0 and %d bytes, not %zd", INT_MAX,
+                         n);
+            return -1;
+        }
+        req->bytes = PyByteArray_FromStringAndSize(NULL, n);
+        if (req->bytes == NULL) {
+            return -1;
+        }
+        *addr = PyByteArray_AS_STRING(req->bytes);
+        *count = (int)n;
+        return 0;
+    }
+    fastmpi_msg *m = &req->msg[0];
+    if (PyObject_GetBuffer(buf, &m->view, PyBUF_WRITABLE) < 0) {
+        PyErr_Format(PyExc_TypeError, "irecv() argument 'buf' must be None, "
+                     "a size in bytes or a writable buffer, not %.100s",
+                     Py_TYPE(buf)->tp_name);
+        return -1;
+    }
+    req->nmsg = 1;
+    if (m->view.len > INT_MAX) {
+        PyErr_Format(PyExc_OverflowError, "irecv() argument 'buf': %zd "
+                     "bytes is more than one receive can take", m->view.len);
+        return -1;
+    }
+    m->addr = *addr = m->view.buf;
+    m->count = *count = (int)m->view.len;
+    m->datatype = MPI_BYTE;
+    m->nbytes = m->view.len;
+    return 0;
+}
+
+static PyObject *
+Comm_irecv(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
+           PyObject *kwnames)
+{
+    static const char *const names[] = {"buf", "source", "tag", NULL};
+    static fastmpi_argspec spec = {"irecv", names, 0};
+    PyObject *argv[3];
+    int source, tag, count, ierr;
+    void *addr;
+    MPI_Datatype datatype;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(&spec, 1, argv[1], MPI_ANY_SOURCE, &source) < 0 ||
+        fastmpi_arg_int(&spec, 2, argv[2], MPI_ANY_TAG, &tag) < 0 ||
+        fastmpi_comm_check(self) < 0) {
+        return NULL;
+    }
+    FastMPIRequestObject *req = fastmpi_request_new(fastmpi_st.Request);
+    if (req == NULL) {
+        return NULL;
+    }
+    req->kind = FASTMPI_REQ_OBJRECV;
+    req->recv = 1;
+    if (irecv_target(req, argv[0], &addr, &count, &datatype) < 0) {
+        Py_DECREF(req);
+        return NULL;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    FASTMPI_CALL("MPI_Irecv", comm, source, tag, 0,
+                 ierr = MPI_Irecv(addr, count, datatype, source, tag, comm,
+                                  &req->ob_mpi));
+    if (fastmpi_check(ierr) < 0) {
+        Py_DECREF(req);
+        return NULL;
+    }
+    return fastmpi_request_started(req);
+}
+
 PyMethodDef fastmpi_objp2p_methods[] = {
+    {"isend", FASTMPI_FASTCALL(Comm_isend), METH_FASTCALL | METH_KEYWORDS,
+     "isend(obj, dest, tag=0) -> Request: nonblocking object send."},
+    {"ibsend", FASTMPI_FASTCALL(Comm_ibsend), METH_FASTCALL | METH_KEYWORDS,
+     "ibsend(obj, dest, tag=0) -> Request: buffered nonblocking send."},
+    {"issend", FASTMPI_FASTCALL(Comm_issend), METH_FASTCALL | METH_KEYWORDS,
+     "issend(obj, dest, tag=0) -> Request: synchronous nonblocking send."},
+    {"irecv", FASTMPI_FASTCALL(Comm_irecv), METH_FASTCALL | METH_KEYWORDS,
+     "irecv(buf=None, source=ANY_SOURCE, tag=ANY_TAG) -> Request; wait() "
+     "returns the object.  Without buf, a message of any size."},
     {"send", FASTMPI_FASTCALL(Comm_send), METH_FASTCALL | METH_KEYWORDS,
      "send(obj, dest, tag=0): send a picklable object."},
     {"ssend", FASTMPI_FASTCALL(Comm_ssend), METH_FASTCALL | METH_KEYWORDS,

@@ -336,11 +336,11 @@ loads(PyObject *data)
     return PyObject_CallOneArg(fastmpi_st.pickle_loads, data);
 }
 
-PyObject *
-fastmpi_pickle_load_bytearray(PyObject *buf)
+/* The object in `size` bytes at `data`, exported by `buf` (out-of-band
+ * buffers become views of buf; anything else is copied out of it). */
+static PyObject *
+load_from(PyObject *buf, const unsigned char *data, Py_ssize_t size)
 {
-    Py_ssize_t size = PyByteArray_GET_SIZE(buf);
-    const unsigned char *data = (unsigned char *)PyByteArray_AS_STRING(buf);
     if (size == 0) {
         Py_RETURN_NONE;
     }
@@ -402,6 +402,18 @@ done:
 }
 
 PyObject *
+fastmpi_pickle_load_exported(PyObject *buf)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    PyObject *obj = load_from(buf, view.buf, view.len);
+    PyBuffer_Release(&view);
+    return obj;
+}
+
+PyObject *
 fastmpi_pickle_load_memory(const char *data, Py_ssize_t size)
 {
     const unsigned char *bytes = (const unsigned char *)data;
@@ -415,7 +427,8 @@ fastmpi_pickle_load_memory(const char *data, Py_ssize_t size)
     if (buf == NULL) {
         return NULL;
     }
-    PyObject *obj = fastmpi_pickle_load_bytearray(buf);
+    PyObject *obj = load_from(buf, (unsigned char *)
+                              PyByteArray_AS_STRING(buf), size);
     Py_DECREF(buf);
     return obj;
 }

@@ -75,7 +75,7 @@ def test_hot_paths_avoid_tuple_parsing(name):
 @pytest.mark.parametrize("path", C_FILES, ids=os.path.basename)
 def test_mpi_return_codes_are_checked(path):
     """Each MPI call's code goes to fastmpi_check, or to ierr (checked
-    later), or is one of the calls that cannot fail or whose failure is
+    later), or is compared with MPI_SUCCESS, or is one of the calls that cannot fail or whose failure is
     deliberately ignored in a cleanup or query path."""
     never_checked = {
         "MPI_Wtime", "MPI_Wtick", "MPI_Get_address", "MPI_Comm_c2f",
@@ -93,6 +93,11 @@ def test_mpi_return_codes_are_checked(path):
         name = m.group(1)
         before = code[max(0, m.start() - 60):m.start()]
         if re.search(r"(fastmpi_check\(\s*|ierr\s*=\s*|return\s+)$", before):
+            continue
+        # compared with MPI_SUCCESS in the same expression
+        end = min(i for i in (code.find(";", m.end()), code.find("{", m.end()),
+                              len(code)) if i >= 0)
+        if re.search(r"\)\s*[!=]=\s*MPI_SUCCESS", code[m.end():end]):
             continue
         if name in never_checked:
             continue

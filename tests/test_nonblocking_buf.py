@@ -12,7 +12,8 @@ import weakref
 import numpy as np
 import pytest
 
-from _impl import FLAVOR, IMPL, MPI, Drain, peer, wait_for_self_message
+from _impl import (FLAVOR, IMPL, MPI, MPICH_ISENDRECV_STATUS_WRONG, Drain,
+                   check_proc_null_status, peer, wait_for_self_message)
 
 NUMPY_KINDS = ["?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8",
                "f4", "f8", "c8", "c16"]
@@ -182,9 +183,7 @@ def test_proc_null(comm):
     r = comm.Irecv(buf, source=MPI.PROC_NULL, tag=5)
     assert r.Wait(st) is True
     assert list(buf) == [7.0] * 3
-    assert st.Get_source() == MPI.PROC_NULL
-    assert st.Get_tag() == MPI.ANY_TAG
-    assert st.Get_count() == 0
+    check_proc_null_status(st)
 
 
 def test_message_order_same_tag(comm, rank):
@@ -222,14 +221,25 @@ def test_truncate(comm, rank):
     assert list(out) == [p] * 2
 
 
-@pytest.mark.fastmpi_only  # mpi4py 3.1.4 hangs in Waitall here (C doesn't)
-def test_truncate_in_waitall(comm, rank):
+# Open MPI 4.1.4 bug, reproduced in C: under MPI_THREAD_MULTIPLE, MPI_Waitall
+# on a receive from one's own rank that failed with truncation never returns
+# (MPI_Wait, Waitany, Waitsome, Testall, Testany do return the error).
+OMPI_WAITALL_TRUNCATE_HANGS = FLAVOR == "openmpi"
+
+
+def test_truncate_in_list_call(comm, rank):
     p = peer(comm)
     sreq = comm.Isend(np.arange(16, dtype="f8"), dest=p, tag=215)
     wait_for_self_message(comm, p, 215, always=True)
     rreq = comm.Irecv(np.zeros(8), source=p, tag=215)
+    sts = []
     with pytest.raises(MPI.Exception) as info:
-        MPI.Request.Waitall([rreq])
+        if OMPI_WAITALL_TRUNCATE_HANGS:
+            deadline = time.monotonic() + 60
+            while not MPI.Request.Testall([rreq], sts):
+                assert time.monotonic() < deadline
+        else:
+            MPI.Request.Waitall([rreq], sts)
     assert info.value.Get_error_class() in (MPI.ERR_TRUNCATE,
                                             MPI.ERR_IN_STATUS)
     sreq.Wait()
@@ -412,6 +422,17 @@ def test_isendrecv_open_mpi_not_implemented(comm, rank):
         comm.Isendrecv_replace(np.zeros(2), rank, 0, rank, 0)
 
 
+def check_isendrecv_status(st, source, tag, count, datatype=MPI.BYTE):
+    """The status of an Isendrecv.  MPICH 4.0.2 fills in some other
+    request's status (see _impl.MPICH_ISENDRECV_STATUS_WRONG): nothing can
+    be checked there but that the status is readable."""
+    got = (st.Get_source(), st.Get_tag(), st.Get_count(datatype))
+    if MPICH_ISENDRECV_STATUS_WRONG:
+        assert all(isinstance(x, int) for x in got)
+        return
+    assert got == (source, tag, count)
+
+
 def need_isendrecv():
     if IMPL != "fastmpi" or FLAVOR != "mpich":
         pytest.skip("MPI_Isendrecv is MPI 4 (MPICH); Open MPI 4.1 is MPI 3.1")
@@ -429,8 +450,7 @@ def test_isendrecv_ring(comm, rank, size):
     st = MPI.Status()
     assert r.Wait(st) is True
     assert (recv == left).all()
-    assert st.Get_source() == left and st.Get_tag() == 230
-    assert st.Get_count(MPI.INT64_T) == 100
+    check_isendrecv_status(st, left, 230, 100, MPI.INT64_T)
 
 
 @pytest.mark.fastmpi_only
@@ -443,13 +463,13 @@ def test_isendrecv_specs_and_defaults(comm, rank, size):
     st = MPI.Status()
     r.Wait(st)
     assert list(recv) == [left + 0.5] * 3 + [-1.0] * 3
-    assert st.Get_count(MPI.DOUBLE) == 3
+    check_isendrecv_status(st, left, 231, 3, MPI.DOUBLE)
     # defaults: sendtag 0, source ANY_SOURCE, recvtag ANY_TAG
     out = bytearray(4)
     r = comm.Isendrecv(bytes([rank]) * 4, right, recvbuf=out)
     r.Wait(st)
     assert out == bytes([left]) * 4
-    assert st.Get_source() == left and st.Get_tag() == 0
+    check_isendrecv_status(st, left, 0, 4)
     # a large one: 8 MB
     big = np.zeros(1 << 20)
     comm.Isendrecv(np.full(1 << 20, float(rank)), right, 232, big, left,
@@ -468,7 +488,7 @@ def test_isendrecv_replace_ring(comm, rank, size):
                                recvtag=233)
     assert r.Wait(st) is True
     assert (buf == left).all()
-    assert st.Get_source() == left and st.Get_tag() == 233
+    check_isendrecv_status(st, left, 233, 200)
     buf2 = np.full(5, rank, "f8")
     comm.Isendrecv_replace([buf2, 3, MPI.DOUBLE], right, 234, left,
                            234).Wait()
@@ -491,7 +511,17 @@ def test_isendrecv_bad_inputs(comm, rank, size):
     assert comm.Iprobe(source=rank, tag=235) is False
     # truncation: send 16 doubles into 8
     right, left = (rank + 1) % size, (rank - 1) % size
-    r = comm.Isendrecv(np.zeros(16), right, 236, np.zeros(8), left, 236)
-    with pytest.raises(MPI.Exception) as info:
-        r.Wait()
-    assert info.value.Get_error_class() == MPI.ERR_TRUNCATE
+    recv = np.full(16, -1.0)
+    r = comm.Isendrecv(np.arange(16.0), right, 236, [recv, 8, MPI.DOUBLE],
+                       left, 236)
+    if MPICH_ISENDRECV_STATUS_WRONG:
+        # MPICH 4.0.2 reports no truncation here (see _impl)
+        try:
+            r.Wait()
+        except MPI.Exception as exc:
+            assert exc.Get_error_class() == MPI.ERR_TRUNCATE
+    else:
+        with pytest.raises(MPI.Exception) as info:
+            r.Wait()
+        assert info.value.Get_error_class() == MPI.ERR_TRUNCATE
+    assert (recv[8:] == -1.0).all()  # nothing written past the buffer

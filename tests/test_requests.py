@@ -82,8 +82,17 @@ def test_request_copy_compares_by_handle(comm, rank):
     assert rreq != MPI.REQUEST_NULL
     assert rreq != sreq
     assert rreq == rreq
+    MPI.Request.Waitall([rreq, sreq])
+    assert list(recv) == list(np.arange(4) + 1000 * p)
+    assert rreq == sreq == MPI.REQUEST_NULL
+
+
+def test_request_copy_constructor(comm, rank):
+    # mpi4py: Request(request) is a second Python object for the same handle
+    rreq, sreq, recv, p = post_pair(comm, 4, 100, rank)
     alias = MPI.Request(rreq)
-    assert alias == rreq
+    assert isinstance(alias, MPI.Request)
+    assert alias == rreq and alias is not rreq
     MPI.Request.Waitall([rreq, sreq])
     assert list(recv) == list(np.arange(4) + 1000 * p)
 
@@ -217,9 +226,11 @@ def test_free_pending_send_still_delivers(comm, rank):
     rreq = comm.Irecv(recv, source=p, tag=112)
     sreq = comm.Isend(np.full(8, rank + 0.25), dest=p, tag=112)
     sreq.Free()
-    assert not bool(sreq)
     rreq.Wait()
     assert list(recv) == [p + 0.25] * 8
+    # mpi4py: Free() sets the handle to MPI_REQUEST_NULL
+    assert not bool(sreq)
+    assert sreq == MPI.REQUEST_NULL
 
 
 @pytest.mark.fastmpi_only

@@ -259,6 +259,17 @@ int fastmpi_msg_parse(PyObject *spec, int mode, int peer, const char *fname,
                       const char *argname, fastmpi_msg *msg);
 void fastmpi_msg_release(fastmpi_msg *msg);
 
+/* ---- p2p.c: receives that never write past the buffer ----------------
+ * (Open MPI 4.1.4 does, for truncated large messages; see p2p.c.)  MPI
+ * return codes, no GIL needed.  fastmpi_mrecv_checked takes a message
+ * already matched by a probe whose status is *probed. */
+int fastmpi_recv_checked(void *addr, int count, MPI_Datatype datatype,
+                         int source, int tag, MPI_Comm comm,
+                         MPI_Status *status);
+int fastmpi_mrecv_checked(void *addr, int count, MPI_Datatype datatype,
+                          MPI_Message *message, const MPI_Status *probed,
+                          MPI_Status *status);
+
 /* ---- pickle.c: objects as messages ------------------------------------- */
 
 /* A pickled object ready to send as one message: `count` elements of

@@ -159,6 +159,23 @@ def test_irecv_buffer_too_small_truncates(comm, rank):
     assert got == "after"
 
 
+@pytest.mark.beyond_mpi4py
+def test_irecv_buffer_too_small_large_message_no_overflow(comm, rank):
+    # 100 KB, above every eager limit, into the first 10 bytes of a larger
+    # bytearray: ERR_TRUNCATE, and nothing written past those 10 bytes
+    # (Open MPI 4.1.4 ob1 writes the whole message there, see README)
+    p = peer(comm)
+    sreq = comm.isend(b"z" * 100_000, dest=p, tag=319)
+    wait_for_self_message(comm, p, 319, always=True)
+    area = bytearray(b"G") * 300_000
+    rreq = comm.irecv(memoryview(area)[:10], source=p, tag=319)
+    with pytest.raises(MPI.Exception) as info:
+        rreq.wait()
+    assert info.value.Get_error_class() == MPI.ERR_TRUNCATE
+    sreq.wait()
+    assert area[10:] == b"G" * (300_000 - 10)
+
+
 def test_irecv_bad_buffer(comm, rank):
     with pytest.raises((TypeError, BufferError)):
         comm.irecv(b"read-only", source=rank, tag=316)

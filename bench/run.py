@@ -484,19 +484,26 @@ def fine(x):
     return "n/a" if x is None else f"{x:+.3f}"
 
 
+def reference(record, labels):
+    """The mpi4py a single-reference target compares with, and its label:
+    Debian's 3.1.4, or on MPICH (where it can't run) PyPI's."""
+    impls = record["impls"]
+    D, P = impls.get("mpi4py-debian"), impls.get("mpi4py-pypi")
+    if D and D["runs"]:
+        return D, labels["mpi4py-debian"]
+    if P and P["runs"] and record["mpi"] != "openmpi":
+        return P, (labels["mpi4py-pypi"] +
+                   " (Debian's 3.1.4 runs on Open MPI only)")
+    return None, "mpi4py-3.1.4"
+
+
 def pingpong_targets(record, labels):
     impls = record["impls"]
     C, FM = impls.get("C"), impls.get("fastmpi")
     D, P = impls.get("mpi4py-debian"), impls.get("mpi4py-pypi")
     MiB = casemod.MiB
     lines = []
-    if D and D["runs"]:
-        ref, ref_rec = D, labels["mpi4py-debian"]
-    elif P and P["runs"] and record["mpi"] != "openmpi":
-        ref, ref_rec = P, (labels["mpi4py-pypi"] +
-                           " (Debian's 3.1.4 runs on Open MPI only)")
-    else:
-        ref, ref_rec = None, "mpi4py-3.1.4"
+    ref, ref_rec = reference(record, labels)
     tc, tf, tr = best(C, "buf:8"), best(FM, "buf:8"), best(ref, "buf:8")
     af, ar = sub(tf, tc), sub(tr, tc)
     ok = None if af is None or ar is None else af <= 0.5 * ar
@@ -514,6 +521,26 @@ def pingpong_targets(record, labels):
         ok = None if frac is None else frac >= 0.97
         lines.append(f"  {verdict(ok)}  Send/Recv {name} bandwidth >= 0.97 x C: "
                      f"{'n/a' if frac is None else f'{frac:.3f}'}")
+    return lines
+
+
+def coll_targets(record, labels):
+    impls = record["impls"]
+    C, FM = impls.get("C"), impls.get("fastmpi")
+    ref, ref_rec = reference(record, labels)
+    lines = []
+    tc, tf, tr = (best(C, "allreduce_buf:8"), best(FM, "allreduce_buf:8"),
+                  best(ref, "allreduce_buf:8"))
+    af, ar = sub(tf, tc), sub(tr, tc)
+    ok = None if af is None or ar is None else af <= 0.5 * ar
+    lines.append(f"  {verdict(ok)}  Allreduce 8 B: fastmpi adds {fine(af)} "
+                 f"µs over C, <= 0.5 x {ref_rec}'s {fine(ar)} µs")
+    to = best(FM, "allreduce_obj:8")
+    r = div(to, tc)
+    ok = None if r is None else r <= 2.0
+    lines.append(f"  {verdict(ok)}  allreduce float <= 2 x C's Allreduce "
+                 f"8 B: {fmt_us(to)} vs {fmt_us(tc)} µs, ratio "
+                 f"{'n/a' if r is None else f'{r:.2f}'}")
     return lines
 
 
@@ -551,6 +578,7 @@ def nonblocking_targets(record, labels):
 TARGETS = {
     "pingpong": pingpong_targets,
     "nonblocking": nonblocking_targets,
+    "coll": coll_targets,
 }
 
 

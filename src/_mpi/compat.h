@@ -13,6 +13,9 @@
 
 #if defined(OPEN_MPI) && OPEN_MPI
 #define FASTMPI_MPI_VENDOR "Open MPI"
+/* ob1 writes a truncated rendezvous message past the receive buffer's end
+ * (p2p.c): blocking receives probe the size first. */
+#define FASTMPI_TRUNCATION_OVERFLOWS 1
 #elif defined(MPICH_VERSION)
 #define FASTMPI_MPI_VENDOR "MPICH"
 #else
@@ -68,6 +71,10 @@ typedef struct {
 #ifndef Py_LIKELY
 #define Py_LIKELY(x) __builtin_expect(!!(x), 1)
 #define Py_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#endif
+
+#ifndef FASTMPI_TRUNCATION_OVERFLOWS
+#define FASTMPI_TRUNCATION_OVERFLOWS 0
 #endif
 
 #endif /* FASTMPI_COMPAT_H */

@@ -213,8 +213,9 @@ Message_Recv(FastMPIMessageObject *self, PyObject *const *args,
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Mrecv", MPI_COMM_NULL, self->probed.MPI_SOURCE,
                  self->probed.MPI_TAG, msg.nbytes,
-                 ierr = MPI_Mrecv(msg.addr, msg.count, msg.datatype, &handle,
-                                  status));
+                 ierr = fastmpi_mrecv_checked(msg.addr, msg.count,
+                                              msg.datatype, &handle,
+                                              &self->probed, status));
     FASTMPI_NOGIL_END
     self->ob_mpi = handle;
     fastmpi_msg_release(&msg);

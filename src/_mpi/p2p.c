@@ -3,7 +3,70 @@
  * Attach_buffer / Detach_buffer for Bsend. */
 #include "fastmpi.h"
 
+#include <stdlib.h>
+
 #define VIEW_BYTES(m) ((m).nbytes)
+
+/* ---- receives that never write past the buffer ------------------------
+ *
+ * Open MPI 4.1.4's ob1 writes a truncated rendezvous message (above the
+ * eager limit: a few KiB on shared memory, 64 KiB on TCP) past the end of
+ * the receive buffer, then reports MPI_ERR_TRUNCATE (reproduced in plain
+ * C); a receive from one's own rank posted before the message arrives is
+ * even cut silently.  So on Open MPI a blocking receive first matches its
+ * message (MPI_Mprobe) and takes it into the buffer only if it fits; one
+ * that does not fit is taken into scratch memory and reported as
+ * MPI_ERR_TRUNCATE, as MPI says.  MPICH checks itself.  No GIL needed. */
+
+int
+fastmpi_mrecv_checked(void *addr, int count, MPI_Datatype datatype,
+                      MPI_Message *message, const MPI_Status *probed,
+                      MPI_Status *status)
+{
+    int bytes = 0, size = 0, ierr;
+    if (*message == MPI_MESSAGE_NO_PROC) {
+        return MPI_Mrecv(addr, count, datatype, message, status);
+    }
+    ierr = MPI_Get_count(probed, MPI_BYTE, &bytes);
+    if (ierr == MPI_SUCCESS) {
+        ierr = MPI_Type_size(datatype, &size);
+    }
+    if (ierr != MPI_SUCCESS ||
+        (long long)bytes <= (long long)size * count) {
+        return MPI_Mrecv(addr, count, datatype, message, status);
+    }
+    void *scratch = malloc(bytes ? (size_t)bytes : 1);
+    if (scratch == NULL) {
+        return MPI_ERR_NO_MEM;
+    }
+    ierr = MPI_Mrecv(scratch, bytes, MPI_BYTE, message, status);
+    free(scratch);
+    if (ierr == MPI_SUCCESS) {
+        ierr = MPI_ERR_TRUNCATE;
+        if (status != MPI_STATUS_IGNORE) {
+            status->MPI_ERROR = ierr;
+        }
+    }
+    return ierr;
+}
+
+int
+fastmpi_recv_checked(void *addr, int count, MPI_Datatype datatype,
+                     int source, int tag, MPI_Comm comm, MPI_Status *status)
+{
+#if FASTMPI_TRUNCATION_OVERFLOWS
+    MPI_Message message;
+    MPI_Status probed;
+    int ierr = MPI_Mprobe(source, tag, comm, &message, &probed);
+    if (ierr != MPI_SUCCESS) {
+        return ierr;
+    }
+    return fastmpi_mrecv_checked(addr, count, datatype, &message, &probed,
+                                 status);
+#else
+    return MPI_Recv(addr, count, datatype, source, tag, comm, status);
+#endif
+}
 
 static const char *const send_names[] = {"buf", "dest", "tag", NULL};
 
@@ -42,6 +105,62 @@ FASTMPI_DEFINE_SEND(Ssend, MPI_Ssend, send_names)
 FASTMPI_DEFINE_SEND(Rsend, MPI_Rsend, send_names)
 FASTMPI_DEFINE_SEND(Bsend, MPI_Bsend, send_names)
 
+/* Sendrecv, and Sendrecv_replace, whose receive is checked as above. */
+static int
+sendrecv_checked(const void *saddr, int scount, MPI_Datatype sdt, int dest,
+                 int sendtag, void *raddr, int rcount, MPI_Datatype rdt,
+                 int source, int recvtag, MPI_Comm comm, MPI_Status *status)
+{
+#if FASTMPI_TRUNCATION_OVERFLOWS
+    MPI_Request request;
+    int ierr = MPI_Isend(saddr, scount, sdt, dest, sendtag, comm, &request);
+    if (ierr != MPI_SUCCESS) {
+        return ierr;
+    }
+    ierr = fastmpi_recv_checked(raddr, rcount, rdt, source, recvtag, comm,
+                                status);
+    int eclass = MPI_SUCCESS;
+    if (ierr != MPI_SUCCESS && MPI_Error_class(ierr, &eclass) ==
+        MPI_SUCCESS && eclass != MPI_ERR_TRUNCATE) {
+        MPI_Cancel(&request);   /* do not leave the send dangling */
+    }
+    int werr = MPI_Wait(&request, MPI_STATUS_IGNORE);
+    return ierr != MPI_SUCCESS ? ierr : werr;
+#else
+    return MPI_Sendrecv(saddr, scount, sdt, dest, sendtag, raddr, rcount,
+                        rdt, source, recvtag, comm, status);
+#endif
+}
+
+static int
+sendrecv_replace_checked(void *addr, int count, MPI_Datatype dt, int dest,
+                         int sendtag, int source, int recvtag, MPI_Comm comm,
+                         MPI_Status *status)
+{
+#if FASTMPI_TRUNCATION_OVERFLOWS
+    int size = 0, position = 0;
+    int ierr = MPI_Pack_size(count, dt, comm, &size);
+    if (ierr != MPI_SUCCESS) {
+        return ierr;
+    }
+    void *packed = malloc(size ? (size_t)size : 1);
+    if (packed == NULL) {
+        return MPI_ERR_NO_MEM;
+    }
+    ierr = MPI_Pack(addr, count, dt, packed, size, &position, comm);
+    if (ierr == MPI_SUCCESS) {
+        ierr = sendrecv_checked(packed, position, MPI_PACKED, dest, sendtag,
+                                addr, count, dt, source, recvtag, comm,
+                                status);
+    }
+    free(packed);
+    return ierr;
+#else
+    return MPI_Sendrecv_replace(addr, count, dt, dest, sendtag, source,
+                                recvtag, comm, status);
+#endif
+}
+
 static PyObject *
 Comm_Recv(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
           PyObject *kwnames)
@@ -65,8 +184,9 @@ Comm_Recv(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     MPI_Comm comm = self->ob_mpi;
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Recv", comm, source, tag, VIEW_BYTES(msg),
-                 ierr = MPI_Recv(msg.addr, msg.count, msg.datatype, source,
-                                 tag, comm, status));
+                 ierr = fastmpi_recv_checked(msg.addr, msg.count,
+                                             msg.datatype, source, tag, comm,
+                                             status));
     FASTMPI_NOGIL_END
     fastmpi_msg_release(&msg);
     if (fastmpi_check(ierr) < 0) {
@@ -110,10 +230,11 @@ Comm_Sendrecv(FastMPICommObject *self, PyObject *const *args,
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Sendrecv", comm, dest, sendtag,
                  VIEW_BYTES(smsg) + VIEW_BYTES(rmsg),
-                 ierr = MPI_Sendrecv(smsg.addr, smsg.count, smsg.datatype,
-                                     dest, sendtag, rmsg.addr, rmsg.count,
-                                     rmsg.datatype, source, recvtag, comm,
-                                     status));
+                 ierr = sendrecv_checked(smsg.addr, smsg.count,
+                                         smsg.datatype, dest, sendtag,
+                                         rmsg.addr, rmsg.count,
+                                         rmsg.datatype, source, recvtag,
+                                         comm, status));
     FASTMPI_NOGIL_END
     fastmpi_msg_release(&smsg);
     fastmpi_msg_release(&rmsg);
@@ -150,9 +271,10 @@ Comm_Sendrecv_replace(FastMPICommObject *self, PyObject *const *args,
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Sendrecv_replace", comm, dest, sendtag,
                  VIEW_BYTES(msg),
-                 ierr = MPI_Sendrecv_replace(msg.addr, msg.count,
-                                             msg.datatype, dest, sendtag,
-                                             source, recvtag, comm, status));
+                 ierr = sendrecv_replace_checked(msg.addr, msg.count,
+                                                 msg.datatype, dest, sendtag,
+                                                 source, recvtag, comm,
+                                                 status));
     FASTMPI_NOGIL_END
     fastmpi_msg_release(&msg);
     if (fastmpi_check(ierr) < 0) {

@@ -97,8 +97,33 @@ def pingpong_cases(scale=1.0):
     return cases
 
 
+def coll_cases(scale=1.0):
+    cases = []
+    # Allreduce (SUM) of doubles and Bcast of bytes; C does the same.
+    for n in (8, MiB):
+        it, reps, wu = _counts(1.0e-6 + 3 * n / 4e9, scale)
+        cases.append(Case("coll", "allreduce_buf", str(n), it, reps, wu,
+                          f"Allreduce {human_size(n)}",
+                          c_kind="allreduce_buf", unit="call"))
+    for n in (8, MiB):
+        it, reps, wu = _counts(0.8e-6 + n / 4e9, scale)
+        cases.append(Case("coll", "bcast_buf", str(n), it, reps, wu,
+                          f"Bcast {human_size(n)}", c_kind="bcast_buf",
+                          unit="call"))
+    # allreduce of a Python float: its C reference is Allreduce of 8 B.
+    it, reps, wu = _counts(1.5e-6, scale)
+    cases.append(Case("coll", "allreduce_obj", "8", it, reps, wu,
+                      "allreduce float", c_kind="allreduce_buf",
+                      unit="call"))
+    it, reps, wu = _counts(3e-6, scale)
+    cases.append(Case("coll", "bcast_obj", "dict", it, reps, wu,
+                      "bcast small dict", unit="call"))
+    return cases
+
+
 FAMILIES = {
     "pingpong": pingpong_cases,
+    "coll": coll_cases,
 }
 
 

@@ -499,6 +499,19 @@ def targets(record, labels):
         ok = None if frac is None else frac >= 0.97
         lines.append(f"  {verdict(ok)}  Send/Recv {name} bandwidth >= 0.97 x C: "
                      f"{'n/a' if frac is None else f'{frac:.3f}'}")
+    # collectives (bench/coll.py)
+    tc, tf, tr = (best(C, "allreduce_buf:8"), best(FM, "allreduce_buf:8"),
+                  best(ref, "allreduce_buf:8"))
+    af, ar = sub(tf, tc), sub(tr, tc)
+    ok = None if af is None or ar is None else af <= 0.5 * ar
+    lines.append(f"  {verdict(ok)}  Allreduce 8 B: fastmpi adds {fine(af)} "
+                 f"µs over C, <= 0.5 x {ref_rec}'s {fine(ar)} µs")
+    to = best(FM, "allreduce_obj:8")
+    r = div(to, tc)
+    ok = None if r is None else r <= 2.0
+    lines.append(f"  {verdict(ok)}  allreduce float <= 2 x C's Allreduce "
+                 f"8 B: {fmt_us(to)} vs {fmt_us(tc)} µs, ratio "
+                 f"{'n/a' if r is None else f'{r:.2f}'}")
     return lines
 
 

@@ -449,7 +449,8 @@ joined_methods(void)
 {
     PyMethodDef *parts[] = {Comm_own_methods, fastmpi_p2p_methods,
                             fastmpi_objp2p_methods, fastmpi_nbp2p_methods,
-                            fastmpi_message_methods};
+                            fastmpi_message_methods, fastmpi_coll_methods,
+                            fastmpi_objcoll_methods, fastmpi_icoll_methods};
     size_t total = 0;
     for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
         for (PyMethodDef *m = parts[p]; m->ml_name != NULL; m++) {

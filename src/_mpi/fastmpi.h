@@ -30,6 +30,7 @@ typedef struct {
     PyTypeObject *Grequest;
     PyTypeObject *Message;
     PyTypeObject *RecvArea;
+    PyTypeObject *Op;
     PyObject *orphans;          /* list: pending requests nobody holds */
     PyTypeObject *Sentinel;     /* type of BOTTOM and IN_PLACE */
     PyObject *BOTTOM;
@@ -290,10 +291,18 @@ typedef struct {
 
 int fastmpi_pickle_dump(PyObject *obj, fastmpi_pickled *out);
 void fastmpi_pickled_release(fastmpi_pickled *p);
+/* Write the message's p->nbytes bytes to dst, contiguous (out-of-band
+ * buffers copied in). */
+void fastmpi_pickled_flatten(const fastmpi_pickled *p, char *dst);
 /* New reference: the object from a received message: all of `buf`'s
  * bytes (a bytearray or other exporter whose memory stays put, which
  * out-of-band buffers will reference). */
 PyObject *fastmpi_pickle_load_exported(PyObject *buf);
+/* New reference: the object in bytes [start, start + size) of what `buf`
+ * exports (several messages: collectives receive every rank's object
+ * into one bytearray); out-of-band buffers view buf. */
+PyObject *fastmpi_pickle_load_slice(PyObject *buf, Py_ssize_t start,
+                                    Py_ssize_t size);
 /* New reference: the object from `size` bytes at `data`, copied as needed
  * (for messages that arrived in temporary memory). */
 PyObject *fastmpi_pickle_load_memory(const char *data, Py_ssize_t size);
@@ -370,8 +379,13 @@ typedef struct {
     fastmpi_pickled *pickled;   /* PyMem, OBJSEND */
     fastmpi_area area;          /* OBJRECV without a buffer */
     Py_ssize_t received;        /* OBJRECV: bytes, once complete; -1 */
+    Py_ssize_t capacity;        /* OBJRECV into an area standing in for a
+                                   caller's buffer of this size; else -1 */
+    Py_ssize_t truncated;       /* > 0: the message that did not fit */
     PyObject *bytes;            /* OBJRECV: a bytearray received into */
     void *greq;                 /* GREQUEST: its context (grequest.c) */
+    PyObject *op;               /* owned or NULL: an Op.Create op whose
+                                   function's exception the wait raises */
 } FastMPIRequestObject;
 
 /* A new request of `type` (Request, Prequest, or a subclass), state NULL.
@@ -389,6 +403,10 @@ void fastmpi_request_complete(FastMPIRequestObject *req, MPI_Status *st,
 /* New reference: what a completed request produced (an object for an
  * object receive, else None); consumes it. */
 PyObject *fastmpi_request_result(FastMPIRequestObject *req);
+/* After a wait or test completed req: -1 with the exception a Python
+ * callback raised meanwhile (a generalized request's, a user op's), else
+ * 0. */
+int fastmpi_request_raise_pending(FastMPIRequestObject *req);
 /* Raise (ERR_REQUEST, naming fname) and return -1 unless req can be waited
  * on or tested: 0 = go ahead, 1 = a null request (complete at once). */
 int fastmpi_request_check(FastMPIRequestObject *req, const char *fname,
@@ -410,6 +428,129 @@ int fastmpi_message_init(PyObject *module);      /* message.c */
 FastMPIRequestObject *fastmpi_request_arg(PyObject *obj, const char *fname,
                                           const char *argname);
 
+/* ---- op.c: MPI.Op ------------------------------------------------------
+ *
+ * Predefined ops know which one they are (kind), so that they also apply
+ * to Python objects (MPI.SUM(a, b), comm.allreduce(obj, op=MPI.MAX)).
+ * Op.Create's function runs from a C trampoline (one per slot) under
+ * PyGILState_Ensure; an exception it raises is kept in the Op (error) and
+ * raised again by fastmpi_op_raised() once the MPI call has returned. */
+enum {
+    FASTMPI_OP_USER = -1,       /* Op.Create, or OP_NULL */
+    FASTMPI_OP_MAX = 0,
+    FASTMPI_OP_MIN,
+    FASTMPI_OP_SUM,
+    FASTMPI_OP_PROD,
+    FASTMPI_OP_LAND,
+    FASTMPI_OP_BAND,
+    FASTMPI_OP_LOR,
+    FASTMPI_OP_BOR,
+    FASTMPI_OP_LXOR,
+    FASTMPI_OP_BXOR,
+    FASTMPI_OP_MAXLOC,
+    FASTMPI_OP_MINLOC,
+    FASTMPI_OP_REPLACE,
+    FASTMPI_OP_NO_OP,
+};
+
+typedef struct {
+    PyObject_HEAD
+    MPI_Op ob_mpi;
+    int flags;
+    int kind;                   /* FASTMPI_OP_* */
+    int slot;                   /* Op.Create: its trampoline; else -1 */
+    int commute;
+    PyObject *function;         /* owned or NULL: Op.Create's function */
+    PyObject *error;            /* owned or NULL: raised inside MPI */
+    PyObject *base;             /* owned or NULL: the op this copies */
+} FastMPIOpObject;
+
+int fastmpi_op_init(PyObject *module);
+/* Borrowed: the Op behind an `op` argument (NULL: MPI.SUM), or NULL with
+ * TypeError/ValueError naming fname/argname. */
+FastMPIOpObject *fastmpi_op_arg(PyObject *obj, const char *fname,
+                                const char *argname);
+/* After an MPI call that may have run op's Python function: -1 with that
+ * function's exception set if it raised, else 0. */
+int fastmpi_op_raised(FastMPIOpObject *op);
+/* New reference: op applied to two Python objects, op(a, b). */
+PyObject *fastmpi_op_apply(FastMPIOpObject *op, PyObject *a, PyObject *b);
+
+/* ---- vspec.c: buffer specs of collectives ------------------------------ */
+
+/* Like fastmpi_msg_parse, for the block variants (Gather's receive buffer
+ * at the root, ...): a count inferred from the buffer is divided by
+ * `blocks` (ValueError unless it divides evenly); an explicit count is
+ * the count per block. */
+int fastmpi_msg_parse_blocks(PyObject *spec, int mode, int blocks,
+                             const char *fname, const char *argname,
+                             fastmpi_msg *msg);
+
+/* A vector spec: buf, [buf, counts], [buf, datatype], [buf, counts,
+ * datatype], [buf, (counts, displs), datatype], [buf, counts, displs,
+ * datatype]; with types (Alltoallw) [buf, counts, displs, datatypes] or
+ * [buf, (counts, displs), datatypes], displacements in bytes.  Counts
+ * default to an even split of the buffer, displacements to the running
+ * sum of the counts. */
+typedef struct {
+    fastmpi_msg msg;            /* the buffer and its datatype */
+    int *counts;                /* PyMem, `blocks` entries */
+    int *displs;                /* in the same block as counts */
+    MPI_Datatype *types;        /* Alltoallw: in the same block; else NULL */
+    int blocks;
+} fastmpi_vmsg;
+
+int fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
+                       const char *fname, const char *argname,
+                       fastmpi_vmsg *v);
+void fastmpi_vmsg_release(fastmpi_vmsg *v);
+
+/* ---- coll.c: the arguments of buffer collectives ----------------------
+ *
+ * One prepare function per collective checks and parses a method's
+ * arguments (argv as its argspec says) into a fastmpi_coll; coll.c makes
+ * the blocking MPI call with it, icoll.c the nonblocking one. */
+enum {
+    FASTMPI_COLL_BCAST = 0,
+    FASTMPI_COLL_GATHER,
+    FASTMPI_COLL_GATHERV,
+    FASTMPI_COLL_SCATTER,
+    FASTMPI_COLL_SCATTERV,
+    FASTMPI_COLL_ALLGATHER,
+    FASTMPI_COLL_ALLGATHERV,
+    FASTMPI_COLL_ALLTOALL,
+    FASTMPI_COLL_ALLTOALLV,
+    FASTMPI_COLL_ALLTOALLW,
+    FASTMPI_COLL_REDUCE,
+    FASTMPI_COLL_ALLREDUCE,
+    FASTMPI_COLL_REDUCE_SCATTER_BLOCK,
+    FASTMPI_COLL_REDUCE_SCATTER,
+    FASTMPI_COLL_SCAN,
+    FASTMPI_COLL_EXSCAN,
+    FASTMPI_COLL_COUNT,
+};
+
+typedef struct {
+    fastmpi_msg s, r;           /* send and receive buffers */
+    fastmpi_vmsg sv, rv;        /* vector variants: these instead */
+    int sv_shared;              /* sv borrows rv's arrays (IN_PLACE) */
+    int *counts;                /* PyMem or NULL: Reduce_scatter's */
+    int root;
+    FastMPIOpObject *op;        /* borrowed from the arguments, or NULL */
+    MPI_Comm comm;
+} fastmpi_coll;
+
+/* The argument names of each collective (the blocking method's). */
+extern const char *const *const fastmpi_coll_names[FASTMPI_COLL_COUNT];
+extern const int fastmpi_coll_nrequired[FASTMPI_COLL_COUNT];
+/* Check and parse argv (from fastmpi_parse_args) for collective `which`;
+ * errors name fname.  0, or -1 with an exception; either way the caller
+ * calls fastmpi_coll_release(c). */
+int fastmpi_coll_prepare(int which, FastMPICommObject *self,
+                         PyObject **argv, const char *fname,
+                         fastmpi_coll *c);
+void fastmpi_coll_release(fastmpi_coll *c);
+
 /* ---- method tables defined in one file, installed on a type in another -- */
 
 extern PyMethodDef fastmpi_p2p_methods[];     /* p2p.c, on Comm */
@@ -417,6 +558,9 @@ extern PyMethodDef fastmpi_objp2p_methods[];  /* objp2p.c, on Comm */
 extern PyMethodDef fastmpi_nbp2p_methods[];   /* nbp2p.c, on Comm */
 extern PyMethodDef fastmpi_message_methods[]; /* message.c, on Comm */
 extern PyMethodDef fastmpi_buffer_functions[]; /* p2p.c, module */
+extern PyMethodDef fastmpi_coll_methods[];    /* coll.c, on Comm */
+extern PyMethodDef fastmpi_objcoll_methods[]; /* objcoll.c, on Comm */
+extern PyMethodDef fastmpi_icoll_methods[];   /* icoll.c, on Comm */
 
 /* environment.c: Init, Finalize, Wtime, versions ...; MPI start-up as
  * fastmpi.rc says, on import. */

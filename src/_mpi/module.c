@@ -18,6 +18,7 @@ MPI_exec(PyObject *module)
                                    FASTMPI_MPI_VENDOR) < 0 ||
         fastmpi_errors_init(module) < 0 ||
         fastmpi_datatype_init(module) < 0 ||
+        fastmpi_op_init(module) < 0 ||
         fastmpi_status_init(module) < 0 ||
         fastmpi_comm_init(module) < 0 ||
         fastmpi_request_init(module) < 0 ||

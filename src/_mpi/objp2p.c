@@ -264,11 +264,41 @@ DEFINE_ISEND(ibsend, MPI_Ibsend)
 DEFINE_ISEND(issend, MPI_Issend)
 
 /* Where irecv(buf) receives: None, any size (a receive area); an int, a
- * bytearray of that many bytes; else a writable buffer, as bytes. */
+ * bytearray of that many bytes; else a writable buffer, as bytes.  On Open
+ * MPI, which writes a truncated large message past the buffer's end (see
+ * p2p.c), a size or buffer only sets the limit: the message goes to an
+ * area, and one larger than the limit raises ERR_TRUNCATE at the wait. */
 static int
 irecv_target(FastMPIRequestObject *req, PyObject *buf, void **addr,
              int *count, MPI_Datatype *datatype)
 {
+    if (FASTMPI_TRUNCATION_OVERFLOWS && buf != NULL && buf != Py_None) {
+        Py_ssize_t limit;
+        if (PyLong_Check(buf)) {
+            limit = PyLong_AsSsize_t(buf);
+            if (limit == -1 && PyErr_Occurred()) {
+                return -1;
+            }
+            if (limit < 0) {
+                PyErr_Format(PyExc_ValueError, "irecv() argument 'buf': a "
+                             "size must not be negative, not %zd", limit);
+                return -1;
+            }
+        }
+        else {
+            Py_buffer view;
+            if (PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE) < 0) {
+                PyErr_Format(PyExc_TypeError, "irecv() argument 'buf' must "
+                             "be None, a size in bytes or a writable "
+                             "buffer, not %.100s", Py_TYPE(buf)->tp_name);
+                return -1;
+            }
+            limit = view.len;
+            PyBuffer_Release(&view);
+        }
+        req->capacity = limit;
+        buf = Py_None;
+    }
     if (buf == NULL || buf == Py_None) {
         if (fastmpi_area_take(&req->area) < 0) {
             return -1;

@@ -266,6 +266,28 @@ done:
     return rc;
 }
 
+void
+fastmpi_pickled_flatten(const fastmpi_pickled *p, char *dst)
+{
+    if (p->datatype == MPI_BYTE) {
+        memcpy(dst, p->addr, (size_t)p->count);
+        return;
+    }
+    /* the layout build_oob_message describes */
+    Py_ssize_t hlen = (Py_ssize_t)sizeof(uint64_t) * (3 + p->nviews);
+    Py_ssize_t plen = PyBytes_GET_SIZE(p->data);
+    memcpy(dst, p->header, (size_t)hlen);
+    memcpy(dst + hlen, PyBytes_AS_STRING(p->data), (size_t)plen);
+    Py_ssize_t offset = hlen + plen;
+    for (Py_ssize_t i = 0; i < p->nviews; i++) {
+        Py_ssize_t pad = align_up(offset) - offset;
+        memset(dst + offset, 0, (size_t)pad);
+        offset += pad;
+        memcpy(dst + offset, p->views[i].buf, (size_t)p->views[i].len);
+        offset += p->views[i].len;
+    }
+}
+
 int
 fastmpi_pickle_dump(PyObject *obj, fastmpi_pickled *p)
 {
@@ -336,16 +358,30 @@ loads(PyObject *data)
     return PyObject_CallOneArg(fastmpi_st.pickle_loads, data);
 }
 
-/* The object in `size` bytes at `data`, exported by `buf` (out-of-band
- * buffers become views of buf; anything else is copied out of it). */
+/* The object in `size` bytes at `data`, which is byte `start` of what
+ * `buf` exports (out-of-band buffers become views of buf; anything else
+ * is copied out of it).  whole: the message is all of buf. */
 static PyObject *
-load_from(PyObject *buf, const unsigned char *data, Py_ssize_t size)
+load_from(PyObject *buf, Py_ssize_t start, const unsigned char *data,
+          Py_ssize_t size, int whole)
 {
+    PyObject *view = NULL, *pickled = NULL, *buffers = NULL, *obj = NULL;
     if (size == 0) {
         Py_RETURN_NONE;
     }
     if (data[0] == 0x80) {
-        return loads(buf);
+        if (whole) {
+            return loads(buf);
+        }
+        view = PyMemoryView_FromObject(buf);
+        if (view == NULL) {
+            return NULL;
+        }
+        pickled = PySequence_GetSlice(view, start, start + size);
+        if (pickled != NULL) {
+            obj = loads(pickled);
+        }
+        goto done;
     }
     if (is_flat_code(data[0])) {
         return load_flat(data, size);
@@ -364,16 +400,17 @@ load_from(PyObject *buf, const unsigned char *data, Py_ssize_t size)
         plen > (uint64_t)(size - hlen)) {
         return corrupt("bad lengths");
     }
-    PyObject *view = NULL, *pickled = NULL, *buffers = NULL, *obj = NULL;
     view = PyMemoryView_FromObject(buf);
     if (view == NULL) {
         return NULL;
     }
-    pickled = PySequence_GetSlice(view, hlen, hlen + (Py_ssize_t)plen);
+    pickled = PySequence_GetSlice(view, start + hlen,
+                                  start + hlen + (Py_ssize_t)plen);
     buffers = PyList_New((Py_ssize_t)n);
     if (pickled == NULL || buffers == NULL) {
         goto done;
     }
+    /* offsets from the message's start (which the sender aligned to) */
     Py_ssize_t offset = hlen + (Py_ssize_t)plen;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t len;
@@ -383,8 +420,8 @@ load_from(PyObject *buf, const unsigned char *data, Py_ssize_t size)
             corrupt("buffer past the end");
             goto done;
         }
-        PyObject *slice = PySequence_GetSlice(view, offset,
-                                              offset + (Py_ssize_t)len);
+        PyObject *slice = PySequence_GetSlice(
+            view, start + offset, start + offset + (Py_ssize_t)len);
         if (slice == NULL) {
             goto done;
         }
@@ -408,7 +445,24 @@ fastmpi_pickle_load_exported(PyObject *buf)
     if (PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
-    PyObject *obj = load_from(buf, view.buf, view.len);
+    PyObject *obj = load_from(buf, 0, view.buf, view.len, 1);
+    PyBuffer_Release(&view);
+    return obj;
+}
+
+PyObject *
+fastmpi_pickle_load_slice(PyObject *buf, Py_ssize_t start, Py_ssize_t size)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    if (start < 0 || size < 0 || start + size > view.len) {
+        PyBuffer_Release(&view);
+        return corrupt("slice past the end");
+    }
+    PyObject *obj = load_from(buf, start, (unsigned char *)view.buf + start,
+                              size, start == 0 && size == view.len);
     PyBuffer_Release(&view);
     return obj;
 }
@@ -427,8 +481,8 @@ fastmpi_pickle_load_memory(const char *data, Py_ssize_t size)
     if (buf == NULL) {
         return NULL;
     }
-    PyObject *obj = load_from(buf, (unsigned char *)
-                              PyByteArray_AS_STRING(buf), size);
+    PyObject *obj = load_from(buf, 0, (unsigned char *)
+                              PyByteArray_AS_STRING(buf), size, 1);
     Py_DECREF(buf);
     return obj;
 }

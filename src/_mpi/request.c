@@ -59,6 +59,7 @@ fastmpi_request_new(PyTypeObject *type)
     if (req != NULL) {
         req->ob_mpi = MPI_REQUEST_NULL;
         req->received = -1;
+        req->capacity = -1;
     }
     return req;
 }
@@ -116,6 +117,14 @@ fastmpi_request_complete(FastMPIRequestObject *req, MPI_Status *st,
             keep = 1;
         }
     }
+    if (req->capacity >= 0 && st != NULL) {
+        int count = 0;
+        if (MPI_Get_count(st, MPI_BYTE, &count) == MPI_SUCCESS &&
+            count > req->capacity) {
+            req->truncated = count;     /* raised by the wait */
+            keep = 0;
+        }
+    }
     release_held(req, keep);
 }
 
@@ -149,6 +158,31 @@ fastmpi_request_result(FastMPIRequestObject *req)
         obj = Py_NewRef(Py_None);
     }
     return obj;
+}
+
+int
+fastmpi_request_raise_pending(FastMPIRequestObject *req)
+{
+    if (Py_UNLIKELY(req->truncated > 0)) {
+        Py_ssize_t size = req->truncated;
+        req->truncated = 0;
+        fastmpi_error_raise_detail(
+            MPI_ERR_TRUNCATE, "irecv(): the message (%zd bytes) is larger "
+            "than the buffer given (%zd bytes)", size, req->capacity);
+        return -1;
+    }
+    if (req->kind == FASTMPI_REQ_GREQUEST &&
+        fastmpi_grequest_raise_pending(req) < 0) {
+        return -1;
+    }
+    if (req->op != NULL) {
+        PyObject *op = req->op;
+        req->op = NULL;
+        int r = fastmpi_op_raised((FastMPIOpObject *)op);
+        Py_DECREF(op);
+        return r;
+    }
+    return 0;
 }
 
 int
@@ -317,6 +351,7 @@ Request_dealloc(PyObject *self)
         }
     }
     fastmpi_grequest_forget(req);
+    Py_CLEAR(req->op);
     if (is_pending(req)) {
         /* MPI is finalized with the request pending: keep its memory */
         tp->tp_free(self);
@@ -377,8 +412,7 @@ complete_one(FastMPIRequestObject *self, fastmpi_argspec *spec,
         fastmpi_request_complete(self, status == MPI_STATUS_IGNORE ? NULL
                                  : status, want_result);
     }
-    if (self->kind == FASTMPI_REQ_GREQUEST &&
-        fastmpi_grequest_raise_pending(self) < 0) {
+    if (fastmpi_request_raise_pending(self) < 0) {
         return -1;
     }
     if (fastmpi_check(ierr) < 0) {

@@ -166,8 +166,7 @@ complete_at(reqlist *rl, Py_ssize_t i, MPI_Status *st, int want_result,
         return;
     }
     fastmpi_request_complete(req, st, want_result);
-    if (req->kind == FASTMPI_REQ_GREQUEST && !*raised &&
-        fastmpi_grequest_raise_pending(req) < 0) {
+    if (!*raised && fastmpi_request_raise_pending(req) < 0) {
         *raised = 1;
     }
 }

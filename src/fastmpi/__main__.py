@@ -8,6 +8,7 @@ ranks waiting forever.  --mpi4py makes ``import mpi4py`` load fastmpi.
 import os
 import runpy
 import sys
+import time
 import traceback
 
 USAGE = ("usage: python3 -m fastmpi [--mpi4py] "
@@ -34,6 +35,7 @@ def _abort(code):
     sys.stdout.flush()
     sys.stderr.flush()
     if MPI.Is_initialized() and not MPI.Is_finalized():
+        time.sleep(0.1)     # let the launcher forward the report first
         MPI.COMM_WORLD.Abort(code)
     os._exit(code)
 
@@ -71,9 +73,10 @@ def main(argv=None):
         from fastmpi import MPI
 
         rank = MPI.COMM_WORLD.Get_rank() if MPI.Is_initialized() else 0
+        # one write: a launcher forwarding output while the abort kills
+        # the job then gets the report whole, not cut between lines
         sys.stderr.write(f"fastmpi: uncaught exception on rank {rank}, "
-                         "aborting the job\n")
-        traceback.print_exc()
+                         "aborting the job\n" + traceback.format_exc())
         _abort(1)
     return 0
 

@@ -1,0 +1,896 @@
+/* coll.c: blocking collectives with buffers: Bcast, Gather(v),
+ * Scatter(v), Allgather(v), Alltoall(v, w), Reduce, Allreduce,
+ * Reduce_scatter(_block), Scan, Exscan; and the argument checking and
+ * parsing that icoll.c's nonblocking ones share (fastmpi_coll_prepare).
+ *
+ * Arguments are checked here, before MPI is called, as far as one rank
+ * can: a root outside the communicator, a buffer that does not split into
+ * one block per rank, this rank's send and receive sizes disagreeing, a
+ * reduction's send and receive buffers of different counts or datatypes,
+ * MPI.IN_PLACE where MPI does not allow it.  Every such error is raised
+ * before any MPI call, so a rank that raises does not leave a collective
+ * half-started behind it.  Arguments a rank ignores (the receive buffer of
+ * a Gather on a non-root, ...) are not looked at, as in mpi4py.
+ *
+ * Intercommunicators are not supported yet (nor can they be made yet).
+ */
+#include "fastmpi.h"
+
+/* ---- helpers shared by the functions below ----------------------------- */
+
+static int
+comm_ranks(FastMPICommObject *self, int *rank, int *size)
+{
+    if (fastmpi_comm_check(self) < 0 ||
+        fastmpi_check(MPI_Comm_rank(self->ob_mpi, rank)) < 0 ||
+        fastmpi_check(MPI_Comm_size(self->ob_mpi, size)) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+root_check(const char *fname, int root, int size)
+{
+    if (Py_UNLIKELY(root < 0 || root >= size)) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument 'root' is %d; the communicator's ranks "
+                     "are 0 to %d", fname, root, size - 1);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+is_in_place(PyObject *obj)
+{
+    return obj == fastmpi_st.IN_PLACE;
+}
+
+/* An argument this rank does not use: nothing to release. */
+static void
+msg_unused(fastmpi_msg *m)
+{
+    m->view.obj = NULL;
+    m->owner = NULL;
+    m->addr = NULL;
+    m->count = 0;
+    m->datatype = MPI_BYTE;
+    m->nbytes = 0;
+}
+
+/* sendbuf = MPI.IN_PLACE: MPI ignores count and datatype. */
+static void
+msg_in_place(fastmpi_msg *m, const fastmpi_msg *like)
+{
+    msg_unused(m);
+    m->addr = MPI_IN_PLACE;
+    m->count = like->count;
+    m->datatype = like->datatype;
+}
+
+static void
+vmsg_unused(fastmpi_vmsg *v)
+{
+    msg_unused(&v->msg);
+    v->counts = v->displs = NULL;
+    v->types = NULL;
+    v->blocks = 0;
+}
+
+static int
+not_in_place(const char *fname, const char *argname, const char *where)
+{
+    PyErr_Format(PyExc_ValueError,
+                 "%s() argument '%s': MPI.IN_PLACE is allowed %s", fname,
+                 argname, where);
+    return -1;
+}
+
+/* A required buffer argument: MPI.IN_PLACE is not one. */
+static int
+parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
+            const char *in_place_where, fastmpi_msg *m)
+{
+    if (obj == NULL || obj == Py_None) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be a buffer or a buffer "
+                     "spec, not None", fname, argname);
+        return -1;
+    }
+    if (is_in_place(obj)) {
+        return not_in_place(fname, argname, in_place_where);
+    }
+    return fastmpi_msg_parse(obj, mode, 0, fname, argname, m);
+}
+
+/* Block variant of parse_plain. */
+static int
+parse_blocks(PyObject *obj, int mode, int blocks, const char *fname,
+             const char *argname, const char *in_place_where,
+             fastmpi_msg *m)
+{
+    if (obj == NULL || obj == Py_None) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be a buffer or a buffer "
+                     "spec, not None", fname, argname);
+        return -1;
+    }
+    if (is_in_place(obj)) {
+        return not_in_place(fname, argname, in_place_where);
+    }
+    return fastmpi_msg_parse_blocks(obj, mode, blocks, fname, argname, m);
+}
+
+static int
+parse_vector(PyObject *obj, int mode, int blocks, int with_types,
+             const char *fname, const char *argname,
+             const char *in_place_where, fastmpi_vmsg *v)
+{
+    if (obj == NULL || obj == Py_None) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be a buffer or a vector "
+                     "buffer spec, not None", fname, argname);
+        return -1;
+    }
+    if (is_in_place(obj)) {
+        return not_in_place(fname, argname, in_place_where);
+    }
+    return fastmpi_vmsg_parse(obj, mode, blocks, with_types, fname, argname,
+                              v);
+}
+
+static int
+type_size(MPI_Datatype t, Py_ssize_t *out)
+{
+    int size = 0;
+    if (fastmpi_check(MPI_Type_size(t, &size)) < 0) {
+        return -1;
+    }
+    *out = size;
+    return 0;
+}
+
+/* This rank's part: `scount` of `stype` sent must be the `rcount` of
+ * `rtype` received (the same number of bytes). */
+static int
+check_bytes(const char *fname, int scount, MPI_Datatype stype, int rcount,
+            MPI_Datatype rtype, const char *what)
+{
+    Py_ssize_t ssize, rsize;
+    if (type_size(stype, &ssize) < 0 || type_size(rtype, &rsize) < 0) {
+        return -1;
+    }
+    if (scount * ssize != rcount * rsize) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): this rank sends %zd bytes (%d elements) but "
+                     "%s %zd bytes (%d elements)", fname, scount * ssize,
+                     scount, what, rcount * rsize, rcount);
+        return -1;
+    }
+    return 0;
+}
+
+/* A reduction's send and receive buffers: same count, same datatype. */
+static int
+check_same(const char *fname, const fastmpi_msg *s, const fastmpi_msg *r)
+{
+    if (s->datatype != r->datatype) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): 'sendbuf' and 'recvbuf' have different MPI "
+                     "datatypes", fname);
+        return -1;
+    }
+    if (s->count != r->count) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): 'sendbuf' has %d elements and 'recvbuf' %d; "
+                     "they must be equal", fname, s->count, r->count);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+finish(int ierr, FastMPIOpObject *op)
+{
+    if ((op != NULL && fastmpi_op_raised(op) < 0) ||
+        fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* After a reduction with an Op.Create op: the function may have raised on
+ * some ranks only (a rank runs it only for its part of the reduction).
+ * The ranks agree (one more MPI_Allreduce) so that each raises: its own
+ * exception, or RuntimeError naming the rank whose function raised; no
+ * rank returns a result that is not one. */
+static PyObject *
+finish_reduction(int call_ierr, FastMPIOpObject *op, MPI_Comm comm,
+                 const char *fname)
+{
+    if (op->kind != FASTMPI_OP_USER) {
+        return finish(call_ierr, NULL);
+    }
+    int rank = 0, flag = 0, ierr;
+    if (fastmpi_check(MPI_Comm_rank(comm, &rank)) < 0) {
+        return NULL;
+    }
+    flag = op->error != NULL ? rank + 1 : 0;
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Allreduce", comm, MPI_PROC_NULL, 0, sizeof(int),
+                 ierr = MPI_Allreduce(MPI_IN_PLACE, &flag, 1, MPI_INT,
+                                      MPI_MAX, comm));
+    FASTMPI_NOGIL_END
+    if (fastmpi_op_raised(op) < 0 || fastmpi_check(call_ierr) < 0 ||
+        fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    if (flag != 0) {
+        return PyErr_Format(PyExc_RuntimeError,
+                            "%s(): the Op's Python function raised on rank "
+                            "%d (see its exception there); the result is "
+                            "not valid", fname, flag - 1);
+    }
+    Py_RETURN_NONE;
+}
+
+/* ---- preparing: one function per collective --------------------------- */
+
+typedef int (*prepare_fn)(PyObject **argv, const char *fname, int rank,
+                          int size, fastmpi_coll *c);
+
+static int
+root_arg(PyObject *obj, const char *fname, int size, int *root)
+{
+    static const char *const names[] = {"root", NULL};
+    fastmpi_argspec spec = {fname, names, 0, 1, NULL};
+    if (fastmpi_arg_int(&spec, 0, obj, 0, root) < 0) {
+        return -1;
+    }
+    return root_check(fname, *root, size);
+}
+
+static int
+prep_bcast(PyObject **argv, const char *fname, int rank, int size,
+           fastmpi_coll *c)
+{
+    if (root_arg(argv[1], fname, size, &c->root) < 0) {
+        return -1;
+    }
+    return parse_plain(argv[0], rank == c->root ? FASTMPI_MSG_SEND
+                                                : FASTMPI_MSG_RECV,
+                       fname, "buf", "in no broadcast", &c->s);
+}
+
+/* Gather (vector = 0) and Gatherv (1). */
+static int
+prep_gather_any(PyObject **argv, const char *fname, int rank, int size,
+                fastmpi_coll *c, int vector)
+{
+    if (root_arg(argv[2], fname, size, &c->root) < 0) {
+        return -1;
+    }
+    if (rank != c->root) {
+        return parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf",
+                           "at the root only", &c->s);
+    }
+    int count;
+    MPI_Datatype type;
+    if (vector) {
+        if (parse_vector(argv[1], FASTMPI_MSG_RECV, size, 0, fname,
+                         "recvbuf", "as 'sendbuf' only", &c->rv) < 0) {
+            return -1;
+        }
+        count = c->rv.counts[rank];
+        type = c->rv.msg.datatype;
+    }
+    else {
+        if (parse_blocks(argv[1], FASTMPI_MSG_RECV, size, fname, "recvbuf",
+                         "as 'sendbuf' only", &c->r) < 0) {
+            return -1;
+        }
+        count = c->r.count;
+        type = c->r.datatype;
+    }
+    if (is_in_place(argv[0])) {
+        msg_in_place(&c->s, vector ? &c->rv.msg : &c->r);
+        return 0;
+    }
+    if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
+                    &c->s) < 0) {
+        return -1;
+    }
+    return check_bytes(fname, c->s.count, c->s.datatype, count, type,
+                       vector ? "'recvbuf' takes from it"
+                              : "'recvbuf' takes per rank");
+}
+
+static int
+prep_gather(PyObject **argv, const char *fname, int rank, int size,
+            fastmpi_coll *c)
+{
+    return prep_gather_any(argv, fname, rank, size, c, 0);
+}
+
+static int
+prep_gatherv(PyObject **argv, const char *fname, int rank, int size,
+             fastmpi_coll *c)
+{
+    return prep_gather_any(argv, fname, rank, size, c, 1);
+}
+
+/* Scatter (vector = 0) and Scatterv (1). */
+static int
+prep_scatter_any(PyObject **argv, const char *fname, int rank, int size,
+                 fastmpi_coll *c, int vector)
+{
+    if (root_arg(argv[2], fname, size, &c->root) < 0) {
+        return -1;
+    }
+    if (rank != c->root) {
+        return parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
+                           "at the root only", &c->r);
+    }
+    int count;
+    MPI_Datatype type;
+    if (vector) {
+        if (parse_vector(argv[0], FASTMPI_MSG_SEND, size, 0, fname,
+                         "sendbuf", "as 'recvbuf' only", &c->sv) < 0) {
+            return -1;
+        }
+        count = c->sv.counts[rank];
+        type = c->sv.msg.datatype;
+    }
+    else {
+        if (parse_blocks(argv[0], FASTMPI_MSG_SEND, size, fname, "sendbuf",
+                         "as 'recvbuf' only", &c->s) < 0) {
+            return -1;
+        }
+        count = c->s.count;
+        type = c->s.datatype;
+    }
+    if (is_in_place(argv[1])) {
+        msg_in_place(&c->r, vector ? &c->sv.msg : &c->s);
+        return 0;
+    }
+    if (parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf", "",
+                    &c->r) < 0) {
+        return -1;
+    }
+    return check_bytes(fname, count, type, c->r.count, c->r.datatype,
+                       "'recvbuf' takes");
+}
+
+static int
+prep_scatter(PyObject **argv, const char *fname, int rank, int size,
+             fastmpi_coll *c)
+{
+    return prep_scatter_any(argv, fname, rank, size, c, 0);
+}
+
+static int
+prep_scatterv(PyObject **argv, const char *fname, int rank, int size,
+              fastmpi_coll *c)
+{
+    return prep_scatter_any(argv, fname, rank, size, c, 1);
+}
+
+static int
+prep_allgather(PyObject **argv, const char *fname, int rank, int size,
+               fastmpi_coll *c)
+{
+    if (parse_blocks(argv[1], FASTMPI_MSG_RECV, size, fname, "recvbuf",
+                     "as 'sendbuf' only", &c->r) < 0) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        msg_in_place(&c->s, &c->r);
+        return 0;
+    }
+    if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
+                    &c->s) < 0) {
+        return -1;
+    }
+    return check_bytes(fname, c->s.count, c->s.datatype, c->r.count,
+                       c->r.datatype, "'recvbuf' takes per rank");
+}
+
+static int
+prep_allgatherv(PyObject **argv, const char *fname, int rank, int size,
+                fastmpi_coll *c)
+{
+    if (parse_vector(argv[1], FASTMPI_MSG_RECV, size, 0, fname, "recvbuf",
+                     "as 'sendbuf' only", &c->rv) < 0) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        msg_in_place(&c->s, &c->rv.msg);
+        return 0;
+    }
+    if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
+                    &c->s) < 0) {
+        return -1;
+    }
+    return check_bytes(fname, c->s.count, c->s.datatype, c->rv.counts[rank],
+                       c->rv.msg.datatype, "'recvbuf' takes from it");
+}
+
+static int
+prep_alltoall(PyObject **argv, const char *fname, int rank, int size,
+              fastmpi_coll *c)
+{
+    if (parse_blocks(argv[1], FASTMPI_MSG_RECV, size, fname, "recvbuf",
+                     "as 'sendbuf' only", &c->r) < 0) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        msg_in_place(&c->s, &c->r);
+        return 0;
+    }
+    if (parse_blocks(argv[0], FASTMPI_MSG_SEND, size, fname, "sendbuf", "",
+                     &c->s) < 0) {
+        return -1;
+    }
+    return check_bytes(fname, c->s.count, c->s.datatype, c->r.count,
+                       c->r.datatype, "'recvbuf' takes per rank");
+}
+
+/* Alltoallv (with_types = 0) and Alltoallw (1). */
+static int
+prep_alltoall_vector(PyObject **argv, const char *fname, int rank, int size,
+                     fastmpi_coll *c, int with_types)
+{
+    if (parse_vector(argv[1], FASTMPI_MSG_RECV, size, with_types, fname,
+                     "recvbuf", "as 'sendbuf' only", &c->rv) < 0) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        c->sv = c->rv;      /* the arrays are rv's: not released twice */
+        msg_unused(&c->sv.msg);
+        c->sv.msg.addr = MPI_IN_PLACE;
+        c->sv.msg.datatype = c->rv.msg.datatype;
+        c->sv_shared = 1;
+        return 0;
+    }
+    if (parse_vector(argv[0], FASTMPI_MSG_SEND, size, with_types, fname,
+                     "sendbuf", "", &c->sv) < 0) {
+        return -1;
+    }
+    return check_bytes(
+        fname, c->sv.counts[rank],
+        with_types ? c->sv.types[rank] : c->sv.msg.datatype,
+        c->rv.counts[rank],
+        with_types ? c->rv.types[rank] : c->rv.msg.datatype,
+        "to itself, and 'recvbuf' takes");
+}
+
+static int
+prep_alltoallv(PyObject **argv, const char *fname, int rank, int size,
+               fastmpi_coll *c)
+{
+    return prep_alltoall_vector(argv, fname, rank, size, c, 0);
+}
+
+static int
+prep_alltoallw(PyObject **argv, const char *fname, int rank, int size,
+               fastmpi_coll *c)
+{
+    return prep_alltoall_vector(argv, fname, rank, size, c, 1);
+}
+
+static int
+prep_reduce(PyObject **argv, const char *fname, int rank, int size,
+            fastmpi_coll *c)
+{
+    if ((c->op = fastmpi_op_arg(argv[2], fname, "op")) == NULL ||
+        root_arg(argv[3], fname, size, &c->root) < 0) {
+        return -1;
+    }
+    if (rank != c->root) {
+        return parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf",
+                           "at the root only", &c->s);
+    }
+    if (parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
+                    "as 'sendbuf' only", &c->r) < 0) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        msg_in_place(&c->s, &c->r);
+        return 0;
+    }
+    if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
+                    &c->s) < 0) {
+        return -1;
+    }
+    return check_same(fname, &c->s, &c->r);
+}
+
+/* Allreduce, Scan, Exscan: the same arguments, the same checks. */
+static int
+prep_allreduce(PyObject **argv, const char *fname, int rank, int size,
+               fastmpi_coll *c)
+{
+    if ((c->op = fastmpi_op_arg(argv[2], fname, "op")) == NULL ||
+        parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
+                    "as 'sendbuf' only", &c->r) < 0) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        msg_in_place(&c->s, &c->r);
+        return 0;
+    }
+    if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
+                    &c->s) < 0) {
+        return -1;
+    }
+    return check_same(fname, &c->s, &c->r);
+}
+
+static int
+prep_reduce_scatter_block(PyObject **argv, const char *fname, int rank,
+                          int size, fastmpi_coll *c)
+{
+    if ((c->op = fastmpi_op_arg(argv[2], fname, "op")) == NULL) {
+        return -1;
+    }
+    if (is_in_place(argv[0])) {
+        /* recvbuf holds every rank's block; the result is the first */
+        if (parse_blocks(argv[1], FASTMPI_MSG_RECV, size, fname, "recvbuf",
+                         "as 'sendbuf' only", &c->r) < 0) {
+            return -1;
+        }
+        msg_in_place(&c->s, &c->r);
+        return 0;
+    }
+    if (parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
+                    "as 'sendbuf' only", &c->r) < 0 ||
+        parse_blocks(argv[0], FASTMPI_MSG_SEND, size, fname, "sendbuf", "",
+                     &c->s) < 0) {
+        return -1;
+    }
+    return check_same(fname, &c->s, &c->r);
+}
+
+/* Reduce_scatter's recvcounts: one per rank; None: every rank's receive
+ * count, gathered (as mpi4py does: a collective call). */
+static int
+reduce_scatter_counts(PyObject *obj, MPI_Comm comm, int size, int mine,
+                      const char *fname, int *counts)
+{
+    if (obj != NULL && obj != Py_None) {
+        PyObject *seq;
+        if (PyLong_Check(obj) || !PySequence_Check(obj) ||
+            (seq = PySequence_Fast(obj, "")) == NULL) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError,
+                         "%s() argument 'recvcounts' must be a sequence of "
+                         "%d ints, not %.100s", fname, size,
+                         Py_TYPE(obj)->tp_name);
+            return -1;
+        }
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+        if (n != size) {
+            Py_DECREF(seq);
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument 'recvcounts' has %zd items; the "
+                         "communicator has %d ranks", fname, n, size);
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *item = PySequence_Fast_ITEMS(seq)[i];
+            long v = PyLong_Check(item) || PyIndex_Check(item)
+                         ? PyLong_AsLong(item) : -2;
+            if (v == -1 && PyErr_Occurred()) {
+                PyErr_Clear();
+                v = -2;
+            }
+            if (v < 0 || v > INT_MAX) {
+                PyErr_Format(PyExc_ValueError,
+                             "%s() argument 'recvcounts': item %zd must be "
+                             "an int in [0, 2**31-1], not %R", fname, i,
+                             item);
+                Py_DECREF(seq);
+                return -1;
+            }
+            counts[i] = (int)v;
+        }
+        Py_DECREF(seq);
+        return 0;
+    }
+    int ierr;
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Allgather", comm, MPI_PROC_NULL, 0, sizeof(int),
+                 ierr = MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT,
+                                      comm));
+    FASTMPI_NOGIL_END
+    return fastmpi_check(ierr);
+}
+
+static int
+prep_reduce_scatter(PyObject **argv, const char *fname, int rank, int size,
+                    fastmpi_coll *c)
+{
+    int in_place = is_in_place(argv[0]);
+    if ((c->op = fastmpi_op_arg(argv[3], fname, "op")) == NULL) {
+        return -1;
+    }
+    if (in_place && (argv[2] == NULL || argv[2] == Py_None)) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): with sendbuf=MPI.IN_PLACE, 'recvcounts' is "
+                     "required", fname);
+        return -1;
+    }
+    if (parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
+                    "as 'sendbuf' only", &c->r) < 0) {
+        return -1;
+    }
+    if (in_place) {
+        msg_in_place(&c->s, &c->r);
+    }
+    else if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
+                         &c->s) < 0) {
+        return -1;
+    }
+    if (!in_place && c->s.datatype != c->r.datatype) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): 'sendbuf' and 'recvbuf' have different MPI "
+                     "datatypes", fname);
+        return -1;
+    }
+    c->counts = PyMem_Malloc(sizeof(int) * (size_t)size);
+    if (c->counts == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (reduce_scatter_counts(argv[2], c->comm, size, c->r.count, fname,
+                              c->counts) < 0) {
+        return -1;
+    }
+    long long total = 0;
+    for (int i = 0; i < size; i++) {
+        total += c->counts[i];
+    }
+    const fastmpi_msg *whole = in_place ? &c->r : &c->s;
+    if (whole->count != total) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): '%s' has %d elements but recvcounts add up to "
+                     "%lld", fname, in_place ? "recvbuf" : "sendbuf",
+                     whole->count, total);
+        return -1;
+    }
+    if (!in_place && c->r.count < c->counts[rank]) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): 'recvbuf' has %d elements; recvcounts[%d] is "
+                     "%d", fname, c->r.count, rank, c->counts[rank]);
+        return -1;
+    }
+    return 0;
+}
+
+static const prepare_fn prepare_table[FASTMPI_COLL_COUNT] = {
+    prep_bcast, prep_gather, prep_gatherv, prep_scatter, prep_scatterv,
+    prep_allgather, prep_allgatherv, prep_alltoall, prep_alltoallv,
+    prep_alltoallw, prep_reduce, prep_allreduce, prep_reduce_scatter_block,
+    prep_reduce_scatter, prep_allreduce, prep_allreduce,
+};
+
+static const char *const bcast_names[] = {"buf", "root", NULL};
+static const char *const rooted_names[] = {"sendbuf", "recvbuf", "root",
+                                           NULL};
+static const char *const all_names[] = {"sendbuf", "recvbuf", NULL};
+static const char *const reduce_names[] = {"sendbuf", "recvbuf", "op",
+                                           "root", NULL};
+static const char *const allreduce_names[] = {"sendbuf", "recvbuf", "op",
+                                              NULL};
+static const char *const reduce_scatter_names[] = {"sendbuf", "recvbuf",
+                                                   "recvcounts", "op",
+                                                   NULL};
+
+const char *const *const fastmpi_coll_names[FASTMPI_COLL_COUNT] = {
+    bcast_names, rooted_names, rooted_names, rooted_names, rooted_names,
+    all_names, all_names, all_names, all_names, all_names, reduce_names,
+    allreduce_names, allreduce_names, reduce_scatter_names,
+    allreduce_names, allreduce_names,
+};
+
+const int fastmpi_coll_nrequired[FASTMPI_COLL_COUNT] = {
+    1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+int
+fastmpi_coll_prepare(int which, FastMPICommObject *self, PyObject **argv,
+                     const char *fname, fastmpi_coll *c)
+{
+    int rank, size;
+    msg_unused(&c->s);
+    msg_unused(&c->r);
+    vmsg_unused(&c->sv);
+    vmsg_unused(&c->rv);
+    c->sv_shared = 0;
+    c->counts = NULL;
+    c->root = 0;
+    c->op = NULL;
+    c->comm = self->ob_mpi;
+    if (comm_ranks(self, &rank, &size) < 0) {
+        return -1;
+    }
+    return prepare_table[which](argv, fname, rank, size, c);
+}
+
+void
+fastmpi_coll_release(fastmpi_coll *c)
+{
+    fastmpi_msg_release(&c->s);
+    fastmpi_msg_release(&c->r);
+    if (!c->sv_shared) {
+        fastmpi_vmsg_release(&c->sv);
+    }
+    fastmpi_vmsg_release(&c->rv);
+    PyMem_Free(c->counts);
+    c->counts = NULL;
+    c->sv_shared = 0;
+}
+
+/* ---- the blocking calls ------------------------------------------------ */
+
+/* The MPI call for collective `which` (no Python API: runs without the
+ * GIL). */
+static int
+coll_call(int which, fastmpi_coll *c)
+{
+    fastmpi_msg *s = &c->s, *r = &c->r;
+    fastmpi_vmsg *sv = &c->sv, *rv = &c->rv;
+    MPI_Op op = c->op != NULL ? c->op->ob_mpi : MPI_OP_NULL;
+    switch (which) {
+    case FASTMPI_COLL_BCAST:
+        return MPI_Bcast(s->addr, s->count, s->datatype, c->root, c->comm);
+    case FASTMPI_COLL_GATHER:
+        return MPI_Gather(s->addr, s->count, s->datatype, r->addr, r->count,
+                          r->datatype, c->root, c->comm);
+    case FASTMPI_COLL_GATHERV:
+        return MPI_Gatherv(s->addr, s->count, s->datatype, rv->msg.addr,
+                           rv->counts, rv->displs, rv->msg.datatype,
+                           c->root, c->comm);
+    case FASTMPI_COLL_SCATTER:
+        return MPI_Scatter(s->addr, s->count, s->datatype, r->addr,
+                           r->count, r->datatype, c->root, c->comm);
+    case FASTMPI_COLL_SCATTERV:
+        return MPI_Scatterv(sv->msg.addr, sv->counts, sv->displs,
+                            sv->msg.datatype, r->addr, r->count,
+                            r->datatype, c->root, c->comm);
+    case FASTMPI_COLL_ALLGATHER:
+        return MPI_Allgather(s->addr, s->count, s->datatype, r->addr,
+                             r->count, r->datatype, c->comm);
+    case FASTMPI_COLL_ALLGATHERV:
+        return MPI_Allgatherv(s->addr, s->count, s->datatype, rv->msg.addr,
+                              rv->counts, rv->displs, rv->msg.datatype,
+                              c->comm);
+    case FASTMPI_COLL_ALLTOALL:
+        return MPI_Alltoall(s->addr, s->count, s->datatype, r->addr,
+                            r->count, r->datatype, c->comm);
+    case FASTMPI_COLL_ALLTOALLV:
+        return MPI_Alltoallv(sv->msg.addr, sv->counts, sv->displs,
+                             sv->msg.datatype, rv->msg.addr, rv->counts,
+                             rv->displs, rv->msg.datatype, c->comm);
+    case FASTMPI_COLL_ALLTOALLW:
+        return MPI_Alltoallw(sv->msg.addr, sv->counts, sv->displs,
+                             sv->types, rv->msg.addr, rv->counts,
+                             rv->displs, rv->types, c->comm);
+    case FASTMPI_COLL_REDUCE:
+        return MPI_Reduce(s->addr, r->addr, s->count, s->datatype, op,
+                          c->root, c->comm);
+    case FASTMPI_COLL_ALLREDUCE:
+        return MPI_Allreduce(s->addr, r->addr, r->count, r->datatype, op,
+                             c->comm);
+    case FASTMPI_COLL_REDUCE_SCATTER_BLOCK:
+        return MPI_Reduce_scatter_block(s->addr, r->addr, r->count,
+                                        r->datatype, op, c->comm);
+    case FASTMPI_COLL_REDUCE_SCATTER:
+        return MPI_Reduce_scatter(s->addr, r->addr, c->counts, r->datatype,
+                                  op, c->comm);
+    case FASTMPI_COLL_SCAN:
+        return MPI_Scan(s->addr, r->addr, r->count, r->datatype, op,
+                        c->comm);
+    case FASTMPI_COLL_EXSCAN:
+        return MPI_Exscan(s->addr, r->addr, r->count, r->datatype, op,
+                          c->comm);
+    }
+    return MPI_ERR_INTERN;
+}
+
+static PyObject *
+coll_blocking(int which, const char *mpiname, FastMPICommObject *self,
+              PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+              fastmpi_argspec *spec)
+{
+    PyObject *argv[4];
+    fastmpi_coll c;
+    int ierr;
+    if (spec->names == NULL) {
+        spec->names = fastmpi_coll_names[which];
+        spec->nrequired = fastmpi_coll_nrequired[which];
+    }
+    if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0) {
+        return NULL;
+    }
+    if (fastmpi_coll_prepare(which, self, argv, spec->fname, &c) < 0) {
+        fastmpi_coll_release(&c);
+        return NULL;
+    }
+    Py_ssize_t bytes = c.s.nbytes + c.r.nbytes + c.sv.msg.nbytes +
+                       c.rv.msg.nbytes;
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL(mpiname, c.comm, c.root, 0, bytes,
+                 ierr = coll_call(which, &c));
+    FASTMPI_NOGIL_END
+    fastmpi_coll_release(&c);
+    if (c.op != NULL) {
+        return finish_reduction(ierr, c.op, c.comm, spec->fname);
+    }
+    return finish(ierr, NULL);
+}
+
+#define DEFINE_COLL(NAME, WHICH)                                           \
+    static PyObject *Comm_##NAME(FastMPICommObject *self,                  \
+                                 PyObject *const *args, Py_ssize_t nargs,  \
+                                 PyObject *kwnames)                        \
+    {                                                                      \
+        static fastmpi_argspec spec = {#NAME, NULL, 0};                    \
+        return coll_blocking(WHICH, "MPI_" #NAME, self, args, nargs,       \
+                             kwnames, &spec);                              \
+    }
+
+DEFINE_COLL(Bcast, FASTMPI_COLL_BCAST)
+DEFINE_COLL(Gather, FASTMPI_COLL_GATHER)
+DEFINE_COLL(Gatherv, FASTMPI_COLL_GATHERV)
+DEFINE_COLL(Scatter, FASTMPI_COLL_SCATTER)
+DEFINE_COLL(Scatterv, FASTMPI_COLL_SCATTERV)
+DEFINE_COLL(Allgather, FASTMPI_COLL_ALLGATHER)
+DEFINE_COLL(Allgatherv, FASTMPI_COLL_ALLGATHERV)
+DEFINE_COLL(Alltoall, FASTMPI_COLL_ALLTOALL)
+DEFINE_COLL(Alltoallv, FASTMPI_COLL_ALLTOALLV)
+DEFINE_COLL(Alltoallw, FASTMPI_COLL_ALLTOALLW)
+DEFINE_COLL(Reduce, FASTMPI_COLL_REDUCE)
+DEFINE_COLL(Allreduce, FASTMPI_COLL_ALLREDUCE)
+DEFINE_COLL(Reduce_scatter_block, FASTMPI_COLL_REDUCE_SCATTER_BLOCK)
+DEFINE_COLL(Reduce_scatter, FASTMPI_COLL_REDUCE_SCATTER)
+DEFINE_COLL(Scan, FASTMPI_COLL_SCAN)
+DEFINE_COLL(Exscan, FASTMPI_COLL_EXSCAN)
+
+#define COLL_METHOD(name, doc)                                             \
+    {#name, FASTMPI_FASTCALL(Comm_##name), METH_FASTCALL | METH_KEYWORDS,  \
+     doc}
+
+PyMethodDef fastmpi_coll_methods[] = {
+    COLL_METHOD(Bcast, "Bcast(buf, root=0): broadcast from root."),
+    COLL_METHOD(Gather, "Gather(sendbuf, recvbuf, root=0): gather to "
+                        "root, the same count from every rank."),
+    COLL_METHOD(Gatherv, "Gatherv(sendbuf, recvbuf, root=0): gather to "
+                         "root; recvbuf [buf, counts, displs, datatype]."),
+    COLL_METHOD(Scatter, "Scatter(sendbuf, recvbuf, root=0): scatter "
+                         "from root, the same count to every rank."),
+    COLL_METHOD(Scatterv, "Scatterv(sendbuf, recvbuf, root=0): scatter "
+                          "from root; sendbuf [buf, counts, displs, "
+                          "datatype]."),
+    COLL_METHOD(Allgather, "Allgather(sendbuf, recvbuf): gather to all."),
+    COLL_METHOD(Allgatherv, "Allgatherv(sendbuf, recvbuf): gather to all, "
+                            "counts per rank."),
+    COLL_METHOD(Alltoall, "Alltoall(sendbuf, recvbuf): all to all."),
+    COLL_METHOD(Alltoallv, "Alltoallv(sendbuf, recvbuf): all to all, "
+                           "counts and displacements per rank."),
+    COLL_METHOD(Alltoallw, "Alltoallw(sendbuf, recvbuf): all to all, "
+                           "[buf, counts, displs (bytes), datatypes]."),
+    COLL_METHOD(Reduce, "Reduce(sendbuf, recvbuf, op=SUM, root=0)."),
+    COLL_METHOD(Allreduce, "Allreduce(sendbuf, recvbuf, op=SUM)."),
+    COLL_METHOD(Reduce_scatter_block, "Reduce_scatter_block(sendbuf, "
+                                      "recvbuf, op=SUM)."),
+    COLL_METHOD(Reduce_scatter, "Reduce_scatter(sendbuf, recvbuf, "
+                                "recvcounts=None, op=SUM)."),
+    COLL_METHOD(Scan, "Scan(sendbuf, recvbuf, op=SUM): inclusive prefix "
+                      "reduction."),
+    COLL_METHOD(Exscan, "Exscan(sendbuf, recvbuf, op=SUM): exclusive "
+                        "prefix reduction (rank 0's recvbuf is left "
+                        "as is)."),
+    {NULL},
+};

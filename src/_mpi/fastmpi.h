@@ -373,6 +373,7 @@ typedef struct {
     unsigned char persistent;
     unsigned char busy;         /* waited on without the GIL right now */
     unsigned char recv;         /* a receive: cancelled at finalisation */
+    unsigned char procnull;     /* a receive from MPI_PROC_NULL */
     int nmsg;
     fastmpi_msg msg[2];
     PyObject *keep;             /* owned or NULL */

@@ -99,6 +99,15 @@ void
 fastmpi_request_complete(FastMPIRequestObject *req, MPI_Status *st,
                          int want_result)
 {
+    if (req->procnull && st != NULL) {
+        /* MPICH 4.0.2 gives source 0, tag 0 (Irecv) or ANY_SOURCE
+         * (Recv_init): the standard says PROC_NULL, ANY_TAG, empty */
+        st->MPI_SOURCE = MPI_PROC_NULL;
+        st->MPI_TAG = MPI_ANY_TAG;
+        if (MPI_Status_set_elements(st, MPI_BYTE, 0) != MPI_SUCCESS) {
+            st->MPI_ERROR = MPI_SUCCESS;
+        }
+    }
     if (req->persistent) {
         req->state = FASTMPI_REQ_INACTIVE;
         return;     /* its buffers serve the next Start */

@@ -94,3 +94,85 @@ def test_threads_release_gil(comm, rank):
     t.join(timeout=60)
     assert done.is_set()
     assert list(recv) == [p] * 4
+
+
+NB_THREADS = 4
+NB_ROUNDS = 40 if FLAVOR == "mpich" else 150
+
+
+@pytest.mark.mpich_big
+def test_threads_nonblocking(comm, rank):
+    # Each of several threads exchanges with the same thread of the peer
+    # on its own tag: irecv/isend/wait, then Irecv/Isend/Waitall.  Every
+    # receive is posted before the thread's own send, so a rank paired with
+    # itself needs no other thread to make progress.
+    assert MPI.Query_thread() == MPI.THREAD_MULTIPLE
+    p = peer(comm)
+    errors = []
+    ok = {}
+
+    def worker(k):
+        tag = 700 + k
+        try:
+            good = 0
+            for i in range(NB_ROUNDS):
+                r = comm.irecv(source=p, tag=tag)
+                s = comm.isend((k, i, rank), dest=p, tag=tag)
+                got = r.wait()
+                s.wait()
+                good += got == (k, i, p)
+                recv = np.full(32, -1, "i8")
+                reqs = [comm.Irecv(recv, source=p, tag=tag),
+                        comm.Isend(np.full(32, rank * 1000 + i, "i8"),
+                                   dest=p, tag=tag)]
+                if i % 2:
+                    MPI.Request.Waitall(reqs)
+                else:
+                    reqs[0].Wait()
+                    reqs[1].Wait()
+                good += bool((recv == p * 1000 + i).all())
+            ok[k] = good
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True)
+               for k in range(NB_THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=100)
+    assert not any(t.is_alive() for t in threads), "threads hung"
+    assert errors == []
+    assert ok == {k: 2 * NB_ROUNDS for k in range(NB_THREADS)}
+
+
+def test_threads_mprobe(comm, rank):
+    # matched probes are thread-safe: each thread probes its own tag and
+    # receives exactly the message it matched
+    p = peer(comm)
+    errors = []
+    got = {}
+
+    def worker(k):
+        tag = 720 + k
+        try:
+            out = []
+            for i in range(NB_ROUNDS // 5):
+                s = comm.isend([k, i, rank], dest=p, tag=tag)
+                msg = comm.mprobe(source=p, tag=tag)
+                out.append(msg.recv())
+                s.wait()
+            got[k] = out
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True)
+               for k in range(NB_THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=100)
+    assert not any(t.is_alive() for t in threads), "threads hung"
+    assert errors == []
+    assert got == {k: [[k, i, p] for i in range(NB_ROUNDS // 5)]
+                   for k in range(NB_THREADS)}

@@ -362,6 +362,7 @@ enum {
     FASTMPI_REQ_OBJSEND,        /* a pickled object in `pickled` */
     FASTMPI_REQ_OBJRECV,        /* an object: in `area`, or msg[0] */
     FASTMPI_REQ_GREQUEST,       /* a generalized request (grequest.c) */
+    FASTMPI_REQ_ALIAS,          /* Request(other): stands for `keep` */
 };
 
 typedef struct {
@@ -372,6 +373,7 @@ typedef struct {
     unsigned char persistent;
     unsigned char busy;         /* waited on without the GIL right now */
     unsigned char recv;         /* a receive: cancelled at finalisation */
+    unsigned char procnull;     /* a receive from MPI_PROC_NULL */
     int nmsg;
     fastmpi_msg msg[2];
     PyObject *keep;             /* owned or NULL */
@@ -387,6 +389,15 @@ typedef struct {
     PyObject *op;               /* owned or NULL: an Op.Create op whose
                                    function's exception the wait raises */
 } FastMPIRequestObject;
+
+/* The request an object stands for: itself, or for Request(other), the
+ * other. */
+static inline FastMPIRequestObject *
+fastmpi_request_target(FastMPIRequestObject *req)
+{
+    return Py_UNLIKELY(req->kind == FASTMPI_REQ_ALIAS)
+        ? (FastMPIRequestObject *)req->keep : req;
+}
 
 /* A new request of `type` (Request, Prequest, or a subclass), state NULL.
  * Never fails other than MemoryError. */

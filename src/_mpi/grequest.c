@@ -4,8 +4,10 @@
  * MPI calls three C callbacks; each takes the GIL (MPI may call them from
  * a wait that released it) and calls the Python function given to Start()
  * with args and kwargs.  An exception in one is kept in the context and
- * raised by the wait or test that completed the request, rather than the
- * MPI error the callback had to return.
+ * raised by the wait or test that completed the request; the callback
+ * still tells MPI it succeeded.  (Returning an error class from a query_fn
+ * leaves MPICH 4.0.2 answering every later error of the process with a
+ * bare MPI_ERR_OTHER, after about 60 of them.)
  *
  * The context is shared by MPI (until it calls free_fn) and the Grequest
  * object (until it is deallocated): a count of two owners.
@@ -65,7 +67,7 @@ call(greq_ctx *ctx, PyObject *fn, PyObject *first)
     else {
         PyErr_Clear();
     }
-    return MPI_ERR_OTHER;
+    return MPI_SUCCESS;     /* raised by the wait instead (see above) */
 }
 
 static int
@@ -88,12 +90,12 @@ query_cb(void *extra, MPI_Status *status)
                 PyErr_Fetch(&ctx->exc_type, &ctx->exc_value, &ctx->exc_tb);
             }
             PyErr_Clear();
-            ierr = MPI_ERR_OTHER;
         }
         else {
             ((FastMPIStatusObject *)st)->ob_mpi = *status;
+            PyObject *raised = ctx->exc_type;
             ierr = call(ctx, ctx->query, st);
-            if (ierr == MPI_SUCCESS) {
+            if (ctx->exc_type == raised) {  /* the query did not raise */
                 MPI_Status *s = &((FastMPIStatusObject *)st)->ob_mpi;
                 int saved = status->MPI_ERROR;
                 *status = *s;
@@ -159,24 +161,27 @@ Grequest_Start(PyObject *cls, PyObject *const *args, Py_ssize_t nargs,
 {
     static const char *const names[] = {"query_fn", "free_fn", "cancel_fn",
                                         "args", "kwargs", NULL};
-    static fastmpi_argspec spec = {"Start", names, 0};
+    static fastmpi_argspec spec = {"Start", names, 3};
     PyObject *argv[5];
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_require_mpi() < 0) {
         return NULL;
     }
     for (int i = 0; i < 3; i++) {
-        if (argv[i] == NULL) {
-            argv[i] = Py_None;
-        }
         if (callable_or_none(argv[i], names[i]) < 0) {
             return NULL;
         }
     }
     PyObject *fargs = NULL, *fkwargs = NULL;
-    if (argv[3] != NULL && argv[3] != Py_None &&
-        (fargs = PySequence_Tuple(argv[3])) == NULL) {
-        return NULL;
+    if (argv[3] != NULL && argv[3] != Py_None) {
+        if (!PyTuple_Check(argv[3]) && !PyList_Check(argv[3])) {
+            return PyErr_Format(PyExc_TypeError, "Grequest.Start() argument "
+                                "'args' must be a tuple or list, not %.100s",
+                                Py_TYPE(argv[3])->tp_name);
+        }
+        if ((fargs = PySequence_Tuple(argv[3])) == NULL) {
+            return NULL;
+        }
     }
     if (argv[4] != NULL && argv[4] != Py_None) {
         if (!PyDict_Check(argv[4])) {
@@ -226,6 +231,7 @@ Grequest_Start(PyObject *cls, PyObject *const *args, Py_ssize_t nargs,
 static PyObject *
 Grequest_Complete(FastMPIRequestObject *self, PyObject *unused)
 {
+    self = fastmpi_request_target(self);
     greq_ctx *ctx = self->greq;
     if (fastmpi_require_mpi() < 0) {
         return NULL;

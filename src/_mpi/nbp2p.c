@@ -58,6 +58,7 @@ start_common(FastMPICommObject *self, PyObject *const *args,
     }
     req->nmsg = 1;
     req->recv = (unsigned char)recv;
+    req->procnull = recv && peer == MPI_PROC_NULL;
     req->persistent = (how & PERSISTENT) != 0;
     MPI_Comm comm = self->ob_mpi;
     FASTMPI_CALL(mpiname, comm, peer, tag, msg->nbytes,

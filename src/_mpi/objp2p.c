@@ -370,6 +370,7 @@ Comm_irecv(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     }
     req->kind = FASTMPI_REQ_OBJRECV;
     req->recv = 1;
+    req->procnull = source == MPI_PROC_NULL;
     if (irecv_target(req, argv[0], &addr, &count, &datatype) < 0) {
         Py_DECREF(req);
         return NULL;

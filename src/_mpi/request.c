@@ -99,6 +99,15 @@ void
 fastmpi_request_complete(FastMPIRequestObject *req, MPI_Status *st,
                          int want_result)
 {
+    if (req->procnull && st != NULL) {
+        /* MPICH 4.0.2 gives source 0, tag 0 (Irecv) or ANY_SOURCE
+         * (Recv_init): the standard says PROC_NULL, ANY_TAG, empty */
+        st->MPI_SOURCE = MPI_PROC_NULL;
+        st->MPI_TAG = MPI_ANY_TAG;
+        if (MPI_Status_set_elements(st, MPI_BYTE, 0) != MPI_SUCCESS) {
+            st->MPI_ERROR = MPI_SUCCESS;
+        }
+    }
     if (req->persistent) {
         req->state = FASTMPI_REQ_INACTIVE;
         return;     /* its buffers serve the next Start */
@@ -311,15 +320,34 @@ fastmpi_request_before_finalize(void)
 
 /* ---- the type ---------------------------------------------------------- */
 
+/* Request() is a null request.  Request(other), as in mpi4py, is a second
+ * object for the same request: an alias that forwards every operation to
+ * it, so that a wait through either one completes both. */
 static PyObject *
 Request_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    if (PyTuple_GET_SIZE(args) != 0 || (kwds && PyDict_GET_SIZE(kwds))) {
-        PyErr_Format(PyExc_TypeError, "%s() takes no arguments",
-                     type->tp_name);
+    PyObject *other = NULL;
+    if ((kwds && PyDict_GET_SIZE(kwds)) || PyTuple_GET_SIZE(args) > 1) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most one positional "
+                     "argument, a request", type->tp_name);
         return NULL;
     }
-    return (PyObject *)fastmpi_request_new(type);
+    if (PyTuple_GET_SIZE(args) == 1) {
+        other = PyTuple_GET_ITEM(args, 0);
+        if (!PyObject_TypeCheck(other, fastmpi_st.Request)) {
+            PyErr_Format(PyExc_TypeError, "%s() argument must be "
+                         "MPI.Request, not %.100s", type->tp_name,
+                         Py_TYPE(other)->tp_name);
+            return NULL;
+        }
+    }
+    FastMPIRequestObject *req = fastmpi_request_new(type);
+    if (req != NULL && other != NULL) {
+        req->kind = FASTMPI_REQ_ALIAS;
+        req->keep = Py_NewRef(
+            fastmpi_request_target((FastMPIRequestObject *)other));
+    }
+    return (PyObject *)req;
 }
 
 static void
@@ -374,6 +402,7 @@ complete_one(FastMPIRequestObject *self, fastmpi_argspec *spec,
     PyObject *argv[1];
     MPI_Status *status, local;
     int ierr, flag = 1;
+    self = fastmpi_request_target(self);
     if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_arg_status(spec, 0, argv[0], &status) < 0) {
         return -1;
@@ -482,6 +511,7 @@ Request_Get_status(FastMPIRequestObject *self, PyObject *const *args,
     PyObject *argv[1];
     MPI_Status *status;
     int flag = 1;
+    self = fastmpi_request_target(self);
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_arg_status(&spec, 0, argv[0], &status) < 0 ||
         fastmpi_require_mpi() < 0) {
@@ -501,6 +531,7 @@ Request_Get_status(FastMPIRequestObject *self, PyObject *const *args,
 static PyObject *
 Request_Cancel(FastMPIRequestObject *self, PyObject *unused)
 {
+    self = fastmpi_request_target(self);
     if (fastmpi_require_mpi() < 0) {
         return NULL;
     }
@@ -508,8 +539,10 @@ Request_Cancel(FastMPIRequestObject *self, PyObject *unused)
         return fastmpi_error_raise_detail(
             MPI_ERR_REQUEST, "Cancel(): the request is not active");
     }
-    if (fastmpi_check(MPI_Cancel(&self->ob_mpi)) < 0) {
-        return NULL;
+    if (fastmpi_check(MPI_Cancel(&self->ob_mpi)) < 0 ||
+        (self->kind == FASTMPI_REQ_GREQUEST &&
+         fastmpi_grequest_raise_pending(self) < 0)) {
+        return NULL;    /* a cancel_fn's exception comes out here */
     }
     Py_RETURN_NONE;
 }
@@ -517,6 +550,7 @@ Request_Cancel(FastMPIRequestObject *self, PyObject *unused)
 static PyObject *
 Request_Free(FastMPIRequestObject *self, PyObject *unused)
 {
+    self = fastmpi_request_target(self);
     if (fastmpi_require_mpi() < 0) {
         return NULL;
     }
@@ -546,10 +580,19 @@ Request_Free(FastMPIRequestObject *self, PyObject *unused)
     }
 }
 
+/* The handle the user sees: a freed request is null to them, even while
+ * MPI completes it in the background. */
+static MPI_Request
+visible_handle(FastMPIRequestObject *req)
+{
+    req = fastmpi_request_target(req);
+    return req->state == FASTMPI_REQ_FREED ? MPI_REQUEST_NULL : req->ob_mpi;
+}
+
 static PyObject *
 Request_get_handle(FastMPIRequestObject *self, void *unused)
 {
-    return PyLong_FromSsize_t(FASTMPI_HANDLE_TO_INT(self->ob_mpi));
+    return PyLong_FromSsize_t(FASTMPI_HANDLE_TO_INT(visible_handle(self)));
 }
 
 static PyObject *
@@ -558,13 +601,13 @@ Request_py2f(FastMPIRequestObject *self, PyObject *unused)
     if (fastmpi_require_mpi() < 0) {
         return NULL;
     }
-    return PyLong_FromLong((long)MPI_Request_c2f(self->ob_mpi));
+    return PyLong_FromLong((long)MPI_Request_c2f(visible_handle(self)));
 }
 
 static int
 Request_bool(FastMPIRequestObject *self)
 {
-    return self->ob_mpi != MPI_REQUEST_NULL;
+    return visible_handle(self) != MPI_REQUEST_NULL;
 }
 
 static PyObject *
@@ -574,8 +617,8 @@ Request_richcompare(PyObject *a, PyObject *b, int op)
         !PyObject_TypeCheck(b, fastmpi_st.Request)) {
         Py_RETURN_NOTIMPLEMENTED;
     }
-    int eq = ((FastMPIRequestObject *)a)->ob_mpi ==
-             ((FastMPIRequestObject *)b)->ob_mpi;
+    int eq = visible_handle((FastMPIRequestObject *)a) ==
+             visible_handle((FastMPIRequestObject *)b);
     return PyBool_FromLong(eq == (op == Py_EQ));
 }
 
@@ -656,7 +699,8 @@ check_startable(PyObject *obj, const char *fname, Py_ssize_t index)
         }
         return -1;
     }
-    FastMPIRequestObject *req = (FastMPIRequestObject *)obj;
+    FastMPIRequestObject *req =
+        fastmpi_request_target((FastMPIRequestObject *)obj);
     if (req->state == FASTMPI_REQ_INACTIVE) {
         return 0;
     }
@@ -683,6 +727,7 @@ Prequest_Start(FastMPIRequestObject *self, PyObject *unused)
         check_startable((PyObject *)self, "Start", -1) < 0) {
         return NULL;
     }
+    self = fastmpi_request_target(self);
     FASTMPI_CALL("MPI_Start", MPI_COMM_NULL, -1, -1, 0,
                  ierr = MPI_Start(&self->ob_mpi));
     if (fastmpi_check(ierr) < 0) {
@@ -716,14 +761,16 @@ Prequest_Startall(PyObject *cls, PyObject *requests)
             goto fail;
         }
         for (Py_ssize_t j = 0; j < i; j++) {
-            if (items[j] == items[i]) {
+            if (fastmpi_request_target((FastMPIRequestObject *)items[j]) ==
+                fastmpi_request_target((FastMPIRequestObject *)items[i])) {
                 fastmpi_error_raise_detail(
                     MPI_ERR_REQUEST, "Startall(): requests[%zd] is "
                     "requests[%zd] again", i, j);
                 goto fail;
             }
         }
-        handles[i] = ((FastMPIRequestObject *)items[i])->ob_mpi;
+        handles[i] =
+            fastmpi_request_target((FastMPIRequestObject *)items[i])->ob_mpi;
     }
     int ierr;
     FASTMPI_CALL("MPI_Startall", MPI_COMM_NULL, -1, -1, 0,
@@ -732,7 +779,8 @@ Prequest_Startall(PyObject *cls, PyObject *requests)
         goto fail;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        ((FastMPIRequestObject *)items[i])->state = FASTMPI_REQ_ACTIVE;
+        fastmpi_request_target((FastMPIRequestObject *)items[i])->state =
+            FASTMPI_REQ_ACTIVE;
     }
     PyMem_Free(handles);
     Py_DECREF(seq);

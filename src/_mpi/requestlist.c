@@ -17,7 +17,8 @@ typedef struct {
     const char *fname;
     PyObject *seq;                  /* owned: PySequence_Fast */
     Py_ssize_t n;
-    FastMPIRequestObject **reqs;    /* borrowed from seq */
+    FastMPIRequestObject **reqs;    /* borrowed: what seq's items stand
+                                       for (fastmpi_request_target) */
     MPI_Request *handles;
     MPI_Status *statuses;
     int *indices;
@@ -49,7 +50,7 @@ reqlist_read(reqlist *rl, PyObject *requests, const char *fname)
     }
     size_t m = n ? (size_t)n : 1;
     size_t bytes = m * (sizeof(MPI_Status) + sizeof(MPI_Request) +
-                        sizeof(int) + 1);
+                        sizeof(void *) + sizeof(int) + 1);
     char *p = rl->block = PyMem_Malloc(bytes);
     if (p == NULL) {
         PyErr_NoMemory();
@@ -59,12 +60,14 @@ reqlist_read(reqlist *rl, PyObject *requests, const char *fname)
     p += m * sizeof(MPI_Status);
     rl->handles = (MPI_Request *)p;
     p += m * sizeof(MPI_Request);
+    rl->reqs = (FastMPIRequestObject **)p;
+    p += m * sizeof(void *);
     rl->indices = (int *)p;
     p += m * sizeof(int);
     rl->given = p;
-    rl->reqs = (FastMPIRequestObject **)PySequence_Fast_ITEMS(rl->seq);
+    PyObject **items = PySequence_Fast_ITEMS(rl->seq);
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = (PyObject *)rl->reqs[i];
+        PyObject *item = items[i];
         rl->given[i] = 0;
         rl->handles[i] = MPI_REQUEST_NULL;
         if (!PyObject_TypeCheck(item, fastmpi_st.Request)) {
@@ -73,7 +76,8 @@ reqlist_read(reqlist *rl, PyObject *requests, const char *fname)
                          Py_TYPE(item)->tp_name);
             goto unmark;
         }
-        FastMPIRequestObject *req = rl->reqs[i];
+        FastMPIRequestObject *req = rl->reqs[i] =
+            fastmpi_request_target((FastMPIRequestObject *)item);
         if (req->state == FASTMPI_REQ_FREED) {
             fastmpi_error_raise_detail(MPI_ERR_REQUEST, "%s(): requests[%zd]"
                                        " was freed", fname, i);

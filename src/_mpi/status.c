@@ -114,6 +114,47 @@ Status_Set_error(FastMPIStatusObject *self, PyObject *v)
     return Status_set_error(self, v, NULL) < 0 ? NULL : Py_NewRef(Py_None);
 }
 
+static PyObject *
+Status_Set_cancelled(FastMPIStatusObject *self, PyObject *flag)
+{
+    int v = PyObject_IsTrue(flag);
+    if (v < 0 || fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Status_set_cancelled(&self->ob_mpi, v)) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Status_Set_elements(FastMPIStatusObject *self, PyObject *const *args,
+                    Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        return PyErr_Format(PyExc_TypeError, "Set_elements(datatype, count) "
+                            "takes 2 arguments (%zd given)", nargs);
+    }
+    MPI_Datatype dt = fastmpi_datatype_arg(args[0], "Set_elements",
+                                           "datatype");
+    if (dt == MPI_DATATYPE_NULL) {
+        return NULL;
+    }
+    int overflow = 0;
+    long count = PyLong_AsLongAndOverflow(args[1], &overflow);
+    if (count == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (overflow || count < 0 || count > INT_MAX) {
+        return PyErr_Format(PyExc_ValueError, "Set_elements() argument "
+                            "'count' must be between 0 and %d", INT_MAX);
+    }
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Status_set_elements(&self->ob_mpi, dt,
+                                              (int)count)) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static MPI_Datatype
 datatype_or_byte(PyObject *const *args, Py_ssize_t nargs, const char *fname)
 {
@@ -216,6 +257,10 @@ static PyMethodDef Status_methods[] = {
      "Get_elements(datatype) -> number of basic elements."},
     {"Is_cancelled", (PyCFunction)Status_Is_cancelled, METH_NOARGS,
      "Whether the request was cancelled."},
+    {"Set_cancelled", (PyCFunction)Status_Set_cancelled, METH_O,
+     "Set_cancelled(flag): for a generalized request's query_fn."},
+    {"Set_elements", (PyCFunction)(void (*)(void))Status_Set_elements,
+     METH_FASTCALL, "Set_elements(datatype, count): set the count."},
     {NULL},
 };
 

@@ -321,6 +321,7 @@ int fastmpi_pickle_init(PyObject *module);
 typedef struct {
     char *base;                 /* NULL: no area */
     size_t size;                /* reserved bytes, a multiple of the unit */
+    size_t used;                /* bytes messages have written: resident */
 } fastmpi_area;
 
 /* 0, or -1 with MemoryError. */

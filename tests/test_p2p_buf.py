@@ -469,3 +469,24 @@ def test_detach_without_attach():
         assert exc.Get_error_class() != MPI.SUCCESS
     else:
         assert out is None or len(out) == 0
+
+
+@pytest.mark.mpich_big
+@pytest.mark.fastmpi_only  # Open MPI 4.1.4 itself writes past the buffer
+def test_truncated_large_recv_never_writes_past_the_buffer(comm, rank):
+    # above every eager limit: Open MPI's ob1 would write all of it into
+    # (and past) the receive buffer; fastmpi's blocking receives refuse it
+    p = peer(comm)
+    for call in ("Recv", "Sendrecv"):
+        sreq = comm.Isend(np.arange(20000.0), dest=p, tag=77)
+        arr = np.full(40000, -1.0)
+        with pytest.raises(MPI.Exception) as info:
+            if call == "Recv":
+                comm.Recv([arr, 100, MPI.DOUBLE], source=p, tag=77)
+            else:
+                comm.Sendrecv(np.zeros(1), MPI.PROC_NULL,
+                              recvbuf=[arr, 100, MPI.DOUBLE], source=p,
+                              recvtag=77)
+        assert info.value.Get_error_class() == MPI.ERR_TRUNCATE
+        sreq.Wait()
+        assert (arr[100:] == -1.0).all()

@@ -114,6 +114,7 @@ typedef struct {
     int threads;
     int level;
     int finalize;   /* -1: None (if we initialised) */
+    int recv_guard;
 } rc_options;
 
 /* Read fastmpi.rc if the package is there; defaults otherwise. */
@@ -124,6 +125,7 @@ read_rc(rc_options *rc)
     rc->threads = 1;
     rc->level = MPI_THREAD_MULTIPLE;
     rc->finalize = -1;
+    rc->recv_guard = 1;
     PyObject *pkg = PyImport_ImportModule("fastmpi");
     if (pkg == NULL) {
         PyErr_Clear();
@@ -154,6 +156,10 @@ read_rc(rc_options *rc)
         goto done;
     }
     if (v != Py_None && (rc->finalize = PyObject_IsTrue(v)) < 0) {
+        goto done;
+    }
+    Py_SETREF(v, PyObject_GetAttrString(opts, "recv_guard"));
+    if (v == NULL || (rc->recv_guard = PyObject_IsTrue(v)) < 0) {
         goto done;
     }
     rc_ok = 0;
@@ -411,6 +417,7 @@ fastmpi_environment_init(PyObject *module)
         return -1;
     }
     rc_finalize = rc.finalize;
+    fastmpi_recv_guard = FASTMPI_TRUNCATION_OVERFLOWS && rc.recv_guard;
     int initialized = 0;
     MPI_Initialized(&initialized);
     if (rc.initialize && !initialized) {

@@ -264,6 +264,7 @@ void fastmpi_msg_release(fastmpi_msg *msg);
  * (Open MPI 4.1.4 does, for truncated large messages; see p2p.c.)  MPI
  * return codes, no GIL needed.  fastmpi_mrecv_checked takes a message
  * already matched by a probe whose status is *probed. */
+extern int fastmpi_recv_guard;     /* Open MPI and fastmpi.rc.recv_guard */
 int fastmpi_recv_checked(void *addr, int count, MPI_Datatype datatype,
                          int source, int tag, MPI_Comm comm,
                          MPI_Status *status);

@@ -272,7 +272,7 @@ static int
 irecv_target(FastMPIRequestObject *req, PyObject *buf, void **addr,
              int *count, MPI_Datatype *datatype)
 {
-    if (FASTMPI_TRUNCATION_OVERFLOWS && buf != NULL && buf != Py_None) {
+    if (fastmpi_recv_guard && buf != NULL && buf != Py_None) {
         Py_ssize_t limit;
         if (PyLong_Check(buf)) {
             limit = PyLong_AsSsize_t(buf);

@@ -17,15 +17,20 @@ class Rc:
     threads      -- ask for thread support (default True)
     thread_level -- 'multiple', 'serialized', 'funneled' or 'single'
     finalize     -- call MPI_Finalize at exit (None: if we initialised)
+    recv_guard   -- blocking receives into a buffer match the message
+                    first and refuse one that does not fit (default True;
+                    only Open MPI needs it, see the README)
     """
 
-    __slots__ = ("initialize", "threads", "thread_level", "finalize")
+    __slots__ = ("initialize", "threads", "thread_level", "finalize",
+                 "recv_guard")
 
     def __init__(self, **kwargs):
         self.initialize = True
         self.threads = True
         self.thread_level = "multiple"
         self.finalize = None
+        self.recv_guard = True
         self(**kwargs)
 
     def __call__(self, **kwargs):

@@ -364,159 +364,6 @@ indices_list(const int *indices, int count)
     return list;
 }
 
-#define LIST_ARGS PyObject *cls, PyObject *const *args, Py_ssize_t nargs, \
-                  PyObject *kwnames
-#define RUN(how, wait, want) \
-    run(&spec, args, nargs, kwnames, how, wait, want, &rl, &index, &flag, \
-        &count)
-
-static PyObject *
-Waitany(LIST_ARGS)
-{
-    static fastmpi_argspec spec = {"Waitany", one_names, 1};
-    reqlist rl;
-    int index, flag, count;
-    if (RUN(ANY, 1, 0) < 0) {
-        return NULL;
-    }
-    reqlist_free(&rl);
-    return PyLong_FromLong(index);
-}
-
-static PyObject *
-Testany(LIST_ARGS)
-{
-    static fastmpi_argspec spec = {"Testany", one_names, 1};
-    reqlist rl;
-    int index, flag, count;
-    if (RUN(ANY, 0, 0) < 0) {
-        return NULL;
-    }
-    reqlist_free(&rl);
-    return Py_BuildValue("(iO)", index, flag ? Py_True : Py_False);
-}
-
-static PyObject *
-Waitall(LIST_ARGS)
-{
-    static fastmpi_argspec spec = {"Waitall", many_names, 1};
-    reqlist rl;
-    int index, flag, count;
-    if (RUN(ALL, 1, 0) < 0) {
-        return NULL;
-    }
-    reqlist_free(&rl);
-    Py_RETURN_TRUE;
-}
-
-static PyObject *
-Testall(LIST_ARGS)
-{
-    static fastmpi_argspec spec = {"Testall", many_names, 1};
-    reqlist rl;
-    int index, flag, count;
-    if (RUN(ALL, 0, 0) < 0) {
-        return NULL;
-    }
-    reqlist_free(&rl);
-    return PyBool_FromLong(flag);
-}
-
-static PyObject *
-Waitsome(LIST_ARGS)
-{
-    static fastmpi_argspec spec = {"Waitsome", many_names, 1};
-    reqlist rl;
-    int index, flag, count;
-    if (RUN(SOME, 1, 0) < 0) {
-        return NULL;
-    }
-    PyObject *res = indices_list(rl.indices, count);
-    reqlist_free(&rl);
-    return res;
-}
-
-static PyObject *
-Testsome(LIST_ARGS)
-{
-    static fastmpi_argspec spec = {"Testsome", many_names, 1};
-    reqlist rl;
-    int index, flag, count;
-    if (RUN(SOME, 0, 0) < 0) {
-        return NULL;
-    }
-    PyObject *res = indices_list(rl.indices, count);
-    reqlist_free(&rl);
-    return res;
-}
-
-static PyObject *
-waitany(LIST_ARGS)
-{
-    static fastmpi_argspec spec = {"waitany", one_names, 1};
-    reqlist rl;
-    int index, flag, count;
-    if (RUN(ANY, 1, 1) < 0) {
-        return NULL;
-    }
-    PyObject *obj = index == MPI_UNDEFINED ? Py_NewRef(Py_None)
-                    : fastmpi_request_result(rl.reqs[index]);
-    reqlist_free(&rl);
-    if (obj == NULL) {
-        return NULL;
-    }
-    return Py_BuildValue("(iN)", index, obj);
-}
-
-static PyObject *
-testany(LIST_ARGS)
-{
-    static fastmpi_argspec spec = {"testany", one_names, 1};
-    reqlist rl;
-    int index, flag, count;
-    if (RUN(ANY, 0, 1) < 0) {
-        return NULL;
-    }
-    PyObject *obj = index == MPI_UNDEFINED ? Py_NewRef(Py_None)
-                    : fastmpi_request_result(rl.reqs[index]);
-    reqlist_free(&rl);
-    if (obj == NULL) {
-        return NULL;
-    }
-    return Py_BuildValue("(iON)", index, flag ? Py_True : Py_False, obj);
-}
-
-static PyObject *
-waitall(LIST_ARGS)
-{
-    static fastmpi_argspec spec = {"waitall", many_names, 1};
-    reqlist rl;
-    int index, flag, count;
-    if (RUN(ALL, 1, 1) < 0) {
-        return NULL;
-    }
-    PyObject *res = results(&rl, NULL, rl.n);
-    reqlist_free(&rl);
-    return res;
-}
-
-static PyObject *
-testall(LIST_ARGS)
-{
-    static fastmpi_argspec spec = {"testall", many_names, 1};
-    reqlist rl;
-    int index, flag, count;
-    if (RUN(ALL, 0, 1) < 0) {
-        return NULL;
-    }
-    PyObject *objs = flag ? results(&rl, NULL, rl.n) : Py_NewRef(Py_None);
-    reqlist_free(&rl);
-    if (objs == NULL) {
-        return NULL;
-    }
-    return Py_BuildValue("(ON)", flag ? Py_True : Py_False, objs);
-}
-
 static PyObject *
 some_lower(reqlist *rl, int count)
 {
@@ -535,33 +382,74 @@ some_lower(reqlist *rl, int count)
     return Py_BuildValue("(NN)", idx, objs);
 }
 
+/* What a list call returns, from the outcome of run(). */
 static PyObject *
-waitsome(LIST_ARGS)
+build(reqlist *rl, int how, int wait, int lower, int index, int flag,
+      int count)
 {
-    static fastmpi_argspec spec = {"waitsome", many_names, 1};
-    reqlist rl;
-    int index, flag, count;
-    if (RUN(SOME, 1, 1) < 0) {
-        return NULL;
+    PyObject *obj;
+    switch (how) {
+    case ANY:
+        if (!lower) {
+            return wait ? PyLong_FromLong(index)
+                        : Py_BuildValue("(iO)", index,
+                                        flag ? Py_True : Py_False);
+        }
+        obj = index == MPI_UNDEFINED ? Py_NewRef(Py_None)
+              : fastmpi_request_result(rl->reqs[index]);
+        if (obj == NULL) {
+            return NULL;
+        }
+        return wait ? Py_BuildValue("(iN)", index, obj)
+                    : Py_BuildValue("(iON)", index,
+                                    flag ? Py_True : Py_False, obj);
+    case ALL:
+        if (!lower) {
+            return wait ? Py_NewRef(Py_True) : PyBool_FromLong(flag);
+        }
+        if (wait) {
+            return results(rl, NULL, rl->n);
+        }
+        obj = flag ? results(rl, NULL, rl->n) : Py_NewRef(Py_None);
+        if (obj == NULL) {
+            return NULL;
+        }
+        return Py_BuildValue("(ON)", flag ? Py_True : Py_False, obj);
+    default:
+        return lower ? some_lower(rl, count)
+                     : indices_list(rl->indices, count);
     }
-    PyObject *res = some_lower(&rl, count);
-    reqlist_free(&rl);
-    return res;
 }
 
-static PyObject *
-testsome(LIST_ARGS)
-{
-    static fastmpi_argspec spec = {"testsome", many_names, 1};
-    reqlist rl;
-    int index, flag, count;
-    if (RUN(SOME, 0, 1) < 0) {
-        return NULL;
+/* Each list call: parse, run, build the answer. */
+#define DEFINE_LIST(NAME, NAMES, HOW, WAIT, LOWER)                         \
+    static PyObject *NAME(PyObject *cls, PyObject *const *args,            \
+                          Py_ssize_t nargs, PyObject *kwnames)             \
+    {                                                                      \
+        static fastmpi_argspec spec = {#NAME, NAMES, 1};                   \
+        reqlist rl;                                                        \
+        int index, flag, count;                                            \
+        if (run(&spec, args, nargs, kwnames, HOW, WAIT, LOWER, &rl,        \
+                &index, &flag, &count) < 0) {                              \
+            return NULL;                                                   \
+        }                                                                  \
+        PyObject *res = build(&rl, HOW, WAIT, LOWER, index, flag, count);  \
+        reqlist_free(&rl);                                                 \
+        return res;                                                        \
     }
-    PyObject *res = some_lower(&rl, count);
-    reqlist_free(&rl);
-    return res;
-}
+
+DEFINE_LIST(Waitany, one_names, ANY, 1, 0)
+DEFINE_LIST(Testany, one_names, ANY, 0, 0)
+DEFINE_LIST(Waitall, many_names, ALL, 1, 0)
+DEFINE_LIST(Testall, many_names, ALL, 0, 0)
+DEFINE_LIST(Waitsome, many_names, SOME, 1, 0)
+DEFINE_LIST(Testsome, many_names, SOME, 0, 0)
+DEFINE_LIST(waitany, one_names, ANY, 1, 1)
+DEFINE_LIST(testany, one_names, ANY, 0, 1)
+DEFINE_LIST(waitall, many_names, ALL, 1, 1)
+DEFINE_LIST(testall, many_names, ALL, 0, 1)
+DEFINE_LIST(waitsome, many_names, SOME, 1, 1)
+DEFINE_LIST(testsome, many_names, SOME, 0, 1)
 
 #define CM(f) FASTMPI_FASTCALL(f), METH_FASTCALL | METH_KEYWORDS | METH_CLASS
 

@@ -18,19 +18,8 @@
 
 /* ---- helpers shared by the functions below ----------------------------- */
 
-static int
-comm_ranks(FastMPICommObject *self, int *rank, int *size)
-{
-    if (fastmpi_comm_check(self) < 0 ||
-        fastmpi_check(MPI_Comm_rank(self->ob_mpi, rank)) < 0 ||
-        fastmpi_check(MPI_Comm_size(self->ob_mpi, size)) < 0) {
-        return -1;
-    }
-    return 0;
-}
-
-static int
-root_check(const char *fname, int root, int size)
+int
+fastmpi_coll_root_check(const char *fname, int root, int size)
 {
     if (Py_UNLIKELY(root < 0 || root >= size)) {
         PyErr_Format(PyExc_ValueError,
@@ -248,7 +237,7 @@ root_arg(PyObject *obj, const char *fname, int size, int *root)
     if (fastmpi_arg_int(&spec, 0, obj, 0, root) < 0) {
         return -1;
     }
-    return root_check(fname, *root, size);
+    return fastmpi_coll_root_check(fname, *root, size);
 }
 
 static int
@@ -687,14 +676,14 @@ static const char *const reduce_scatter_names[] = {"sendbuf", "recvbuf",
                                                    "recvcounts", "op",
                                                    NULL};
 
-const char *const *const fastmpi_coll_names[FASTMPI_COLL_COUNT] = {
+static const char *const *const coll_names[FASTMPI_COLL_COUNT] = {
     bcast_names, rooted_names, rooted_names, rooted_names, rooted_names,
     all_names, all_names, all_names, all_names, all_names, reduce_names,
     allreduce_names, allreduce_names, reduce_scatter_names,
     allreduce_names, allreduce_names,
 };
 
-const int fastmpi_coll_nrequired[FASTMPI_COLL_COUNT] = {
+static const int coll_nrequired[FASTMPI_COLL_COUNT] = {
     1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
@@ -712,7 +701,7 @@ fastmpi_coll_prepare(int which, FastMPICommObject *self, PyObject **argv,
     c->root = 0;
     c->op = NULL;
     c->comm = self->ob_mpi;
-    if (comm_ranks(self, &rank, &size) < 0) {
+    if (fastmpi_comm_ranks(self, &rank, &size) < 0) {
         return -1;
     }
     return prepare_table[which](argv, fname, rank, size, c);
@@ -799,6 +788,17 @@ coll_call(int which, fastmpi_coll *c)
     return MPI_ERR_INTERN;
 }
 
+int
+fastmpi_coll_args(int which, fastmpi_argspec *spec, PyObject *const *args,
+                  Py_ssize_t nargs, PyObject *kwnames, PyObject **argv)
+{
+    if (spec->names == NULL) {
+        spec->names = coll_names[which];
+        spec->nrequired = coll_nrequired[which];
+    }
+    return fastmpi_parse_args(spec, args, nargs, kwnames, argv);
+}
+
 static PyObject *
 coll_blocking(int which, const char *mpiname, FastMPICommObject *self,
               PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
@@ -807,11 +807,7 @@ coll_blocking(int which, const char *mpiname, FastMPICommObject *self,
     PyObject *argv[4];
     fastmpi_coll c;
     int ierr;
-    if (spec->names == NULL) {
-        spec->names = fastmpi_coll_names[which];
-        spec->nrequired = fastmpi_coll_nrequired[which];
-    }
-    if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0) {
+    if (fastmpi_coll_args(which, spec, args, nargs, kwnames, argv) < 0) {
         return NULL;
     }
     if (fastmpi_coll_prepare(which, self, argv, spec->fname, &c) < 0) {

@@ -32,6 +32,17 @@ fastmpi_comm_check(FastMPICommObject *self)
     return 0;
 }
 
+int
+fastmpi_comm_ranks(FastMPICommObject *self, int *rank, int *size)
+{
+    if (fastmpi_comm_check(self) < 0 ||
+        fastmpi_check(MPI_Comm_rank(self->ob_mpi, rank)) < 0 ||
+        fastmpi_check(MPI_Comm_size(self->ob_mpi, size)) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *
 Comm_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {

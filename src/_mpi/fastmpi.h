@@ -218,6 +218,8 @@ int fastmpi_comm_init(PyObject *module);
 PyObject *fastmpi_comm_new(PyTypeObject *type, MPI_Comm comm, int flags);
 /* Raise MPI.Exception(ERR_COMM) and return -1 if self is COMM_NULL. */
 int fastmpi_comm_check(FastMPICommObject *self);
+/* fastmpi_comm_check, then this process's rank and the size: 0 or -1. */
+int fastmpi_comm_ranks(FastMPICommObject *self, int *rank, int *size);
 
 /* ---- status.c ---------------------------------------------------------- */
 
@@ -553,16 +555,19 @@ typedef struct {
     MPI_Comm comm;
 } fastmpi_coll;
 
-/* The argument names of each collective (the blocking method's). */
-extern const char *const *const fastmpi_coll_names[FASTMPI_COLL_COUNT];
-extern const int fastmpi_coll_nrequired[FASTMPI_COLL_COUNT];
-/* Check and parse argv (from fastmpi_parse_args) for collective `which`;
+/* Check and parse argv (from fastmpi_coll_args) for collective `which`;
  * errors name fname.  0, or -1 with an exception; either way the caller
  * calls fastmpi_coll_release(c). */
 int fastmpi_coll_prepare(int which, FastMPICommObject *self,
                          PyObject **argv, const char *fname,
                          fastmpi_coll *c);
 void fastmpi_coll_release(fastmpi_coll *c);
+/* Parse a collective's arguments into argv[4] (the spec's names, those of
+ * the blocking method, filled on first use).  0, or -1 with TypeError. */
+int fastmpi_coll_args(int which, fastmpi_argspec *spec, PyObject *const *args,
+                      Py_ssize_t nargs, PyObject *kwnames, PyObject **argv);
+/* ValueError naming fname's 'root' unless 0 <= root < size. */
+int fastmpi_coll_root_check(const char *fname, int root, int size);
 
 /* ---- method tables defined in one file, installed on a type in another -- */
 

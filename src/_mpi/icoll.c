@@ -163,11 +163,7 @@ coll_nonblocking(int which, const char *mpiname, FastMPICommObject *self,
     PyObject *argv[4];
     fastmpi_coll c;
     int ierr;
-    if (spec->names == NULL) {
-        spec->names = fastmpi_coll_names[which];
-        spec->nrequired = fastmpi_coll_nrequired[which];
-    }
-    if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0) {
+    if (fastmpi_coll_args(which, spec, args, nargs, kwnames, argv) < 0) {
         return NULL;
     }
     FastMPIRequestObject *req = NULL;

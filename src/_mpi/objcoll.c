@@ -42,29 +42,6 @@ align_up(Py_ssize_t n)
     return (n + ALIGN - 1) / ALIGN * ALIGN;
 }
 
-static int
-comm_ranks(FastMPICommObject *self, int *rank, int *size)
-{
-    if (fastmpi_comm_check(self) < 0 ||
-        fastmpi_check(MPI_Comm_rank(self->ob_mpi, rank)) < 0 ||
-        fastmpi_check(MPI_Comm_size(self->ob_mpi, size)) < 0) {
-        return -1;
-    }
-    return 0;
-}
-
-static int
-root_check(const char *fname, int root, int size)
-{
-    if (Py_UNLIKELY(root < 0 || root >= size)) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s() argument 'root' is %d; the communicator's ranks "
-                     "are 0 to %d", fname, root, size - 1);
-        return -1;
-    }
-    return 0;
-}
-
 /* Displacements at ALIGN boundaries for `sizes`; the total in *total.
  * -1 with OverflowError past what an int displacement reaches. */
 static int
@@ -312,8 +289,8 @@ Comm_bcast(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     const Py_ssize_t room = BCAST_HEAD - (Py_ssize_t)sizeof(int64_t);
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        root_check("bcast", root, size) < 0) {
+        fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+        fastmpi_coll_root_check("bcast", root, size) < 0) {
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
@@ -385,8 +362,8 @@ Comm_gather(FastMPICommObject *self, PyObject *const *args,
     int root, rank, size;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        root_check("gather", root, size) < 0) {
+        fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+        fastmpi_coll_root_check("gather", root, size) < 0) {
         return NULL;
     }
     return gather_objects("gather", self->ob_mpi,
@@ -402,7 +379,7 @@ Comm_allgather(FastMPICommObject *self, PyObject *const *args,
     PyObject *argv[1];
     int rank, size;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        comm_ranks(self, &rank, &size) < 0) {
+        fastmpi_comm_ranks(self, &rank, &size) < 0) {
         return NULL;
     }
     return gather_objects("allgather", self->ob_mpi, argv[0], -1, rank,
@@ -423,8 +400,8 @@ Comm_scatter(FastMPICommObject *self, PyObject *const *args,
     saved_error err = {NULL, NULL, NULL};
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        root_check("scatter", root, size) < 0) {
+        fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+        fastmpi_coll_root_check("scatter", root, size) < 0) {
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
@@ -507,7 +484,7 @@ Comm_alltoall(FastMPICommObject *self, PyObject *const *args,
     int rank, size, ierr, *mem = NULL;
     saved_error err = {NULL, NULL, NULL};
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        comm_ranks(self, &rank, &size) < 0) {
+        fastmpi_comm_ranks(self, &rank, &size) < 0) {
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
@@ -625,8 +602,8 @@ Comm_reduce(FastMPICommObject *self, PyObject *const *args,
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_arg_int(&spec, 2, argv[2], 0, &root) < 0 ||
         reduction_op(argv[1], "reduce", &mop) < 0 ||
-        comm_ranks(self, &rank, &size) < 0 ||
-        root_check("reduce", root, size) < 0) {
+        fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+        fastmpi_coll_root_check("reduce", root, size) < 0) {
         return NULL;
     }
     PyObject *all = gather_objects("reduce", self->ob_mpi, argv[0], root,
@@ -788,7 +765,7 @@ Comm_allreduce(FastMPICommObject *self, PyObject *const *args,
     FastMPIOpObject *mop;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         reduction_op(argv[1], "allreduce", &mop) < 0 ||
-        comm_ranks(self, &rank, &size) < 0) {
+        fastmpi_comm_ranks(self, &rank, &size) < 0) {
         return NULL;
     }
     if (allreduce_fast(self->ob_mpi, argv[0], mop, &result)) {
@@ -815,7 +792,7 @@ scan_common(FastMPICommObject *self, PyObject *const *args,
     FastMPIOpObject *mop;
     if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
         reduction_op(argv[1], spec->fname, &mop) < 0 ||
-        comm_ranks(self, &rank, &size) < 0) {
+        fastmpi_comm_ranks(self, &rank, &size) < 0) {
         return NULL;
     }
     PyObject *all = gather_objects(spec->fname, self->ob_mpi, argv[0], -1,

@@ -180,6 +180,11 @@ int fastmpi_trace_init(PyObject *module);
 typedef int (*fastmpi_send_fn)(const void *, int, MPI_Datatype, int, int,
                                MPI_Comm);
 
+/* The nonblocking and persistent starts (Isend, Send_init, ...; objp2p.c's
+ * isend family and nbp2p.c's) share one signature too. */
+typedef int (*fastmpi_start_fn)(const void *, int, MPI_Datatype, int, int,
+                                MPI_Comm, MPI_Request *);
+
 #define FASTMPI_DEFINE_SEND(NAME, FN, NAMES)                               \
     static PyObject *Comm_##NAME(FastMPICommObject *self,                  \
                                  PyObject *const *args, Py_ssize_t nargs,  \

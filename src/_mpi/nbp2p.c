@@ -7,9 +7,6 @@
  */
 #include "fastmpi.h"
 
-typedef int (*start_fn)(const void *, int, MPI_Datatype, int, int, MPI_Comm,
-                        MPI_Request *);
-
 /* The receive calls take a non-const buffer: one signature for all. */
 static int
 irecv(const void *buf, int count, MPI_Datatype dt, int source, int tag,
@@ -34,7 +31,7 @@ static const char *const recv_names[] = {"buf", "source", "tag", NULL};
 static PyObject *
 start_common(FastMPICommObject *self, PyObject *const *args,
              Py_ssize_t nargs, PyObject *kwnames, fastmpi_argspec *spec,
-             start_fn fn, const char *mpiname, int how)
+             fastmpi_start_fn fn, const char *mpiname, int how)
 {
     PyObject *argv[3];
     int peer, tag, ierr, recv = how & RECV;

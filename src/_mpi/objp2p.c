@@ -196,13 +196,10 @@ Comm_sendrecv(FastMPICommObject *self, PyObject *const *args,
 
 /* ---- nonblocking ------------------------------------------------------- */
 
-typedef int (*isend_fn)(const void *, int, MPI_Datatype, int, int, MPI_Comm,
-                        MPI_Request *);
-
 static PyObject *
 isend_common(FastMPICommObject *self, PyObject *const *args,
              Py_ssize_t nargs, PyObject *kwnames, fastmpi_argspec *spec,
-             isend_fn fn, const char *mpiname)
+             fastmpi_start_fn fn, const char *mpiname)
 {
     PyObject *argv[3];
     int dest, tag, ierr;
@@ -264,42 +261,48 @@ DEFINE_ISEND(ibsend, MPI_Ibsend)
 DEFINE_ISEND(issend, MPI_Issend)
 
 /* Where irecv(buf) receives: None, any size (a receive area); an int, a
- * bytearray of that many bytes; else a writable buffer, as bytes.  On Open
- * MPI, which writes a truncated large message past the buffer's end (see
- * p2p.c), a size or buffer only sets the limit: the message goes to an
- * area, and one larger than the limit raises ERR_TRUNCATE at the wait. */
+ * bytearray of that many bytes; else a writable buffer, as bytes.  With
+ * the receive guard (Open MPI, which writes a truncated large message past
+ * the buffer's end, see p2p.c) a size or buffer only sets the limit: the
+ * message goes to an area, and one larger than the limit raises
+ * ERR_TRUNCATE at the wait. */
 static int
 irecv_target(FastMPIRequestObject *req, PyObject *buf, void **addr,
              int *count, MPI_Datatype *datatype)
 {
-    if (fastmpi_recv_guard && buf != NULL && buf != Py_None) {
-        Py_ssize_t limit;
+    fastmpi_msg *m = &req->msg[0];
+    Py_ssize_t n = -1;          /* the size given, or the buffer's */
+    if (buf != NULL && buf != Py_None) {
         if (PyLong_Check(buf)) {
-            limit = PyLong_AsSsize_t(buf);
-            if (limit == -1 && PyErr_Occurred()) {
+            n = PyLong_AsSsize_t(buf);
+            if (n == -1 && PyErr_Occurred()) {
                 return -1;
             }
-            if (limit < 0) {
+            if (n < 0 || (!fastmpi_recv_guard && n > INT_MAX)) {
                 PyErr_Format(PyExc_ValueError, "irecv() argument 'buf': a "
-                             "size must not be negative, not %zd", limit);
+                             "size must be between 0 and %d bytes, not %zd",
+                             INT_MAX, n);
                 return -1;
             }
         }
         else {
-            Py_buffer view;
-            if (PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE) < 0) {
+            if (PyObject_GetBuffer(buf, &m->view, PyBUF_WRITABLE) < 0) {
                 PyErr_Format(PyExc_TypeError, "irecv() argument 'buf' must "
                              "be None, a size in bytes or a writable "
                              "buffer, not %.100s", Py_TYPE(buf)->tp_name);
                 return -1;
             }
-            limit = view.len;
-            PyBuffer_Release(&view);
+            req->nmsg = 1;
+            n = m->view.len;
         }
-        req->capacity = limit;
-        buf = Py_None;
     }
-    if (buf == NULL || buf == Py_None) {
+    if (n >= 0 && fastmpi_recv_guard) {
+        req->capacity = n;      /* only the limit: receive into an area */
+        fastmpi_msg_release(m);
+        req->nmsg = 0;
+        n = -1;
+    }
+    if (n < 0) {
         if (fastmpi_area_take(&req->area) < 0) {
             return -1;
         }
@@ -309,17 +312,7 @@ irecv_target(FastMPIRequestObject *req, PyObject *buf, void **addr,
         return 0;
     }
     *datatype = MPI_BYTE;
-    if (PyLong_Check(buf)) {
-        Py_ssize_t n = PyLong_AsSsize_t(buf);
-        if (n == -1 && PyErr_Occurred()) {
-            return -1;
-        }
-        if (n < 0 || n > INT_MAX) {
-            PyErr_Format(PyExc_ValueError, "irecv() argument 'buf': a size "
-                         "must be between 0 and %d bytes, not %zd", INT_MAX,
-                         n);
-            return -1;
-        }
+    if (req->nmsg == 0) {
         req->bytes = PyByteArray_FromStringAndSize(NULL, n);
         if (req->bytes == NULL) {
             return -1;
@@ -328,23 +321,15 @@ irecv_target(FastMPIRequestObject *req, PyObject *buf, void **addr,
         *count = (int)n;
         return 0;
     }
-    fastmpi_msg *m = &req->msg[0];
-    if (PyObject_GetBuffer(buf, &m->view, PyBUF_WRITABLE) < 0) {
-        PyErr_Format(PyExc_TypeError, "irecv() argument 'buf' must be None, "
-                     "a size in bytes or a writable buffer, not %.100s",
-                     Py_TYPE(buf)->tp_name);
-        return -1;
-    }
-    req->nmsg = 1;
-    if (m->view.len > INT_MAX) {
+    if (n > INT_MAX) {
         PyErr_Format(PyExc_OverflowError, "irecv() argument 'buf': %zd "
-                     "bytes is more than one receive can take", m->view.len);
+                     "bytes is more than one receive can take", n);
         return -1;
     }
     m->addr = *addr = m->view.buf;
-    m->count = *count = (int)m->view.len;
+    m->count = *count = (int)n;
     m->datatype = MPI_BYTE;
-    m->nbytes = m->view.len;
+    m->nbytes = n;
     return 0;
 }
 

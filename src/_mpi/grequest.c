@@ -39,12 +39,24 @@ ctx_release(greq_ctx *ctx)
     PyMem_RawFree(ctx);
 }
 
-/* Call fn(*first, *args, **kwargs); keep an exception.  MPI code. */
+/* Keep the exception being raised for the wait (the first one wins). */
+static void
+keep_exception(greq_ctx *ctx)
+{
+    if (ctx->exc_type == NULL) {
+        PyErr_Fetch(&ctx->exc_type, &ctx->exc_value, &ctx->exc_tb);
+    }
+    else {
+        PyErr_Clear();
+    }
+}
+
+/* Call fn(*first, *args, **kwargs): 0, or -1 if it raised (kept). */
 static int
 call(greq_ctx *ctx, PyObject *fn, PyObject *first)
 {
     if (fn == Py_None) {
-        return MPI_SUCCESS;
+        return 0;
     }
     PyObject *head = first ? PyTuple_Pack(1, first) : PyTuple_New(0);
     PyObject *all = NULL, *res = NULL;
@@ -57,46 +69,38 @@ call(greq_ctx *ctx, PyObject *fn, PyObject *first)
     }
     Py_XDECREF(head);
     Py_XDECREF(all);
-    if (res != NULL) {
-        Py_DECREF(res);
-        return MPI_SUCCESS;
+    if (res == NULL) {
+        keep_exception(ctx);
+        return -1;
     }
-    if (ctx->exc_type == NULL) {
-        PyErr_Fetch(&ctx->exc_type, &ctx->exc_value, &ctx->exc_tb);
-    }
-    else {
-        PyErr_Clear();
-    }
-    return MPI_SUCCESS;     /* raised by the wait instead (see above) */
+    Py_DECREF(res);
+    return 0;
 }
 
+/* The callbacks tell MPI they succeeded even when the Python function
+ * raised: the wait raises its exception (see above). */
 static int
 query_cb(void *extra, MPI_Status *status)
 {
     greq_ctx *ctx = extra;
-    int ierr = MPI_SUCCESS;
     PyGILState_STATE g = PyGILState_Ensure();
     /* default: an empty, not cancelled status */
     if (MPI_Status_set_elements(status, MPI_BYTE, 0) != MPI_SUCCESS ||
         MPI_Status_set_cancelled(status, 0) != MPI_SUCCESS) {
-        ierr = MPI_ERR_OTHER;
+        PyGILState_Release(g);
+        return MPI_ERR_OTHER;
     }
     status->MPI_SOURCE = MPI_ANY_SOURCE;
     status->MPI_TAG = MPI_ANY_TAG;
-    if (ierr == MPI_SUCCESS && ctx->query != Py_None) {
+    if (ctx->query != Py_None) {
         PyObject *st = PyObject_CallNoArgs((PyObject *)fastmpi_st.Status);
         if (st == NULL) {
-            if (ctx->exc_type == NULL) {
-                PyErr_Fetch(&ctx->exc_type, &ctx->exc_value, &ctx->exc_tb);
-            }
-            PyErr_Clear();
+            keep_exception(ctx);
         }
         else {
-            ((FastMPIStatusObject *)st)->ob_mpi = *status;
-            PyObject *raised = ctx->exc_type;
-            ierr = call(ctx, ctx->query, st);
-            if (ctx->exc_type == raised) {  /* the query did not raise */
-                MPI_Status *s = &((FastMPIStatusObject *)st)->ob_mpi;
+            MPI_Status *s = &((FastMPIStatusObject *)st)->ob_mpi;
+            *s = *status;
+            if (call(ctx, ctx->query, st) == 0) {
                 int saved = status->MPI_ERROR;
                 *status = *s;
                 status->MPI_ERROR = saved;
@@ -105,7 +109,7 @@ query_cb(void *extra, MPI_Status *status)
         }
     }
     PyGILState_Release(g);
-    return ierr;
+    return MPI_SUCCESS;
 }
 
 static int
@@ -113,10 +117,10 @@ free_cb(void *extra)
 {
     greq_ctx *ctx = extra;
     PyGILState_STATE g = PyGILState_Ensure();
-    int ierr = call(ctx, ctx->free, NULL);
+    call(ctx, ctx->free, NULL);
     ctx_release(ctx);
     PyGILState_Release(g);
-    return ierr;
+    return MPI_SUCCESS;
 }
 
 static int
@@ -125,10 +129,10 @@ cancel_cb(void *extra, int complete)
     greq_ctx *ctx = extra;
     PyGILState_STATE g = PyGILState_Ensure();
     PyObject *flag = PyBool_FromLong(complete);
-    int ierr = call(ctx, ctx->cancel, flag);
+    call(ctx, ctx->cancel, flag);
     Py_DECREF(flag);
     PyGILState_Release(g);
-    return ierr;
+    return MPI_SUCCESS;
 }
 
 int

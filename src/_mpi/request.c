@@ -115,24 +115,23 @@ fastmpi_request_complete(FastMPIRequestObject *req, MPI_Status *st,
     if (req->state != FASTMPI_REQ_FREED) {
         req->state = FASTMPI_REQ_DONE;
     }
-    int keep = 0;
-    if (req->kind == FASTMPI_REQ_OBJRECV && want_result && st != NULL) {
-        int count = 0, cancelled = 0;
-        if (MPI_Test_cancelled(st, &cancelled) == MPI_SUCCESS &&
-            !cancelled &&
-            MPI_Get_count(st, MPI_BYTE, &count) == MPI_SUCCESS &&
-            count != MPI_UNDEFINED) {
-            req->received = count;
-            keep = 1;
+    /* an object receive's size: its result, or a limit it broke */
+    int keep = 0, count = -1;
+    int wanted = req->kind == FASTMPI_REQ_OBJRECV && want_result;
+    if (st != NULL && (wanted || req->capacity >= 0)) {
+        int cancelled = 0;
+        if (MPI_Test_cancelled(st, &cancelled) != MPI_SUCCESS || cancelled ||
+            MPI_Get_count(st, MPI_BYTE, &count) != MPI_SUCCESS ||
+            count == MPI_UNDEFINED) {
+            count = -1;
         }
     }
-    if (req->capacity >= 0 && st != NULL) {
-        int count = 0;
-        if (MPI_Get_count(st, MPI_BYTE, &count) == MPI_SUCCESS &&
-            count > req->capacity) {
-            req->truncated = count;     /* raised by the wait */
-            keep = 0;
-        }
+    if (req->capacity >= 0 && count > req->capacity) {
+        req->truncated = count;     /* raised by the wait */
+    }
+    else if (wanted && count >= 0) {
+        req->received = count;
+        keep = 1;
     }
     release_held(req, keep);
 }

@@ -461,6 +461,10 @@ def test_waitany(comm, rank):
     check_bufs(bufs, p)
     assert MPI.Request.Waitany(reqs) == MPI.UNDEFINED
     assert MPI.Request.Waitany([]) == MPI.UNDEFINED
+    st = MPI.Status()  # no active request: an empty status
+    assert MPI.Request.Waitany(reqs, st) == MPI.UNDEFINED
+    assert (st.Get_source(), st.Get_tag()) == (MPI.ANY_SOURCE, MPI.ANY_TAG)
+    assert st.Get_count() == 0
 
 
 def test_testany(comm, rank):

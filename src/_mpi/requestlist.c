@@ -296,11 +296,7 @@ run(fastmpi_argspec *spec, PyObject *const *args, Py_ssize_t nargs,
     }
     FASTMPI_NOGIL_END
     if (how == ANY && status != MPI_STATUS_IGNORE && flag) {
-        *status = sts[0];
-        if (index == MPI_UNDEFINED) {
-            MPI_Request null = MPI_REQUEST_NULL;    /* an empty status */
-            MPI_Wait(&null, status);
-        }
+        *status = sts[0];   /* with no active request, MPI's empty one */
     }
     int outcount = (how == SOME && count != MPI_UNDEFINED) ? count : 0;
     int raised = reqlist_finish(rl, how, ierr, index, flag, count,

@@ -205,11 +205,22 @@ Comm_Dup(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     }
     MPI_Comm newcomm = MPI_COMM_NULL;
     int ierr;
+    fastmpi_attr_begin();       /* copy_fn may run (attr.c) */
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Comm_dup", self->ob_mpi, MPI_PROC_NULL, 0, 0,
                  ierr = MPI_Comm_dup(self->ob_mpi, &newcomm));
     FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
+    fastmpi_check(ierr);
+    if (fastmpi_attr_end() < 0) {
+        if (ierr == MPI_SUCCESS) {
+            /* a copy_fn raised: no half-copied communicator */
+            fastmpi_attr_begin();
+            MPI_Comm_free(&newcomm);
+            fastmpi_attr_end();
+        }
+        return NULL;
+    }
+    if (ierr != MPI_SUCCESS) {
         return NULL;
     }
     return fastmpi_comm_new(Py_TYPE(self), newcomm, 0);
@@ -258,21 +269,28 @@ Comm_Split(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
 static PyObject *
 Comm_Free(FastMPICommObject *self, PyObject *unused)
 {
-    if (self->flags & FASTMPI_PREDEFINED) {
-        return fastmpi_error_raise(MPI_ERR_COMM);
-    }
     if (fastmpi_comm_check(self) < 0) {
         return NULL;
     }
+    if (self->flags & FASTMPI_PREDEFINED || self->ob_mpi == MPI_COMM_WORLD ||
+        self->ob_mpi == MPI_COMM_SELF) {
+        return fastmpi_error_raise_detail(
+            MPI_ERR_COMM, "Free(): %s is predefined and cannot be freed",
+            self->ob_mpi == MPI_COMM_WORLD ? "COMM_WORLD" : "COMM_SELF");
+    }
     int ierr;
+    fastmpi_attr_begin();       /* delete_fn may run (attr.c) */
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Comm_free", self->ob_mpi, MPI_PROC_NULL, 0, 0,
                  ierr = MPI_Comm_free(&self->ob_mpi));
     FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
+    if (ierr == MPI_SUCCESS) {
+        self->ob_mpi = MPI_COMM_NULL;
+    }
+    fastmpi_check(ierr);
+    if (fastmpi_attr_end() < 0) {
         return NULL;
     }
-    self->ob_mpi = MPI_COMM_NULL;
     Py_RETURN_NONE;
 }
 
@@ -317,44 +335,6 @@ Comm_Barrier(FastMPICommObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-/* The predefined attributes are ints; user keyvals come later. */
-static PyObject *
-Comm_Get_attr(FastMPICommObject *self, PyObject *arg)
-{
-    int keyval, flag = 0;
-    void *value = NULL;
-    if (!PyLong_Check(arg)) {
-        return PyErr_Format(PyExc_TypeError,
-                            "Get_attr() argument 'keyval' must be int, "
-                            "not %.100s", Py_TYPE(arg)->tp_name);
-    }
-    keyval = (int)PyLong_AsLong(arg);
-    if (keyval == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    if (keyval != MPI_TAG_UB && keyval != MPI_HOST && keyval != MPI_IO &&
-        keyval != MPI_WTIME_IS_GLOBAL && keyval != MPI_UNIVERSE_SIZE &&
-        keyval != MPI_APPNUM && keyval != MPI_LASTUSEDCODE) {
-        return PyErr_Format(PyExc_NotImplementedError,
-                            "Get_attr(): only the predefined attributes "
-                            "(TAG_UB, HOST, IO, WTIME_IS_GLOBAL, "
-                            "UNIVERSE_SIZE, APPNUM, LASTUSEDCODE) are "
-                            "supported yet, not keyval %d", keyval);
-    }
-    if (keyval == MPI_UNIVERSE_SIZE && fastmpi_mpich_singleton()) {
-        Py_RETURN_NONE;     /* see compat.h: asking would hang */
-    }
-    if (fastmpi_comm_check(self) < 0 ||
-        fastmpi_check(MPI_Comm_get_attr(self->ob_mpi, keyval, &value,
-                                        &flag)) < 0) {
-        return NULL;
-    }
-    if (!flag || value == NULL) {
-        Py_RETURN_NONE;
-    }
-    return PyLong_FromLong(*(int *)value);
-}
-
 static PyObject *
 Comm_get_handle(FastMPICommObject *self, void *closure)
 {
@@ -367,12 +347,21 @@ Comm_py2f(FastMPICommObject *self, PyObject *unused)
     return PyLong_FromLong((long)MPI_Comm_c2f(self->ob_mpi));
 }
 
+/* The predefined communicators pickle by name (as in mpi4py 4). */
 static PyObject *
-Comm_reduce(PyObject *self, PyObject *unused)
+Comm_reduce(FastMPICommObject *self, PyObject *unused)
 {
+    MPI_Comm c = self->ob_mpi;
+    if (c == MPI_COMM_NULL || c == MPI_COMM_WORLD || c == MPI_COMM_SELF) {
+        return fastmpi_reduce_predefined(
+            (PyObject *)self, c == MPI_COMM_NULL    ? "COMM_NULL"
+                              : c == MPI_COMM_WORLD ? "COMM_WORLD"
+                                                    : "COMM_SELF");
+    }
     return PyErr_Format(PyExc_TypeError,
                         "cannot pickle %.100s: an MPI communicator is local "
-                        "to its process", Py_TYPE(self)->tp_name);
+                        "to its process (only COMM_WORLD, COMM_SELF and "
+                        "COMM_NULL pickle)", Py_TYPE(self)->tp_name);
 }
 
 static PyObject *
@@ -436,10 +425,8 @@ static PyMethodDef Comm_own_methods[] = {
      "Block until every process has called Barrier."},
     {"barrier", (PyCFunction)Comm_Barrier, METH_NOARGS,
      "Block until every process has called barrier."},
-    {"Get_attr", (PyCFunction)Comm_Get_attr, METH_O,
-     "Get_attr(keyval) -> value of a predefined attribute, or None."},
     {"py2f", (PyCFunction)Comm_py2f, METH_NOARGS, "Fortran handle."},
-    {"__reduce__", Comm_reduce, METH_NOARGS, NULL},
+    {"__reduce__", (PyCFunction)Comm_reduce, METH_NOARGS, NULL},
     {NULL},
 };
 
@@ -461,7 +448,9 @@ joined_methods(void)
     PyMethodDef *parts[] = {Comm_own_methods, fastmpi_p2p_methods,
                             fastmpi_objp2p_methods, fastmpi_nbp2p_methods,
                             fastmpi_message_methods, fastmpi_coll_methods,
-                            fastmpi_objcoll_methods, fastmpi_icoll_methods};
+                            fastmpi_objcoll_methods, fastmpi_icoll_methods,
+                            fastmpi_attr_comm_methods,
+                            fastmpi_errhandler_comm_methods};
     size_t total = 0;
     for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
         for (PyMethodDef *m = parts[p]; m->ml_name != NULL; m++) {

@@ -585,6 +585,55 @@ extern PyMethodDef fastmpi_coll_methods[];    /* coll.c, on Comm */
 extern PyMethodDef fastmpi_objcoll_methods[]; /* objcoll.c, on Comm */
 extern PyMethodDef fastmpi_icoll_methods[];   /* icoll.c, on Comm */
 
+/* ---- attr.c, errhandler.c, objmodel.c: attributes, error handlers and
+ * what every handle object has (f2py, pickling, ...) -------------------- */
+
+/* An exception a Python callback raised inside an MPI call, kept until
+ * the call returns (per thread). */
+typedef struct {
+    PyObject *type, *value, *tb;
+    int code;                   /* errhandler.c: the error code */
+} fastmpi_pending;
+
+/* With an exception set: keep it in p (a second one is printed as
+ * unraisable, never lost). */
+void fastmpi_pending_keep(fastmpi_pending *p, int code);
+/* -1 with p's exception set (p emptied), or 0 if p holds none. */
+int fastmpi_pending_restore(fastmpi_pending *p);
+
+/* Around an MPI call that may run attribute callbacks (Dup, Free,
+ * Set_attr, Delete_attr): begin(); call; end() returns -1 with the
+ * exception a copy_fn or delete_fn raised meanwhile, else 0.  Callbacks
+ * outside such a bracket print their exceptions as unraisable. */
+void fastmpi_attr_begin(void);
+int fastmpi_attr_end(void);
+
+extern PyMethodDef fastmpi_attr_comm_methods[];       /* attr.c, on Comm */
+extern PyMethodDef fastmpi_errhandler_comm_methods[]; /* errhandler.c */
+int fastmpi_attr_init(PyObject *module);        /* after the types */
+int fastmpi_errhandler_init(PyObject *module);
+int fastmpi_objmodel_init(PyObject *module);    /* after every type */
+/* Add the methods of defs that `type` lacks (by name) to it. */
+int fastmpi_type_add_methods(PyTypeObject *type, PyMethodDef *defs);
+/* errors.c calls this with each new MPI.Exception: an exception a Python
+ * error handler raised for this error becomes its __cause__. */
+void fastmpi_errhandler_attach(PyObject *exc, int ierr);
+/* __reduce__ of a predefined object: "name" for MPI.<name> itself, else
+ * (type(self), (MPI.<name>,)). */
+PyObject *fastmpi_reduce_predefined(PyObject *self, const char *name);
+
+/* Whether a callback from MPI (maybe at MPI_Finalize) may still run
+ * Python code. */
+static inline int
+fastmpi_python_alive(void)
+{
+#if PY_VERSION_HEX >= 0x030d0000
+    return Py_IsInitialized() && !Py_IsFinalizing();
+#else
+    return Py_IsInitialized() && !_Py_IsFinalizing();
+#endif
+}
+
 /* environment.c: Init, Finalize, Wtime, versions ...; MPI start-up as
  * fastmpi.rc says, on import. */
 int fastmpi_environment_init(PyObject *module);

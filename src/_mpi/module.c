@@ -17,6 +17,7 @@ MPI_exec(PyObject *module)
     if (PyModule_AddStringConstant(module, "_mpi_vendor",
                                    FASTMPI_MPI_VENDOR) < 0 ||
         fastmpi_errors_init(module) < 0 ||
+        fastmpi_errhandler_init(module) < 0 ||
         fastmpi_datatype_init(module) < 0 ||
         fastmpi_op_init(module) < 0 ||
         fastmpi_status_init(module) < 0 ||
@@ -24,6 +25,7 @@ MPI_exec(PyObject *module)
         fastmpi_request_init(module) < 0 ||
         fastmpi_grequest_init(module) < 0 ||
         fastmpi_message_init(module) < 0 ||
+        fastmpi_attr_init(module) < 0 || fastmpi_objmodel_init(module) < 0 ||
         fastmpi_area_init(module) < 0 ||
         fastmpi_pickle_init(module) < 0 ||
         fastmpi_constants_init(module) < 0 ||

@@ -82,6 +82,7 @@ def test_delete_fn_called(dup):
     MPI.Comm.Free_keyval(k)
 
 
+@pytest.mark.mpich_big
 def test_copy_semantics(dup):
     seen = []
 
@@ -216,6 +217,7 @@ def test_predefined_attributes(comm):
     assert comm.Get_attr(MPI.WTIME_IS_GLOBAL) in (None, 0, 1)
 
 
+@pytest.mark.mpich_big
 def test_attribute_per_rank(comm, dup, rank):
     k = MPI.Comm.Create_keyval(copy_fn=True)
     dup.Set_attr(k, ("rank", rank))

@@ -83,6 +83,7 @@ def test_errors_abort_where_mpi4(comm):
     assert hasattr(MPI, "ERRORS_ABORT") == (MPI.Get_version()[0] >= 4)
 
 
+@pytest.mark.mpich_big
 @pytest.mark.beyond_mpi4py
 def test_python_errhandler_called(dup, rank):
     calls = []

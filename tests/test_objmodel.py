@@ -88,6 +88,7 @@ class MyComm(MPI.Intracomm):
         return "hello %d" % self.Get_rank()
 
 
+@pytest.mark.mpich_big
 def test_subclass(comm, rank):
     m = MyComm(comm)
     assert m == comm and isinstance(m, MyComm)

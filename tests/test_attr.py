@@ -283,3 +283,32 @@ def test_keyval_loop_no_leak(dup):
     assert sys.getrefcount(payload) == base
     assert sys.getallocatedblocks() - blocks0 < 200
     assert _rss_kb() - rss0 < 2048
+
+
+@pytest.mark.beyond_mpi4py
+def test_callbacks_while_another_thread_runs(dup):
+    # With a second thread alive fastmpi releases the GIL around Dup and
+    # Free: the callbacks must take it back themselves.
+    import threading
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        def copy_fn(comm, keyval, attrval):
+            return attrval * 2
+
+        def bad_delete(comm, keyval, attrval):
+            raise RuntimeError("delete %r" % (attrval,))
+
+        k = MPI.Comm.Create_keyval(copy_fn=copy_fn, delete_fn=bad_delete)
+        dup.Set_attr(k, 21)
+        c2 = dup.Dup()
+        assert c2.Get_attr(k) == 42
+        with pytest.raises(RuntimeError, match="delete 42"):
+            c2.Free()
+        with pytest.raises(RuntimeError, match="delete 21"):
+            dup.Delete_attr(k)
+        MPI.Comm.Free_keyval(k)
+    finally:
+        stop.set()
+        t.join()

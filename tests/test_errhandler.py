@@ -179,3 +179,23 @@ def test_errhandler_loop_no_leak(dup):
     assert sys.getrefcount(handler) <= base
     assert sys.getallocatedblocks() - blocks0 < 200
     assert _rss_kb() - rss0 < 2048
+
+
+@pytest.mark.beyond_mpi4py
+def test_python_errhandler_while_another_thread_runs(dup):
+    import threading
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    calls = []
+    try:
+        eh = MPI.Comm.Create_errhandler(lambda c, code: calls.append(code))
+        dup.Set_errhandler(eh)
+        eh.Free()
+        with pytest.raises(MPI.Exception):
+            dup.Send([b"", 0, MPI.BYTE], dest=dup.Get_size() + 5)
+        dup.Call_errhandler(MPI.ERR_OTHER)
+        assert len(calls) == 2 and calls[1] == MPI.ERR_OTHER
+    finally:
+        stop.set()
+        t.join()

@@ -485,22 +485,26 @@ create_keyval(int kind, PyObject *const *args, Py_ssize_t nargs,
     kv->kind = kind;
     kv->nopython = nopython;
     kv->refs = 1;
-    int ierr = kind == ATTR_COMM
-        ? MPI_Comm_create_keyval(comm_copy_cb, comm_delete_cb, &kv->keyval,
-                                 kv)
-        : MPI_Type_create_keyval(type_copy_cb, type_delete_cb, &kv->keyval,
-                                 kv);
+    int ierr;
+    if (kind == ATTR_COMM) {
+        ierr = MPI_Comm_create_keyval(comm_copy_cb, comm_delete_cb,
+                                      &kv->keyval, kv);
+    }
+    else {
+        ierr = MPI_Type_create_keyval(type_copy_cb, type_delete_cb,
+                                      &kv->keyval, kv);
+    }
     if (fastmpi_check(ierr) < 0) {
         keyval_release(kv);
         return NULL;
     }
     if (keyval_add(kv) < 0) {
-        int k = kv->keyval;
+        int k = kv->keyval;     /* MemoryError is what we report */
         if (kind == ATTR_COMM) {
-            MPI_Comm_free_keyval(&k);
+            ierr = MPI_Comm_free_keyval(&k);
         }
         else {
-            MPI_Type_free_keyval(&k);
+            ierr = MPI_Type_free_keyval(&k);
         }
         keyval_release(kv);
         return NULL;
@@ -521,8 +525,13 @@ free_keyval(int kind, PyObject *arg)
         return NULL;
     }
     int k = keyval;
-    int ierr = kind == ATTR_COMM ? MPI_Comm_free_keyval(&k)
-                                 : MPI_Type_free_keyval(&k);
+    int ierr;
+    if (kind == ATTR_COMM) {
+        ierr = MPI_Comm_free_keyval(&k);
+    }
+    else {
+        ierr = MPI_Type_free_keyval(&k);
+    }
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }

@@ -215,7 +215,7 @@ Comm_Dup(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
         if (ierr == MPI_SUCCESS) {
             /* a copy_fn raised: no half-copied communicator */
             fastmpi_attr_begin();
-            MPI_Comm_free(&newcomm);
+            ierr = MPI_Comm_free(&newcomm);    /* the raise is reported */
             fastmpi_attr_end();
         }
         return NULL;

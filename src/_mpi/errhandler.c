@@ -358,7 +358,8 @@ Comm_Get_errhandler(FastMPICommObject *self, PyObject *unused)
     }
     PyObject *obj = errh_new(Errhandler_type, h, 0);
     if (obj == NULL) {
-        MPI_Errhandler_free(&h);
+        int ierr = MPI_Errhandler_free(&h);    /* MemoryError reported */
+        (void)ierr;
     }
     return obj;
 }
@@ -449,7 +450,8 @@ Comm_Create_errhandler(PyObject *cls, PyObject *arg)
     }
     PyObject *obj = errh_new(Errhandler_type, h, 0);
     if (obj == NULL) {
-        MPI_Errhandler_free(&h);
+        int ierr = MPI_Errhandler_free(&h);    /* MemoryError reported */
+        (void)ierr;
         return NULL;
     }
     /* a handle MPI hands out again belonged to a handler it destroyed */

@@ -258,8 +258,11 @@ Comm_Split(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     if (newcomm != MPI_COMM_NULL) {
         MPI_Comm_test_inter(newcomm, &inter);
     }
-    /* as in mpi4py: Split gives the base class (Dup keeps a subclass) */
-    PyTypeObject *type = inter ? fastmpi_st.Comm : fastmpi_st.Intracomm;
+    /* an intracommunicator's split is an intracommunicator */
+    PyTypeObject *type = PyObject_TypeCheck(self, fastmpi_st.Intracomm)
+                             ? Py_TYPE(self)
+                             : (inter ? fastmpi_st.Comm
+                                      : fastmpi_st.Intracomm);
     return fastmpi_comm_new(type, newcomm, 0);
 }
 

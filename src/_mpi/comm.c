@@ -194,36 +194,10 @@ Comm_Dup(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     static const char *const names[] = {"info", NULL};
     static fastmpi_argspec spec = {"Dup", names, 0};
     PyObject *argv[1];
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_comm_check(self) < 0) {
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0) {
         return NULL;
     }
-    if (argv[0] != NULL && argv[0] != Py_None) {
-        return PyErr_Format(PyExc_NotImplementedError,
-                            "Dup() with an info argument is not supported "
-                            "yet; use Dup()");
-    }
-    MPI_Comm newcomm = MPI_COMM_NULL;
-    int ierr;
-    fastmpi_attr_begin();       /* copy_fn may run (attr.c) */
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Comm_dup", self->ob_mpi, MPI_PROC_NULL, 0, 0,
-                 ierr = MPI_Comm_dup(self->ob_mpi, &newcomm));
-    FASTMPI_NOGIL_END
-    fastmpi_check(ierr);
-    if (fastmpi_attr_end() < 0) {
-        if (ierr == MPI_SUCCESS) {
-            /* a copy_fn raised: no half-copied communicator */
-            fastmpi_attr_begin();
-            ierr = MPI_Comm_free(&newcomm);    /* the raise is reported */
-            fastmpi_attr_end();
-        }
-        return NULL;
-    }
-    if (ierr != MPI_SUCCESS) {
-        return NULL;
-    }
-    return fastmpi_comm_new(Py_TYPE(self), newcomm, 0);
+    return fastmpi_comm_dup(self, argv[0], "Dup");     /* commctor.c */
 }
 
 static PyObject *
@@ -437,6 +411,9 @@ static PyGetSetDef Comm_getset[] = {
     {"is_inter", (getter)Comm_Is_inter, NULL, "is an intercommunicator"},
     {"is_intra", (getter)Comm_Is_intra, NULL, "is an intracommunicator"},
     {"handle", (getter)Comm_get_handle, NULL, "MPI handle as an int"},
+    {"group", (getter)fastmpi_comm_get_group, NULL, "group (a new Group)"},
+    {"info", (getter)fastmpi_comm_get_info,
+     (setter)fastmpi_comm_set_info, "hints in use (a new Info)"},
     {NULL},
 };
 
@@ -450,7 +427,8 @@ joined_methods(void)
                             fastmpi_message_methods, fastmpi_coll_methods,
                             fastmpi_objcoll_methods, fastmpi_icoll_methods,
                             fastmpi_attr_comm_methods,
-                            fastmpi_errhandler_comm_methods};
+                            fastmpi_errhandler_comm_methods,
+                            fastmpi_commctor_methods};
     size_t total = 0;
     for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
         for (PyMethodDef *m = parts[p]; m->ml_name != NULL; m++) {

@@ -241,6 +241,9 @@ Errhandler_f2py(PyObject *cls, PyObject *arg)
         return NULL;
     }
     MPI_Errhandler h = MPI_Errhandler_f2c((MPI_Fint)f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), (MPI_Fint)f) < 0) {
+        return NULL;
+    }
     return errh_new((PyTypeObject *)cls, h, 0);
 }
 

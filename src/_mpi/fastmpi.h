@@ -621,6 +621,9 @@ void fastmpi_errhandler_attach(PyObject *exc, int ierr);
 /* __reduce__ of a predefined object: "name" for MPI.<name> itself, else
  * (type(self), (MPI.<name>,)). */
 PyObject *fastmpi_reduce_predefined(PyObject *self, const char *name);
+/* f2py's check of what MPI_X_f2c returned (objmodel.c): 0, or -1 with
+ * MPI.Exception(ERR_ARG) for the zero handle (an unknown Fortran index). */
+int fastmpi_f2c_check(intptr_t handle, MPI_Fint f);
 
 /* Whether a callback from MPI (maybe at MPI_Finalize) may still run
  * Python code. */

@@ -608,6 +608,9 @@ Group_f2py(PyTypeObject *cls, PyObject *arg)
         return NULL;
     }
     MPI_Group g = MPI_Group_f2c((MPI_Fint)f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(g), (MPI_Fint)f) < 0) {
+        return NULL;        /* Open MPI's answer for an unknown index */
+    }
     int flags = (g == MPI_GROUP_NULL || g == MPI_GROUP_EMPTY)
                     ? FASTMPI_PREDEFINED : 0;
     return fastmpi_group_new(cls, g, flags);

@@ -747,6 +747,9 @@ Info_f2py(PyTypeObject *cls, PyObject *arg)
         return NULL;
     }
     MPI_Info info = MPI_Info_f2c((MPI_Fint)f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(info), (MPI_Fint)f) < 0) {
+        return NULL;        /* Open MPI's answer for an unknown index */
+    }
     int flags = (info == MPI_INFO_NULL || info == MPI_INFO_ENV)
                     ? FASTMPI_PREDEFINED : 0;
     return fastmpi_info_new(cls, info, flags);

@@ -66,6 +66,21 @@ fint_arg(PyObject *arg, MPI_Fint *out)
     return fastmpi_require_mpi();
 }
 
+/* 0, or -1 with MPI.Exception if MPI_X_f2c gave the zero handle: Open
+ * MPI's answer for an index it does not know (its null handles are real
+ * objects), never a valid MPICH handle either.  Such a handle crashes
+ * the library later (Message's Mrecv at deallocation, ...). */
+int
+fastmpi_f2c_check(intptr_t handle, MPI_Fint f)
+{
+    if (handle == 0) {
+        fastmpi_error_raise_detail(MPI_ERR_ARG, "f2py(): %d is not a valid "
+                                   "Fortran handle", (int)f);
+        return -1;
+    }
+    return 0;
+}
+
 /* Borrowed: the module's predefined object of `type`'s kind wrapping the
  * same handle as `probe` (compared with ==), or NULL (no exception). */
 static PyObject *
@@ -116,6 +131,9 @@ Comm_f2py(PyObject *cls, PyObject *arg)
         return NULL;
     }
     MPI_Comm c = MPI_Comm_f2c(f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(c), f) < 0) {
+        return NULL;
+    }
     PyTypeObject *type = (PyTypeObject *)cls;
     if (type == fastmpi_st.Comm && c != MPI_COMM_NULL) {
         int inter = 0;
@@ -152,11 +170,15 @@ Op_f2py(PyObject *cls, PyObject *arg)
     if (fint_arg(arg, &f) < 0) {
         return NULL;
     }
+    MPI_Op h = MPI_Op_f2c(f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), f) < 0) {
+        return NULL;
+    }
     PyObject *probe = PyObject_CallNoArgs(cls);     /* OP_NULL */
     if (probe == NULL) {
         return NULL;
     }
-    ((FastMPIOpObject *)probe)->ob_mpi = MPI_Op_f2c(f);
+    ((FastMPIOpObject *)probe)->ob_mpi = h;
     /* a predefined op's copy knows which one it is (applies to objects) */
     PyObject *pre = find_predefined(fastmpi_st.Op, probe);
     if (pre != NULL) {
@@ -182,11 +204,15 @@ Request_f2py(PyObject *cls, PyObject *arg)
     if (fint_arg(arg, &f) < 0) {
         return NULL;
     }
+    MPI_Request h = MPI_Request_f2c(f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), f) < 0) {
+        return NULL;
+    }
     FastMPIRequestObject *req = fastmpi_request_new((PyTypeObject *)cls);
     if (req == NULL) {
         return NULL;
     }
-    req->ob_mpi = MPI_Request_f2c(f);
+    req->ob_mpi = h;
     if (req->ob_mpi != MPI_REQUEST_NULL) {
         req->state = FASTMPI_REQ_ACTIVE;
     }
@@ -214,9 +240,13 @@ Message_f2py(PyObject *cls, PyObject *arg)
     if (fint_arg(arg, &f) < 0) {
         return NULL;
     }
+    MPI_Message h = MPI_Message_f2c(f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), f) < 0) {
+        return NULL;
+    }
     PyObject *m = PyObject_CallNoArgs(cls);     /* MESSAGE_NULL */
     if (m != NULL) {
-        ((message_head *)m)->ob_mpi = MPI_Message_f2c(f);
+        ((message_head *)m)->ob_mpi = h;
     }
     return m;
 }
@@ -243,9 +273,13 @@ Datatype_f2py(PyObject *cls, PyObject *arg)
     if (fint_arg(arg, &f) < 0) {
         return NULL;
     }
+    MPI_Datatype h = MPI_Type_f2c(f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), f) < 0) {
+        return NULL;
+    }
     PyObject *t = PyObject_CallNoArgs(cls);     /* DATATYPE_NULL */
     if (t != NULL) {
-        ((FastMPIDatatypeObject *)t)->ob_mpi = MPI_Type_f2c(f);
+        ((FastMPIDatatypeObject *)t)->ob_mpi = h;
     }
     return t;
 }

@@ -271,10 +271,12 @@ Finalize(PyObject *module, PyObject *unused)
     fastmpi_request_before_finalize();
     fastmpi_area_before_finalize();
     fastmpi_mpi_active = 0;
+    fastmpi_attr_begin();   /* COMM_SELF's attributes go first (attr.c) */
     FASTMPI_NOGIL_BEGIN
     ierr = MPI_Finalize();
     FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
+    fastmpi_check(ierr);
+    if (fastmpi_attr_end() < 0) {
         return NULL;
     }
     Py_RETURN_NONE;

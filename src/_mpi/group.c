@@ -464,9 +464,8 @@ Group_Dup(FastMPIGroupObject *self, PyObject *unused)
     if (group_check(self->ob_mpi, "Dup") < 0) {
         return NULL;
     }
-    return group_result(Py_TYPE(self),
-                        MPI_Group_union(self->ob_mpi, MPI_GROUP_EMPTY,
-                                        &made), &made);
+    int ierr = MPI_Group_union(self->ob_mpi, MPI_GROUP_EMPTY, &made);
+    return group_result(Py_TYPE(self), ierr, &made);
 }
 
 typedef int (*set_op_fn)(MPI_Group, MPI_Group, MPI_Group *);
@@ -489,7 +488,8 @@ set_op(PyTypeObject *cls, PyObject *const *args, Py_ssize_t nargs,
     if (g2 == MPI_GROUP_NULL) {
         return NULL;
     }
-    return group_result(cls, fn(g1, g2, &made), &made);
+    int ierr = fn(g1, g2, &made);
+    return group_result(cls, ierr, &made);
 }
 
 static const char *const set_op_names[] = {"group1", "group2", NULL};

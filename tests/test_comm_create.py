@@ -423,3 +423,20 @@ def test_no_leak_comms():
     assert grew < 200, f"{grew} Python blocks leaked over 10000 rounds"
     if not UNDER_ASAN:
         assert rss1 - rss0 < 8 * 1024, f"RSS grew by {rss1 - rss0} KiB"
+
+
+def _world_loop(comm, n):
+    for _ in range(n):
+        c = comm.Dup()
+        c.Free()
+
+
+def test_no_leak_world_dups(comm):
+    # the collective path too, shorter: each round synchronises all ranks
+    _world_loop(comm, 50)
+    gc.collect()
+    blocks0 = sys.getallocatedblocks()
+    _world_loop(comm, 1_000)
+    gc.collect()
+    grew = sys.getallocatedblocks() - blocks0
+    assert grew < 100, f"{grew} Python blocks leaked over 1000 Dup+Free"

@@ -183,11 +183,24 @@ def test_split_type_bad(comm):
         comm.Split_type("shared")
 
 
-@pytest.mark.beyond_mpi4py
-def test_comm_type_constants():
+def test_comm_type_shared_constant():
     assert isinstance(MPI.COMM_TYPE_SHARED, int)
-    if FLAVOR == "mpich":        # MPI-4 adds these; Open MPI 4.1 is MPI-3.1
-        assert MPI.COMM_TYPE_HW_GUIDED != MPI.COMM_TYPE_HW_UNGUIDED
+    assert MPI.COMM_TYPE_SHARED != MPI.UNDEFINED
+
+
+@pytest.mark.beyond_mpi4py
+def test_split_type_hw_guided(comm, size):
+    if not hasattr(MPI, "COMM_TYPE_HW_GUIDED"):
+        assert MPI.VERSION < 4
+        pytest.skip("COMM_TYPE_HW_GUIDED is MPI-4; this library is MPI-3")
+    # MPI-4: with the shared-memory resource type it splits like SHARED
+    c = comm.Split_type(MPI.COMM_TYPE_HW_GUIDED,
+                        info={"mpi_hw_resource_type": "mpi_shared_memory"})
+    try:
+        assert c != MPI.COMM_NULL
+        assert comm.allreduce(c.size if c.rank == 0 else 0) == size
+    finally:
+        c.Free()
 
 
 def test_dup_with_info(comm, rank, size):
@@ -410,3 +423,20 @@ def test_no_leak_comms():
     assert grew < 200, f"{grew} Python blocks leaked over 10000 rounds"
     if not UNDER_ASAN:
         assert rss1 - rss0 < 8 * 1024, f"RSS grew by {rss1 - rss0} KiB"
+
+
+def _world_loop(comm, n):
+    for _ in range(n):
+        c = comm.Dup()
+        c.Free()
+
+
+def test_no_leak_world_dups(comm):
+    # the collective path too, shorter: each round synchronises all ranks
+    _world_loop(comm, 50)
+    gc.collect()
+    blocks0 = sys.getallocatedblocks()
+    _world_loop(comm, 1_000)
+    gc.collect()
+    grew = sys.getallocatedblocks() - blocks0
+    assert grew < 100, f"{grew} Python blocks leaked over 1000 Dup+Free"

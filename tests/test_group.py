@@ -192,6 +192,24 @@ def test_translate_ranks_instance_method(comm, size):
     rev.Free()
 
 
+def test_mpi4py3_spellings_through_an_instance(comm, size):
+    # mpi4py 3.1: Compare and Translate_ranks are classmethods, so an
+    # instance call passes both groups explicitly
+    g = comm.Get_group()
+    rev = g.Incl(list(range(size - 1, -1, -1)))
+    other = MPI.GROUP_EMPTY
+    try:
+        assert other.Compare(g, rev) == \
+            (MPI.IDENT if size == 1 else MPI.SIMILAR)
+        assert other.Translate_ranks(g, [0], rev) == [size - 1]
+        assert other.Translate_ranks(rev, [0], g) == [size - 1]
+        with pytest.raises(TypeError):
+            other.Compare(3, g)
+    finally:
+        g.Free()
+        rev.Free()
+
+
 @pytest.mark.mpich_big
 def test_compare(comm, size):
     assert len({MPI.IDENT, MPI.CONGRUENT, MPI.SIMILAR, MPI.UNEQUAL}) == 4

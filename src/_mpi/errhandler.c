@@ -11,9 +11,13 @@
  *
  * MPI says nothing when it finally destroys a freed handler (comms may
  * still use it after Errhandler.Free), so a slot stays taken until MPI
- * hands the same handle to a new handler: then the old one is gone.  Both
- * libraries reuse a destroyed handler's handle at once, so a program that
- * creates and frees handlers in a loop uses two slots.
+ * gives a new handler the Fortran handle of the old one: then the old one
+ * is gone.  Fortran handles, not C ones: Open MPI's C handle is the
+ * object's address, reused only when malloc happens to give the memory
+ * back (never under AddressSanitizer), while its Fortran handle is an
+ * index freed when the object dies and handed out lowest first; MPICH's
+ * two are the same int, off a free list.  So slots come back as soon as
+ * new handlers need them: 64 is the limit of handlers alive at once.
  */
 #include "fastmpi.h"
 
@@ -28,7 +32,7 @@ static PyTypeObject *Errhandler_type;
 #define ERRH_SLOTS 64
 
 typedef struct {
-    MPI_Errhandler handle;
+    MPI_Fint fhandle;           /* MPI_Errhandler_c2f of the handler */
     PyObject *fn;               /* owned, or NULL: a free slot */
 } errh_slot;
 
@@ -424,6 +428,34 @@ Comm_Call_errhandler(FastMPICommObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+static int
+free_slot(void)
+{
+    int slot = 0;
+    while (slot < ERRH_SLOTS && slots[slot].fn != NULL) {
+        slot++;
+    }
+    return slot;
+}
+
+/* MPI gave a new handler Fortran handle fh: a slot holding fh belonged to
+ * a handler MPI has destroyed. */
+static void
+reclaim(MPI_Fint fh)
+{
+    for (int i = 0; i < ERRH_SLOTS; i++) {
+        if (slots[i].fn != NULL && slots[i].fhandle == fh) {
+            Py_CLEAR(slots[i].fn);
+        }
+    }
+}
+
+/* The C function of the probe handler, never set on a communicator. */
+static void
+errh_probe(MPI_Comm *comm, int *code, ...)
+{
+}
+
 static PyObject *
 Comm_Create_errhandler(PyObject *cls, PyObject *arg)
 {
@@ -436,9 +468,21 @@ Comm_Create_errhandler(PyObject *cls, PyObject *arg)
     if (fastmpi_require_mpi() < 0) {
         return NULL;
     }
-    int slot = 0;
-    while (slot < ERRH_SLOTS && slots[slot].fn != NULL) {
-        slot++;
+    int slot = free_slot();
+    if (slot == ERRH_SLOTS) {
+        /* every slot taken: a handler made and freed at once tells which
+         * Fortran handle is free, and so which taken slot's handler is
+         * gone */
+        MPI_Errhandler probe = MPI_ERRHANDLER_NULL;
+        if (fastmpi_check(MPI_Comm_create_errhandler(errh_probe, &probe)) <
+            0) {
+            return NULL;
+        }
+        reclaim(MPI_Errhandler_c2f(probe));
+        if (fastmpi_check(MPI_Errhandler_free(&probe)) < 0) {
+            return NULL;
+        }
+        slot = free_slot();
     }
     if (slot == ERRH_SLOTS) {
         return fastmpi_error_raise_detail(
@@ -457,13 +501,9 @@ Comm_Create_errhandler(PyObject *cls, PyObject *arg)
         (void)ierr;
         return NULL;
     }
-    /* a handle MPI hands out again belonged to a handler it destroyed */
-    for (int i = 0; i < ERRH_SLOTS; i++) {
-        if (slots[i].fn != NULL && slots[i].handle == h) {
-            Py_CLEAR(slots[i].fn);
-        }
-    }
-    slots[slot].handle = h;
+    MPI_Fint fh = MPI_Errhandler_c2f(h);
+    reclaim(fh);
+    slots[slot].fhandle = fh;
     slots[slot].fn = Py_NewRef(arg);
     return obj;
 }

@@ -68,7 +68,9 @@ def test_bad_arguments(dup):
         MPI.ERRHANDLER_NULL.Free()
 
 
-@pytest.mark.beyond_mpi4py
+# mpi4py 3.1 lets Open MPI free ERRORS_RETURN, which then crashes in
+# MPI_Finalize: not even run as an expected failure there.
+@pytest.mark.fastmpi_only
 def test_predefined_cannot_be_freed():
     for eh in (MPI.ERRORS_RETURN, MPI.ERRORS_ARE_FATAL):
         with pytest.raises(MPI.Exception, match="predefined"):

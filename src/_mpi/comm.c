@@ -463,6 +463,7 @@ static PyGetSetDef Comm_getset[] = {
     {"is_inter", (getter)Comm_Is_inter, NULL, "is an intercommunicator"},
     {"is_intra", (getter)Comm_Is_intra, NULL, "is an intracommunicator"},
     {"handle", (getter)Comm_get_handle, NULL, "MPI handle as an int"},
+    {"group", (getter)fastmpi_comm_get_group, NULL, "group (a new Group)"},
     {NULL},
 };
 
@@ -474,7 +475,8 @@ joined_methods(void)
     PyMethodDef *parts[] = {Comm_own_methods, fastmpi_p2p_methods,
                             fastmpi_objp2p_methods, fastmpi_nbp2p_methods,
                             fastmpi_message_methods, fastmpi_coll_methods,
-                            fastmpi_objcoll_methods, fastmpi_icoll_methods};
+                            fastmpi_objcoll_methods, fastmpi_icoll_methods,
+                            fastmpi_commctor_methods};
     size_t total = 0;
     for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
         for (PyMethodDef *m = parts[p]; m->ml_name != NULL; m++) {

@@ -600,6 +600,56 @@ extern PyMethodDef fastmpi_coll_methods[];    /* coll.c, on Comm */
 extern PyMethodDef fastmpi_objcoll_methods[]; /* objcoll.c, on Comm */
 extern PyMethodDef fastmpi_icoll_methods[];   /* icoll.c, on Comm */
 
+/* ---- group.c: MPI.Group; info.c: MPI.Info; commctor.c: new comms -------
+ *
+ * The type objects live here rather than in fastmpi_state so that these
+ * files add no lines to the shared struct. */
+typedef struct {
+    PyObject_HEAD
+    MPI_Group ob_mpi;
+    int flags;                  /* FASTMPI_PREDEFINED: GROUP_EMPTY/NULL */
+} FastMPIGroupObject;
+
+extern PyTypeObject *fastmpi_group_type;
+int fastmpi_group_init(PyObject *module);
+/* New reference: a Group object of `type` (fastmpi_group_type, or a
+ * subclass) that owns `g` (freed only by its Free()). */
+PyObject *fastmpi_group_new(PyTypeObject *type, MPI_Group g, int flags);
+/* Borrowed handle of a Group argument, or MPI_GROUP_NULL with TypeError
+ * (not a Group) or MPI.Exception(ERR_GROUP) (GROUP_NULL, a freed group)
+ * naming fname/argname. */
+MPI_Group fastmpi_group_arg(PyObject *obj, const char *fname,
+                            const char *argname);
+
+typedef struct {
+    PyObject_HEAD
+    MPI_Info ob_mpi;
+    int flags;                  /* FASTMPI_PREDEFINED: INFO_NULL/ENV */
+} FastMPIInfoObject;
+
+extern PyTypeObject *fastmpi_info_type;
+int fastmpi_info_init(PyObject *module);
+/* New reference: an Info object of `type` owning `info`. */
+PyObject *fastmpi_info_new(PyTypeObject *type, MPI_Info info, int flags);
+/* The MPI_Info for an `info` argument: None or INFO_NULL -> MPI_INFO_NULL;
+ * an Info -> its handle (borrowed); a mapping or an iterable of (key,
+ * value) pairs of str -> a new MPI_Info holding them.  On error
+ * MPI_INFO_NULL with an exception naming fname/argname (so check
+ * PyErr_Occurred() when MPI_INFO_NULL comes back).  Every successful call
+ * is paired with fastmpi_info_arg_release(obj, info), which frees the
+ * MPI_Info made from a mapping. */
+MPI_Info fastmpi_info_arg(PyObject *obj, const char *fname,
+                          const char *argname);
+void fastmpi_info_arg_release(PyObject *obj, MPI_Info info);
+
+/* commctor.c: Create, Create_group, Split_type, Idup, ...; on Comm. */
+extern PyMethodDef fastmpi_commctor_methods[];
+/* Comm.group and Comm.info (getters in Comm's getset, comm.c). */
+PyObject *fastmpi_comm_get_group(FastMPICommObject *self, void *closure);
+PyObject *fastmpi_comm_get_info(FastMPICommObject *self, void *closure);
+int fastmpi_comm_set_info(FastMPICommObject *self, PyObject *value,
+                          void *closure);
+
 /* environment.c: Init, Finalize, Wtime, versions ...; MPI start-up as
  * fastmpi.rc says, on import. */
 int fastmpi_environment_init(PyObject *module);

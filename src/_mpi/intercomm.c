@@ -139,6 +139,21 @@ Intercomm_Get_remote_size(FastMPICommObject *self, PyObject *unused)
 }
 
 static PyObject *
+Intercomm_Get_remote_group(FastMPICommObject *self, PyObject *unused)
+{
+    MPI_Group g = MPI_GROUP_NULL;
+    if (fastmpi_comm_check(self) < 0 ||
+        fastmpi_check(MPI_Comm_remote_group(self->ob_mpi, &g)) < 0) {
+        return NULL;
+    }
+    PyObject *obj = fastmpi_group_new(fastmpi_group_type, g, 0);
+    if (obj == NULL) {
+        MPI_Group_free(&g);
+    }
+    return obj;     /* new reference; the Group owns g */
+}
+
+static PyObject *
 Intercomm_Merge(FastMPICommObject *self, PyObject *const *args,
                 Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -180,6 +195,8 @@ Intercomm_intra_only(PyObject *self, void *name)
 static PyMethodDef Intercomm_methods[] = {
     {"Get_remote_size", (PyCFunction)Intercomm_Get_remote_size, METH_NOARGS,
      "Number of processes in the remote group."},
+    {"Get_remote_group", (PyCFunction)Intercomm_Get_remote_group,
+     METH_NOARGS, "Get_remote_group() -> the remote group (a new Group)."},
     {"Merge", FASTMPI_FASTCALL(Intercomm_Merge),
      METH_FASTCALL | METH_KEYWORDS,
      "Merge(high=False) -> Intracomm of both groups; the group passing "
@@ -193,6 +210,8 @@ static PyMethodDef Intercomm_methods[] = {
 static PyGetSetDef Intercomm_getset[] = {
     {"remote_size", (getter)Intercomm_Get_remote_size, NULL,
      "number of processes in the remote group"},
+    {"remote_group", (getter)Intercomm_Get_remote_group, NULL,
+     "the remote group (a new Group)"},
     INTRA_ONLY("Scan"),
     INTRA_ONLY("Exscan"),
     INTRA_ONLY("scan"),

@@ -68,13 +68,34 @@ msg_in_place(fastmpi_msg *m, const fastmpi_msg *like)
 
 /* An ignored send buffer that still tells MPI count and datatype (Reduce's
  * at an intercommunicator's root, where MPI reads them from the send
- * side). */
+ * side).  MPICH 4.0.2 refuses a NULL sendbuf there, and one aliasing
+ * recvbuf, although MPI never reads it: it gets a dummy address. */
 static void
 msg_like(fastmpi_msg *m, const fastmpi_msg *like)
 {
+    static char never_read;
     msg_unused(m);
+    m->addr = &never_read;
     m->count = like->count;
     m->datatype = like->datatype;
+}
+
+/* The buffer of a rank passing MPI.PROC_NULL to an intercommunicator's
+ * Bcast or Reduce: MPI ignores it, but Open MPI 4.1.4's MPI_Ibcast and
+ * MPI_Ireduce return at once for a count of 0 without taking part, which
+ * leaves the communicator's nonblocking collectives out of step (the next
+ * one hangs; reproduced in C).  One element of a type op accepts, at a
+ * dummy address, is never read. */
+static void
+msg_placeholder(fastmpi_msg *m, const FastMPIOpObject *op)
+{
+    static int never_read[2];
+    msg_unused(m);
+    m->addr = never_read;
+    m->count = 1;
+    m->datatype = op == NULL ? MPI_BYTE
+                : (op->kind == FASTMPI_OP_MAXLOC ||
+                   op->kind == FASTMPI_OP_MINLOC) ? MPI_2INT : MPI_INT;
 }
 
 static void
@@ -290,6 +311,7 @@ prep_bcast(PyObject **argv, const char *fname, int rank, int size,
         return -1;
     }
     if (role == ROLE_NONE) {
+        msg_placeholder(&c->s, NULL);
         return 0;
     }
     return parse_plain(argv[0], role == ROLE_ROOT ? FASTMPI_MSG_SEND
@@ -551,6 +573,7 @@ prep_reduce(PyObject **argv, const char *fname, int rank, int size,
         return -1;
     }
     if (role == ROLE_NONE) {
+        msg_placeholder(&c->s, c->op);
         return 0;
     }
     if (role == ROLE_LEAF) {

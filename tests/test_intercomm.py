@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 
-from _impl import MPI
+from _impl import MPI, IMPL, FLAVOR
 
 BAD = (TypeError, ValueError, MPI.Exception)
 
@@ -79,6 +79,20 @@ def call(ic, name, nb, *args, **kw):
         getattr(ic.comm, "I" + name[0].lower() + name[1:])(*args, **kw).Wait()
     else:
         getattr(ic.comm, name)(*args, **kw)
+
+
+# Open MPI 4.1.4 bug, reproduced in C: MPI_Ibcast and MPI_Ireduce return at
+# once when count is 0, so a rank passing MPI.PROC_NULL with no buffer
+# skips the nonblocking collective and the intercommunicator's next one
+# hangs.  fastmpi passes a placeholder element there; mpi4py passes none.
+OMPI_ICOUNT0_BUG = ("Open MPI 4.1.4: MPI_Ibcast/MPI_Ireduce with count 0 at "
+                    "an MPI.PROC_NULL rank desynchronise the intercomm")
+
+
+def skip_ompi_count0(ic, nb):
+    if nb and IMPL == "mpi4py" and FLAVOR == "openmpi" and \
+            max(ic.lsize, ic.rsize) > 1:
+        pytest.skip(OMPI_ICOUNT0_BUG)
 
 
 NB = pytest.mark.parametrize("nb", [False, True], ids=["blocking",
@@ -167,7 +181,8 @@ def test_comm_wrapping_an_intercomm(ic):
     c.Allgather(np.array([ic.wrank], "i4"), buf)
     assert list(buf) == ic.remote
     s = c.Split(0, 0)
-    assert s.Is_inter() and s.Get_remote_size() == ic.rsize
+    assert s.Is_inter()
+    assert MPI.Intercomm(s).Get_remote_size() == ic.rsize
     s.Free()
 
 
@@ -342,6 +357,7 @@ def test_barrier(ic, nb):
 @pytest.mark.mpich_big
 @NB
 def test_bcast(ic, nb):
+    skip_ompi_count0(ic, nb)
     for color, lr, wroot in ic.roots():
         root = ic.root(color, lr)
         if root == MPI.ROOT:
@@ -489,6 +505,7 @@ def test_alltoallw(ic, nb):
 @pytest.mark.mpich_big
 @NB
 def test_reduce(ic, nb):
+    skip_ompi_count0(ic, nb)
     for color, lr, wroot in ic.roots():
         root = ic.root(color, lr)
         if root == MPI.ROOT:
@@ -624,8 +641,10 @@ def _fold(f, xs):
     return acc
 
 
+@pytest.mark.fastmpi_only
 def test_object_failure_reported(ic):
-    """A root whose object cannot be pickled raises; the others learn."""
+    """A root whose object cannot be pickled raises; the others learn.
+    (mpi4py's root raises before the collective: the others hang.)"""
     import threading
     lock = threading.Lock()     # not picklable
     for color, lr, wroot in ic.roots()[:2]:

@@ -183,7 +183,11 @@ def test_comm_wrapping_an_intercomm(ic):
     s = c.Split(0, 0)
     assert s.Is_inter()
     assert MPI.Intercomm(s).Get_remote_size() == ic.rsize
+    assert s.allgather(ic.wrank) == ic.remote
     s.Free()
+    d = c.Dup()
+    assert d.Is_inter() and d.allgather(ic.wrank) == ic.remote
+    d.Free()
 
 
 @pytest.mark.beyond_mpi4py

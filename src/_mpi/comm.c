@@ -15,9 +15,18 @@ fastmpi_comm_new(PyTypeObject *type, MPI_Comm comm, int flags)
         return NULL;
     }
     self->ob_mpi = comm;
+    /* FASTMPI_INTER: an Intercomm is one; a plain Comm asks MPI (the
+     * collectives read the flag instead of asking each time) */
     if (fastmpi_st.Intercomm != NULL &&
         PyType_IsSubtype(type, fastmpi_st.Intercomm)) {
         flags |= FASTMPI_INTER;
+    }
+    else if (comm != MPI_COMM_NULL && fastmpi_mpi_active &&
+             !PyType_IsSubtype(type, fastmpi_st.Intracomm)) {
+        int inter = 0;
+        if (MPI_Comm_test_inter(comm, &inter) == MPI_SUCCESS && inter) {
+            flags |= FASTMPI_INTER;
+        }
     }
     self->flags = flags;
     return (PyObject *)self;
@@ -209,25 +218,10 @@ Comm_Dup(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     static const char *const names[] = {"info", NULL};
     static fastmpi_argspec spec = {"Dup", names, 0};
     PyObject *argv[1];
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_comm_check(self) < 0) {
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0) {
         return NULL;
     }
-    if (argv[0] != NULL && argv[0] != Py_None) {
-        return PyErr_Format(PyExc_NotImplementedError,
-                            "Dup() with an info argument is not supported "
-                            "yet; use Dup()");
-    }
-    MPI_Comm newcomm = MPI_COMM_NULL;
-    int ierr;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Comm_dup", self->ob_mpi, MPI_PROC_NULL, 0, 0,
-                 ierr = MPI_Comm_dup(self->ob_mpi, &newcomm));
-    FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
-        return NULL;
-    }
-    return fastmpi_comm_new(Py_TYPE(self), newcomm, 0);
+    return fastmpi_comm_dup(self, argv[0], "Dup");     /* commctor.c */
 }
 
 static PyObject *
@@ -271,8 +265,13 @@ Comm_Split(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
 static PyObject *
 Comm_Free(FastMPICommObject *self, PyObject *unused)
 {
-    if (self->flags & FASTMPI_PREDEFINED) {
-        return fastmpi_error_raise(MPI_ERR_COMM);
+    /* Comm(COMM_WORLD) is not flagged but is still COMM_WORLD */
+    if (((self->flags & FASTMPI_PREDEFINED) &&
+         self->ob_mpi != MPI_COMM_NULL) ||
+        self->ob_mpi == MPI_COMM_WORLD || self->ob_mpi == MPI_COMM_SELF) {
+        return fastmpi_error_raise_detail(MPI_ERR_COMM,
+                                          "Free(): a predefined "
+                                          "communicator cannot be freed");
     }
     if (fastmpi_comm_check(self) < 0) {
         return NULL;
@@ -464,6 +463,8 @@ static PyGetSetDef Comm_getset[] = {
     {"is_intra", (getter)Comm_Is_intra, NULL, "is an intracommunicator"},
     {"handle", (getter)Comm_get_handle, NULL, "MPI handle as an int"},
     {"group", (getter)fastmpi_comm_get_group, NULL, "group (a new Group)"},
+    {"info", (getter)fastmpi_comm_get_info,
+     (setter)fastmpi_comm_set_info, "hints in use (a new Info)"},
     {NULL},
 };
 

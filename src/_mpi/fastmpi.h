@@ -644,6 +644,10 @@ void fastmpi_info_arg_release(PyObject *obj, MPI_Info info);
 
 /* commctor.c: Create, Create_group, Split_type, Idup, ...; on Comm. */
 extern PyMethodDef fastmpi_commctor_methods[];
+/* New reference: a duplicate of self of the same type, with info's hints
+ * when infoarg (an `info` argument, may be NULL or None) is given. */
+PyObject *fastmpi_comm_dup(FastMPICommObject *self, PyObject *infoarg,
+                           const char *fname);
 /* Comm.group and Comm.info (getters in Comm's getset, comm.c). */
 PyObject *fastmpi_comm_get_group(FastMPICommObject *self, void *closure);
 PyObject *fastmpi_comm_get_info(FastMPICommObject *self, void *closure);

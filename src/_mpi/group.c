@@ -361,6 +361,14 @@ Group_Translate_ranks(FastMPIGroupObject *self, PyObject *const *args,
     int *ranks1 = NULL, *ranks2 = NULL;
     int n = 0, size = 0;
     PyObject *result = NULL;
+    if (nargs >= 1 && PyObject_TypeCheck(args[0], fastmpi_group_type)) {
+        /* mpi4py 3's classmethod called through an instance:
+         * g.Translate_ranks(group1, ranks1, group2) (keyword values stay
+         * at args[nargs + k]) */
+        self = (FastMPIGroupObject *)args[0];
+        args++;
+        nargs--;
+    }
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         group_check(self->ob_mpi, "Translate_ranks") < 0 ||
         group_size(self->ob_mpi, &size) < 0) {
@@ -424,16 +432,33 @@ done:
     return result;
 }
 
-/* Compare(group) -> IDENT, SIMILAR or UNEQUAL (an instance method as in
- * mpi4py 4; MPI.Group.Compare(g1, g2) works too). */
+/* Compare(group) -> IDENT, SIMILAR or UNEQUAL: an instance method as in
+ * mpi4py 4, so MPI.Group.Compare(g1, g2) works too; g.Compare(g1, g2),
+ * mpi4py 3's classmethod through an instance, compares g1 and g2. */
 static PyObject *
-Group_Compare(FastMPIGroupObject *self, PyObject *arg)
+Group_Compare(FastMPIGroupObject *self, PyObject *const *args,
+              Py_ssize_t nargs, PyObject *kwnames)
 {
+    static const char *const names[] = {"group", NULL};
+    static fastmpi_argspec spec = {"Compare", names, 1};
+    PyObject *argv[1];
     int result = MPI_UNEQUAL;
-    if (group_check(self->ob_mpi, "Compare") < 0) {
+    if (nargs == 2 && kwnames == NULL) {
+        self = (FastMPIGroupObject *)args[0];
+        if (!PyObject_TypeCheck(args[0], fastmpi_group_type)) {
+            return PyErr_Format(PyExc_TypeError,
+                                "Compare() argument 'group1' must be "
+                                "MPI.Group, not %.100s",
+                                Py_TYPE(args[0])->tp_name);
+        }
+        args++;
+        nargs--;
+    }
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        group_check(self->ob_mpi, "Compare") < 0) {
         return NULL;
     }
-    MPI_Group other = fastmpi_group_arg(arg, "Compare", "group");
+    MPI_Group other = fastmpi_group_arg(argv[0], "Compare", "group");
     if (other == MPI_GROUP_NULL ||
         fastmpi_check(MPI_Group_compare(self->ob_mpi, other, &result)) < 0) {
         return NULL;
@@ -464,9 +489,8 @@ Group_Dup(FastMPIGroupObject *self, PyObject *unused)
     if (group_check(self->ob_mpi, "Dup") < 0) {
         return NULL;
     }
-    return group_result(Py_TYPE(self),
-                        MPI_Group_union(self->ob_mpi, MPI_GROUP_EMPTY,
-                                        &made), &made);
+    int ierr = MPI_Group_union(self->ob_mpi, MPI_GROUP_EMPTY, &made);
+    return group_result(Py_TYPE(self), ierr, &made);
 }
 
 typedef int (*set_op_fn)(MPI_Group, MPI_Group, MPI_Group *);
@@ -489,7 +513,8 @@ set_op(PyTypeObject *cls, PyObject *const *args, Py_ssize_t nargs,
     if (g2 == MPI_GROUP_NULL) {
         return NULL;
     }
-    return group_result(cls, fn(g1, g2, &made), &made);
+    int ierr = fn(g1, g2, &made);
+    return group_result(cls, ierr, &made);
 }
 
 static const char *const set_op_names[] = {"group1", "group2", NULL};
@@ -670,7 +695,7 @@ static PyMethodDef Group_methods[] = {
      "Translate_ranks(ranks=None, group=None) -> list: the ranks of this "
      "group as ranks of group (COMM_WORLD's group when None), UNDEFINED "
      "where absent."},
-    {"Compare", (PyCFunction)Group_Compare, METH_O,
+    {"Compare", FASTMPI_FASTCALL(Group_Compare), KW,
      "Compare(group) -> IDENT, SIMILAR or UNEQUAL."},
     {"Dup", (PyCFunction)Group_Dup, METH_NOARGS, "A new, equal group."},
     {"Union", FASTMPI_FASTCALL(Group_Union), KW | METH_CLASS,

@@ -791,9 +791,11 @@ UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 @pytest.mark.skipif(UNDER_ASAN, reason="ASan's quarantine grows memory")
 @pytest.mark.fastmpi_only
 def test_create_free_loop_memory_flat(ic, comm):
-    """Collective creation costs real messages (MPICH oversubscribed spins
-    ~5 ms per synchronising call), so 2 000 creations rather than 10 000;
-    local handles (remote groups) 10 000 times."""
+    """10 000 Create_intercomm + Dup + Free rounds (2 000 past 2 ranks,
+    where the ranks are oversubscribed and every round synchronises), and
+    10 000 remote groups: no Python blocks kept, RSS flat but for the MPI
+    library's own growth (Open MPI 4.1.4 keeps ~80 bytes per intercomm
+    created, the same from plain C)."""
     def cycle(n):
         for _ in range(n):
             x = ic.local.Create_intercomm(
@@ -809,8 +811,8 @@ def test_create_free_loop_memory_flat(ic, comm):
             ic.comm.Get_remote_group().Free()
             assert ic.comm.remote_size == ic.rsize
 
-    n = 2000 if comm.Get_size() <= 2 else 500
-    cycle(200)
+    n = 10_000 if comm.Get_size() <= 2 else 2000
+    cycle(500)
     groups(2000)
     gc.collect()
     before, blocks = _rss_kb(), sys.getallocatedblocks()
@@ -819,4 +821,4 @@ def test_create_free_loop_memory_flat(ic, comm):
     gc.collect()
     grown = _rss_kb() - before
     assert sys.getallocatedblocks() - blocks < 50
-    assert grown < 2048, f"RSS grew {grown} KiB over {n} create/free cycles"
+    assert grown < 3072, f"RSS grew {grown} KiB over {n} create/free rounds"

@@ -15,6 +15,19 @@ fastmpi_comm_new(PyTypeObject *type, MPI_Comm comm, int flags)
         return NULL;
     }
     self->ob_mpi = comm;
+    /* FASTMPI_INTER: an Intercomm is one; a plain Comm asks MPI (the
+     * collectives read the flag instead of asking each time) */
+    if (fastmpi_st.Intercomm != NULL &&
+        PyType_IsSubtype(type, fastmpi_st.Intercomm)) {
+        flags |= FASTMPI_INTER;
+    }
+    else if (comm != MPI_COMM_NULL && fastmpi_mpi_active &&
+             !PyType_IsSubtype(type, fastmpi_st.Intracomm)) {
+        int inter = 0;
+        if (MPI_Comm_test_inter(comm, &inter) == MPI_SUCCESS && inter) {
+            flags |= FASTMPI_INTER;
+        }
+    }
     self->flags = flags;
     return (PyObject *)self;
 }
@@ -53,6 +66,7 @@ Comm_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     MPI_Comm handle = MPI_COMM_NULL;
+    int inter = 0;
     if (other != NULL && other != Py_None) {
         if (!PyObject_TypeCheck(other, fastmpi_st.Comm)) {
             return PyErr_Format(PyExc_TypeError,
@@ -61,8 +75,18 @@ Comm_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                                 Py_TYPE(other)->tp_name);
         }
         handle = ((FastMPICommObject *)other)->ob_mpi;
+        inter = ((FastMPICommObject *)other)->flags & FASTMPI_INTER;
     }
-    return fastmpi_comm_new(type, handle, 0);
+    /* an Intracomm or Intercomm object wraps only its own kind */
+    if (handle != MPI_COMM_NULL &&
+        ((inter && PyType_IsSubtype(type, fastmpi_st.Intracomm)) ||
+         (!inter && PyType_IsSubtype(type, fastmpi_st.Intercomm)))) {
+        return PyErr_Format(PyExc_TypeError,
+                            "%s() argument 'comm' is an %s", type->tp_name,
+                            inter ? "intercommunicator"
+                                  : "intracommunicator");
+    }
+    return fastmpi_comm_new(type, handle, inter);
 }
 
 static void
@@ -228,15 +252,13 @@ Comm_Split(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
-    int inter = 0;
-    if (newcomm != MPI_COMM_NULL) {
-        MPI_Comm_test_inter(newcomm, &inter);
+    /* a split is of the same kind: intra- or intercommunicator */
+    PyTypeObject *type = Py_TYPE(self);
+    if (!PyObject_TypeCheck(self, fastmpi_st.Intracomm) &&
+        !PyObject_TypeCheck(self, fastmpi_st.Intercomm)) {
+        type = (self->flags & FASTMPI_INTER) ? fastmpi_st.Intercomm
+                                             : fastmpi_st.Intracomm;
     }
-    /* an intracommunicator's split is an intracommunicator */
-    PyTypeObject *type = PyObject_TypeCheck(self, fastmpi_st.Intracomm)
-                             ? Py_TYPE(self)
-                             : (inter ? fastmpi_st.Comm
-                                      : fastmpi_st.Intracomm);
     return fastmpi_comm_new(type, newcomm, 0);
 }
 
@@ -470,6 +492,7 @@ static PyType_Spec Comm_spec = {
 
 static PyType_Slot Intracomm_slots[] = {
     {Py_tp_doc, "Intracomm(comm=None): an intracommunicator."},
+    {Py_tp_methods, fastmpi_intracomm_methods},     /* intercomm.c */
     {0, NULL},
 };
 

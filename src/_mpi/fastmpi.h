@@ -23,6 +23,7 @@ typedef struct {
     PyObject *Exception;        /* MPI.Exception */
     PyTypeObject *Comm;
     PyTypeObject *Intracomm;
+    PyTypeObject *Intercomm;    /* intercomm.c */
     PyTypeObject *Status;
     PyTypeObject *Datatype;
     PyTypeObject *Request;
@@ -53,6 +54,8 @@ extern fastmpi_state fastmpi_st;
 
 enum {
     FASTMPI_PREDEFINED = 1,     /* a predefined handle: never freed */
+    FASTMPI_INTER = 2,          /* Comm: an intercommunicator (set once, at
+                                   creation, so collectives test a bit) */
 };
 
 typedef struct {
@@ -558,6 +561,8 @@ typedef struct {
     int root;
     FastMPIOpObject *op;        /* borrowed from the arguments, or NULL */
     MPI_Comm comm;
+    int inter;                  /* comm is an intercommunicator */
+    int rsize;                  /* its remote group's size (inter only) */
 } fastmpi_coll;
 
 /* Check and parse argv (from fastmpi_coll_args) for collective `which`;
@@ -573,6 +578,16 @@ int fastmpi_coll_args(int which, fastmpi_argspec *spec, PyObject *const *args,
                       Py_ssize_t nargs, PyObject *kwnames, PyObject **argv);
 /* ValueError naming fname's 'root' unless 0 <= root < size. */
 int fastmpi_coll_root_check(const char *fname, int root, int size);
+
+/* ---- intercomm.c: MPI.Intercomm, Intracomm.Create_intercomm ---------- */
+
+int fastmpi_intercomm_init(PyObject *module);
+extern PyMethodDef fastmpi_intracomm_methods[];  /* on Intracomm */
+/* The remote group's size of an intercommunicator: 0 or -1. */
+int fastmpi_comm_remote_size(FastMPICommObject *self, int *rsize);
+/* ValueError naming fname's 'root' unless root is MPI.ROOT, MPI.PROC_NULL
+ * or a rank of the remote group (0 to rsize - 1). */
+int fastmpi_inter_root_check(const char *fname, int root, int rsize);
 
 /* ---- method tables defined in one file, installed on a type in another -- */
 

@@ -203,3 +203,23 @@ def test_pickle_predefined_by_name():
 def test_repr_never_fails():
     for obj in _handles():
         assert isinstance(repr(obj), str)
+
+
+@pytest.mark.mpich_big
+@pytest.mark.beyond_mpi4py      # mpi4py 3.1 wraps any handle in any class
+def test_f2py_of_intercomm(comm, rank, size):
+    if size < 2:
+        pytest.skip("an intercommunicator needs 2 ranks")
+    color = rank % 2
+    local = comm.Split(color, rank)
+    inter = local.Create_intercomm(0, comm, 1 - color, tag=77)
+    try:
+        back = MPI.Comm.f2py(inter.py2f())
+        assert back == inter and isinstance(back, MPI.Intercomm)
+        with pytest.raises(TypeError):
+            MPI.Intracomm.f2py(inter.py2f())
+        with pytest.raises(TypeError):
+            MPI.Intercomm.f2py(local.py2f())
+    finally:
+        inter.Free()
+        local.Free()

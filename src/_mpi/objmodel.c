@@ -135,16 +135,28 @@ Comm_f2py(PyObject *cls, PyObject *arg)
         return NULL;
     }
     PyTypeObject *type = (PyTypeObject *)cls;
-    if (type == fastmpi_st.Comm && c != MPI_COMM_NULL) {
-        int inter = 0;
-        if (MPI_Comm_test_inter(c, &inter) != MPI_SUCCESS) {
-            return fastmpi_error_raise_detail(MPI_ERR_COMM,
-                                              "f2py(): %d is not a "
-                                              "communicator", (int)f);
-        }
-        if (!inter) {
-            type = fastmpi_st.Intracomm;
-        }
+    if (c == MPI_COMM_NULL) {
+        return fastmpi_comm_new(type, c, 0);
+    }
+    int inter = 0;
+    if (MPI_Comm_test_inter(c, &inter) != MPI_SUCCESS) {
+        return fastmpi_error_raise_detail(MPI_ERR_COMM,
+                                          "f2py(): %d is not a "
+                                          "communicator", (int)f);
+    }
+    if (type == fastmpi_st.Comm) {
+        /* the base class gives the kind the handle is */
+        type = inter && fastmpi_st.Intercomm != NULL ? fastmpi_st.Intercomm
+               : inter                               ? fastmpi_st.Comm
+                                                     : fastmpi_st.Intracomm;
+    }
+    else if ((inter && PyType_IsSubtype(type, fastmpi_st.Intracomm)) ||
+             (!inter && fastmpi_st.Intercomm != NULL &&
+              PyType_IsSubtype(type, fastmpi_st.Intercomm))) {
+        return PyErr_Format(PyExc_TypeError,
+                            "%s.f2py(): %d is an %s", type->tp_name, (int)f,
+                            inter ? "intercommunicator"
+                                  : "intracommunicator");
     }
     return fastmpi_comm_new(type, c, 0);
 }

@@ -144,19 +144,15 @@ Comm_f2py(PyObject *cls, PyObject *arg)
                                           "f2py(): %d is not a "
                                           "communicator", (int)f);
     }
-    if (type == fastmpi_st.Comm) {
-        /* the base class gives the kind the handle is */
+    /* as mpi4py: Comm, or a class of the other kind, gives the kind the
+     * handle is; a class of the right kind (a subclass too) is kept */
+    if (type == fastmpi_st.Comm ||
+        (inter && PyType_IsSubtype(type, fastmpi_st.Intracomm)) ||
+        (!inter && fastmpi_st.Intercomm != NULL &&
+         PyType_IsSubtype(type, fastmpi_st.Intercomm))) {
         type = inter && fastmpi_st.Intercomm != NULL ? fastmpi_st.Intercomm
                : inter                               ? fastmpi_st.Comm
                                                      : fastmpi_st.Intracomm;
-    }
-    else if ((inter && PyType_IsSubtype(type, fastmpi_st.Intracomm)) ||
-             (!inter && fastmpi_st.Intercomm != NULL &&
-              PyType_IsSubtype(type, fastmpi_st.Intercomm))) {
-        return PyErr_Format(PyExc_TypeError,
-                            "%s.f2py(): %d is an %s", type->tp_name, (int)f,
-                            inter ? "intercommunicator"
-                                  : "intracommunicator");
     }
     return fastmpi_comm_new(type, c, 0);
 }

@@ -1,5 +1,7 @@
-/* datatype.c: MPI.Datatype, the predefined datatypes, and the mapping from
- * buffer-protocol format strings to MPI datatypes. */
+/* datatype.c: MPI.Datatype (the object, Commit, Free, extents), the
+ * predefined datatypes, and the mapping from buffer-protocol format strings
+ * to MPI datatypes.  Constructors live in dtcreate.c, decoding in
+ * dtdecode.c, packing in pack.c, numpy dtypes in dtnumpy.c. */
 #include "fastmpi.h"
 
 #include <string.h>
@@ -14,11 +16,17 @@ Datatype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     MPI_Datatype handle = MPI_DATATYPE_NULL;
+    int flags = 0;
     if (other != NULL && other != Py_None) {
-        handle = fastmpi_datatype_arg(other, "Datatype", "datatype");
-        if (handle == MPI_DATATYPE_NULL && PyErr_Occurred()) {
-            return NULL;
+        if (!PyObject_TypeCheck(other, fastmpi_st.Datatype)) {
+            return PyErr_Format(PyExc_TypeError,
+                                "Datatype() argument 'datatype' must be "
+                                "MPI.Datatype, not %.100s",
+                                Py_TYPE(other)->tp_name);
         }
+        /* the same handle: the copy does not own it */
+        handle = ((FastMPIDatatypeObject *)other)->ob_mpi;
+        flags = ((FastMPIDatatypeObject *)other)->flags & ~FASTMPI_DT_OWNED;
     }
     FastMPIDatatypeObject *self =
         (FastMPIDatatypeObject *)type->tp_alloc(type, 0);
@@ -26,16 +34,64 @@ Datatype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     self->ob_mpi = handle;
-    self->flags = 0;
+    self->flags = flags;
     return (PyObject *)self;
 }
 
 static void
 Datatype_dealloc(PyObject *self)
 {
+    FastMPIDatatypeObject *dt = (FastMPIDatatypeObject *)self;
     PyTypeObject *tp = Py_TYPE(self);
+    if ((dt->flags & FASTMPI_DT_OWNED) && dt->ob_mpi != MPI_DATATYPE_NULL &&
+        fastmpi_mpi_active) {
+        MPI_Type_free(&dt->ob_mpi);
+    }
     tp->tp_free(self);
     Py_DECREF(tp);
+}
+
+PyObject *
+fastmpi_datatype_new(MPI_Datatype handle, int flags)
+{
+    FastMPIDatatypeObject *obj = PyObject_New(FastMPIDatatypeObject,
+                                              fastmpi_st.Datatype);
+    if (obj == NULL) {
+        if (flags & FASTMPI_DT_OWNED) {
+            MPI_Type_free(&handle);
+        }
+        return NULL;
+    }
+    obj->ob_mpi = handle;
+    obj->flags = flags;
+    return (PyObject *)obj;
+}
+
+int
+fastmpi_datatype_is_named(MPI_Datatype dt)
+{
+    int ni, na, nd, combiner;
+    if (dt == MPI_DATATYPE_NULL) {
+        return 0;
+    }
+    if (fastmpi_check(MPI_Type_get_envelope(dt, &ni, &na, &nd,
+                                            &combiner)) < 0) {
+        return -1;
+    }
+    return combiner == MPI_COMBINER_NAMED;
+}
+
+PyObject *
+fastmpi_datatype_wrap(MPI_Datatype handle, int flags)
+{
+    int named = fastmpi_datatype_is_named(handle);
+    if (named < 0) {
+        return NULL;
+    }
+    if (named) {
+        flags = FASTMPI_PREDEFINED | FASTMPI_DT_COMMITTED;
+    }
+    return fastmpi_datatype_new(handle, flags);
 }
 
 MPI_Datatype
@@ -54,6 +110,53 @@ fastmpi_datatype_arg(PyObject *obj, const char *fname, const char *argname)
                      argname);
     }
     return dt;
+}
+
+int
+fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
+                         const char *argname, MPI_Datatype *dt,
+                         MPI_Aint *lb, MPI_Aint *extent, MPI_Aint *true_lb,
+                         MPI_Aint *true_extent)
+{
+    if (Py_UNLIKELY(!PyObject_TypeCheck(obj, fastmpi_st.Datatype))) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s': the datatype must be "
+                     "MPI.Datatype, not %.100s",
+                     fname, argname, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    FastMPIDatatypeObject *d = (FastMPIDatatypeObject *)obj;
+    *dt = d->ob_mpi;
+    if (Py_UNLIKELY(*dt == MPI_DATATYPE_NULL)) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': the datatype is "
+                     "MPI.DATATYPE_NULL (freed, or never created)",
+                     fname, argname);
+        return -1;
+    }
+    if (fastmpi_check(MPI_Type_get_extent(*dt, lb, extent)) < 0) {
+        return -1;
+    }
+    if (Py_LIKELY(d->flags & FASTMPI_PREDEFINED)) {
+        *true_lb = *lb;
+        *true_extent = *extent;
+        return 0;
+    }
+    if (!(d->flags & FASTMPI_DT_COMMITTED)) {
+        int named = fastmpi_datatype_is_named(*dt);
+        if (named < 0) {
+            return -1;
+        }
+        if (!named) {
+            fastmpi_error_raise_detail(
+                MPI_ERR_TYPE,
+                "%s() argument '%s': the derived datatype is not "
+                "committed; call its Commit() first", fname, argname);
+            return -1;
+        }
+    }
+    return fastmpi_check(MPI_Type_get_true_extent(*dt, true_lb,
+                                                  true_extent));
 }
 
 static PyObject *
@@ -145,17 +248,119 @@ Datatype_Set_name(FastMPIDatatypeObject *self, PyObject *arg)
 }
 
 static PyObject *
-Datatype_Free(FastMPIDatatypeObject *self, PyObject *unused)
+Datatype_Get_true_extent(FastMPIDatatypeObject *self, PyObject *unused)
 {
-    if (self->flags & FASTMPI_PREDEFINED) {
-        return fastmpi_error_raise(MPI_ERR_TYPE);
+    MPI_Aint lb = 0, extent = 0;
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Type_get_true_extent(self->ob_mpi, &lb,
+                                               &extent)) < 0) {
+        return NULL;
+    }
+    return Py_BuildValue("(nn)", (Py_ssize_t)lb, (Py_ssize_t)extent);
+}
+
+static PyObject *
+true_extent_part(FastMPIDatatypeObject *self, int which)
+{
+    MPI_Aint lb = 0, extent = 0;
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Type_get_true_extent(self->ob_mpi, &lb,
+                                               &extent)) < 0) {
+        return NULL;
+    }
+    MPI_Aint v = which == 0 ? lb : which == 1 ? extent : lb + extent;
+    return PyLong_FromSsize_t((Py_ssize_t)v);
+}
+
+static PyObject *
+Datatype_get_true_lb(FastMPIDatatypeObject *self, void *c)
+{
+    return true_extent_part(self, 0);
+}
+
+static PyObject *
+Datatype_get_true_extent(FastMPIDatatypeObject *self, void *c)
+{
+    return true_extent_part(self, 1);
+}
+
+static PyObject *
+Datatype_get_true_ub(FastMPIDatatypeObject *self, void *c)
+{
+    return true_extent_part(self, 2);
+}
+
+/* Commit() -> self: the type may now be used in communication. */
+static PyObject *
+Datatype_Commit(FastMPIDatatypeObject *self, PyObject *unused)
+{
+    if (self->ob_mpi == MPI_DATATYPE_NULL) {
+        return fastmpi_error_raise_detail(
+            MPI_ERR_TYPE, "Commit(): the datatype is DATATYPE_NULL "
+            "(freed, or never created)");
     }
     if (fastmpi_require_mpi() < 0 ||
-        fastmpi_check(MPI_Type_free(&self->ob_mpi)) < 0) {
+        fastmpi_check(MPI_Type_commit(&self->ob_mpi)) < 0) {
+        return NULL;
+    }
+    self->flags |= FASTMPI_DT_COMMITTED;
+    return Py_NewRef(self);
+}
+
+static PyObject *
+Datatype_Free(FastMPIDatatypeObject *self, PyObject *unused)
+{
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    if (self->ob_mpi == MPI_DATATYPE_NULL) {
+        return fastmpi_error_raise_detail(
+            MPI_ERR_TYPE, "Free(): the datatype is DATATYPE_NULL "
+            "(already freed?)");
+    }
+    int named = (self->flags & FASTMPI_PREDEFINED)
+        ? 1 : fastmpi_datatype_is_named(self->ob_mpi);
+    if (named < 0) {
+        return NULL;
+    }
+    if (named) {
+        return fastmpi_error_raise_detail(
+            MPI_ERR_TYPE, "Free(): a predefined datatype cannot be freed");
+    }
+    if (fastmpi_check(MPI_Type_free(&self->ob_mpi)) < 0) {
         return NULL;
     }
     self->ob_mpi = MPI_DATATYPE_NULL;
+    self->flags = 0;
     Py_RETURN_NONE;
+}
+
+static PyObject *
+Datatype_py2f(FastMPIDatatypeObject *self, PyObject *unused)
+{
+    return PyLong_FromLong((long)MPI_Type_c2f(self->ob_mpi));
+}
+
+static PyObject *
+Datatype_f2py(PyObject *cls, PyObject *arg)
+{
+    long f = PyLong_AsLong(arg);
+    if (f == -1 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Format(PyExc_TypeError,
+                         "f2py() argument 'arg' must be int, not %.100s",
+                         Py_TYPE(arg)->tp_name);
+        }
+        return NULL;
+    }
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    MPI_Datatype dt = MPI_Type_f2c((MPI_Fint)f);
+    if (dt == MPI_DATATYPE_NULL) {
+        return fastmpi_datatype_new(dt, 0);
+    }
+    return fastmpi_datatype_wrap(dt, FASTMPI_DT_COMMITTED);
 }
 
 static PyObject *
@@ -212,8 +417,15 @@ static PyMethodDef Datatype_methods[] = {
      "Get_extent() -> (lb, extent)."},
     {"Get_name", (PyCFunction)Datatype_Get_name, METH_NOARGS, "Name."},
     {"Set_name", (PyCFunction)Datatype_Set_name, METH_O, "Set the name."},
+    {"Get_true_extent", (PyCFunction)Datatype_Get_true_extent, METH_NOARGS,
+     "Get_true_extent() -> (true_lb, true_extent)."},
+    {"Commit", (PyCFunction)Datatype_Commit, METH_NOARGS,
+     "Commit() -> self: make the datatype usable in communication."},
     {"Free", (PyCFunction)Datatype_Free, METH_NOARGS,
-     "Free a user-defined datatype."},
+     "Free a user-defined datatype (it becomes DATATYPE_NULL)."},
+    {"py2f", (PyCFunction)Datatype_py2f, METH_NOARGS, "Fortran handle."},
+    {"f2py", (PyCFunction)Datatype_f2py, METH_O | METH_CLASS,
+     "f2py(arg): the Datatype of a Fortran handle."},
     {"__reduce__", Datatype_reduce, METH_NOARGS, NULL},
     {NULL},
 };
@@ -223,6 +435,9 @@ static PyGetSetDef Datatype_getset[] = {
     {"extent", (getter)Datatype_get_extent, NULL, "extent in bytes"},
     {"lb", (getter)Datatype_get_lb, NULL, "lower bound"},
     {"ub", (getter)Datatype_get_ub, NULL, "upper bound"},
+    {"true_lb", (getter)Datatype_get_true_lb, NULL, "true lower bound"},
+    {"true_extent", (getter)Datatype_get_true_extent, NULL, "true extent"},
+    {"true_ub", (getter)Datatype_get_true_ub, NULL, "true upper bound"},
     {"name", (getter)Datatype_Get_name, NULL, "name"},
     {"handle", (getter)Datatype_get_handle, NULL, "MPI handle as an int"},
     {NULL},
@@ -235,8 +450,8 @@ static PyType_Slot Datatype_slots[] = {
     {Py_tp_repr, Datatype_repr},
     {Py_tp_richcompare, Datatype_richcompare},
     {Py_nb_bool, Datatype_bool},
-    {Py_tp_methods, Datatype_methods},
-    {Py_tp_getset, Datatype_getset},
+    {Py_tp_methods, NULL},      /* filled by fastmpi_datatype_init */
+    {Py_tp_getset, NULL},
     {0, NULL},
 };
 
@@ -407,15 +622,59 @@ add_predefined(PyObject *module, const char *name, MPI_Datatype handle)
         return -1;
     }
     obj->ob_mpi = handle;
-    obj->flags = FASTMPI_PREDEFINED;
+    obj->flags = handle == MPI_DATATYPE_NULL
+        ? 0 : FASTMPI_PREDEFINED | FASTMPI_DT_COMMITTED;
     int r = PyModule_AddObjectRef(module, name, (PyObject *)obj);
     Py_DECREF(obj);
     return r;
 }
 
+/* A table that is the concatenation of `n` NULL-terminated tables of
+ * `size`-byte entries, kept for the life of the process (the type points
+ * into it), or NULL with MemoryError. */
+static void *
+joined_table(void *const *parts, size_t n, size_t size)
+{
+    size_t total = 0;
+    for (size_t p = 0; p < n; p++) {
+        for (char *e = parts[p]; *(const char *const *)e != NULL; e += size) {
+            total++;
+        }
+    }
+    char *all = PyMem_Calloc(total + 1, size);
+    if (all == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    size_t i = 0;
+    for (size_t p = 0; p < n; p++) {
+        for (char *e = parts[p]; *(const char *const *)e != NULL; e += size) {
+            memcpy(all + size * i++, e, size);
+        }
+    }
+    return all;
+}
+
 int
 fastmpi_datatype_init(PyObject *module)
 {
+    void *methods[] = {Datatype_methods, fastmpi_dtcreate_methods,
+                       fastmpi_dtdecode_methods, fastmpi_pack_methods,
+                       fastmpi_dtnumpy_methods};
+    void *getsets[] = {Datatype_getset, fastmpi_dtdecode_getset,
+                       fastmpi_dtnumpy_getset};
+    for (PyType_Slot *slot = Datatype_slots; slot->slot != 0; slot++) {
+        if (slot->slot == Py_tp_methods && slot->pfunc == NULL) {
+            slot->pfunc = joined_table(methods, 5, sizeof(PyMethodDef));
+        }
+        else if (slot->slot == Py_tp_getset && slot->pfunc == NULL) {
+            slot->pfunc = joined_table(getsets, 3, sizeof(PyGetSetDef));
+        }
+        if ((slot->slot == Py_tp_methods || slot->slot == Py_tp_getset) &&
+            slot->pfunc == NULL) {
+            return -1;
+        }
+    }
     PyObject *type = PyType_FromModuleAndSpec(module, &Datatype_spec, NULL);
     if (type == NULL) {
         return -1;
@@ -464,5 +723,6 @@ fastmpi_datatype_init(PyObject *module)
             return -1;
         }
     }
-    return 0;
+    return fastmpi_dtcreate_init(module) < 0 ||
+           fastmpi_dtnumpy_init(module) < 0 ? -1 : 0;
 }

@@ -190,6 +190,25 @@ set_count(fastmpi_msg *msg, Py_ssize_t count, const char *fname,
     return 0;
 }
 
+/* The datatype of a buffer given without one, from its format; a numpy
+ * array with a structured dtype (format 'T{...}') gets the derived type
+ * dtnumpy.c builds and caches for its dtype.  *structured says which (the
+ * cached type may be freed when that cache turns over, so it must not go
+ * into this file's dtype cache).  MPI_DATATYPE_NULL with an exception. */
+static MPI_Datatype
+view_datatype(PyObject *obj, const Py_buffer *view, Py_ssize_t itemsize,
+              const char *fname, const char *argname, int *structured)
+{
+    const char *f = view->format;
+    *structured = 0;
+    if (Py_UNLIKELY(f != NULL && strchr(f, 'T') != NULL) && is_ndarray(obj)) {
+        *structured = 1;
+        return fastmpi_datatype_from_descr(((fastmpi_ndarray *)obj)->descr,
+                                           fname, argname);
+    }
+    return fastmpi_datatype_from_format(f, itemsize, fname, argname);
+}
+
 static int
 parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
             fastmpi_msg *msg)
@@ -202,8 +221,9 @@ parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
         return -1;
     }
     Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize : 1;
-    msg->datatype = fastmpi_datatype_from_format(msg->view.format, itemsize,
-                                                 fname, argname);
+    int structured;
+    msg->datatype = view_datatype(obj, &msg->view, itemsize, fname, argname,
+                                  &structured);
     if (msg->datatype == MPI_DATATYPE_NULL ||
         set_count(msg, msg->view.len / itemsize, fname, argname) < 0) {
         PyBuffer_Release(&msg->view);
@@ -212,7 +232,7 @@ parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
     }
     msg->addr = msg->view.buf;
     msg->nbytes = msg->view.len;
-    if (ndarray) {
+    if (ndarray && !structured) {
         dtype_cache_add(((fastmpi_ndarray *)obj)->descr, msg->datatype,
                         itemsize);
     }
@@ -274,16 +294,11 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
         }
     }
 
-    MPI_Aint lb = 0, extent = 1;
-    if (dtobj != NULL) {
-        msg->datatype = fastmpi_datatype_arg(dtobj, fname, argname);
-        if (msg->datatype == MPI_DATATYPE_NULL) {
-            return -1;
-        }
-        if (fastmpi_check(MPI_Type_get_extent(msg->datatype, &lb,
-                                              &extent)) < 0) {
-            return -1;
-        }
+    MPI_Aint lb = 0, extent = 1, true_lb = 0, true_extent = 1;
+    if (dtobj != NULL &&
+        fastmpi_datatype_msg_arg(dtobj, fname, argname, &msg->datatype, &lb,
+                                 &extent, &true_lb, &true_extent) < 0) {
+        return -1;
     }
 
     if (buf == fastmpi_st.BOTTOM || buf == Py_None) {
@@ -309,12 +324,13 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
     if (dtobj == NULL) {
         Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize
                                                      : 1;
-        msg->datatype = fastmpi_datatype_from_format(
-            msg->view.format, itemsize, fname, argname);
+        int structured;
+        msg->datatype = view_datatype(buf, &msg->view, itemsize, fname,
+                                      argname, &structured);
         if (msg->datatype == MPI_DATATYPE_NULL) {
             goto error;
         }
-        extent = itemsize;
+        extent = true_extent = itemsize;
     }
     Py_ssize_t len = msg->view.len;
     if (count < 0) {
@@ -327,14 +343,20 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
         }
         count = len / extent;
     }
-    else if (count > 0 &&
-             (displ + count) * (Py_ssize_t)extent > len + (Py_ssize_t)lb) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s': count %zd (displacement %zd) of "
-                     "%zd-byte extents needs more than the buffer's %zd "
-                     "bytes", fname, argname, count, displ,
-                     (Py_ssize_t)extent, len);
-        goto error;
+    else if (count > 0) {
+        /* the bytes the elements touch: from the first one's true lower
+         * bound to the last one's true upper bound */
+        Py_ssize_t first = (displ) * (Py_ssize_t)extent + (Py_ssize_t)true_lb;
+        Py_ssize_t end = (displ + count - 1) * (Py_ssize_t)extent +
+                         (Py_ssize_t)(true_lb + true_extent);
+        if (first < 0 || end > len) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': count %zd (displacement %zd) "
+                         "of %zd-byte extents reaches bytes %zd to %zd, "
+                         "outside the buffer's %zd bytes", fname, argname,
+                         count, displ, (Py_ssize_t)extent, first, end, len);
+            goto error;
+        }
     }
     msg->addr = (char *)msg->view.buf + displ * (Py_ssize_t)extent;
     msg->nbytes = count * (Py_ssize_t)extent;

@@ -134,6 +134,112 @@ datarep_arg(PyObject *obj, const char *fname)
     return 0;
 }
 
+/* Walk dt's construction: *basic is set to the one basic type its type
+ * map uses, or to MPI_DATATYPE_NULL-with-return-1 when it mixes several.
+ * 0 or 1; -1 with an exception. */
+static int
+mixed_basic(MPI_Datatype dt, MPI_Datatype *basic)
+{
+    int ni, na, nd, combiner, mixed = 0;
+    if (fastmpi_check(MPI_Type_get_envelope(dt, &ni, &na, &nd,
+                                            &combiner)) < 0) {
+        return -1;
+    }
+    if (combiner == MPI_COMBINER_NAMED) {
+        if (*basic == MPI_DATATYPE_NULL) {
+            *basic = dt;
+        }
+        return *basic != dt;
+    }
+    int *ints = PyMem_Malloc(sizeof(int) * (ni + 1));
+    MPI_Aint *addrs = PyMem_Malloc(sizeof(MPI_Aint) * (na + 1));
+    MPI_Datatype *types = PyMem_Malloc(sizeof(MPI_Datatype) * (nd + 1));
+    if (ints == NULL || addrs == NULL || types == NULL) {
+        PyErr_NoMemory();
+        mixed = -1;
+    }
+    else if (fastmpi_check(MPI_Type_get_contents(dt, ni, na, nd, ints,
+                                                 addrs, types)) < 0) {
+        mixed = -1;
+    }
+    else {
+        for (int i = 0; i < nd; i++) {
+            if (mixed == 0) {
+                mixed = mixed_basic(types[i], basic);
+            }
+            int named = fastmpi_datatype_is_named(types[i]);
+            if (named == 0) {
+                MPI_Type_free(&types[i]);
+            }
+            else if (named < 0) {
+                mixed = -1;
+            }
+        }
+    }
+    PyMem_Free(ints);
+    PyMem_Free(addrs);
+    PyMem_Free(types);
+    return mixed;
+}
+
+/* 0 if MPI can take dt in an external32 call, else -1 with an exception
+ * (see FASTMPI_EXTERNAL32_MIXED_CRASH in compat.h). */
+static int
+external32_safe(MPI_Datatype dt, const char *fname)
+{
+    if (!FASTMPI_EXTERNAL32_MIXED_CRASH) {
+        return 0;
+    }
+    MPI_Datatype basic = MPI_DATATYPE_NULL;
+    int mixed = mixed_basic(dt, &basic);
+    if (mixed > 0) {
+        PyErr_Format(PyExc_NotImplementedError,
+                     "%s(): MPICH 4.0 crashes (SIGILL) packing external32 "
+                     "data of a datatype that mixes basic types; pack each "
+                     "basic type separately", fname);
+    }
+    return mixed == 0 ? 0 : -1;
+}
+
+/* The packed size of count elements of dt (native or external32);
+ * -1 with an exception. */
+static Py_ssize_t
+packed_size(MPI_Datatype dt, int count, int external)
+{
+    if (external) {
+        MPI_Aint size = 0;
+        if (fastmpi_check(MPI_Pack_external_size("external32", count, dt,
+                                                 &size)) < 0) {
+            return -1;
+        }
+        return (Py_ssize_t)size;
+    }
+    int size = 0;
+    if (fastmpi_check(MPI_Type_size(dt, &size)) < 0) {
+        return -1;
+    }
+    return (Py_ssize_t)size * count;
+}
+
+/* MPI.Exception(ERR_TRUNCATE) unless `need` bytes from pos fit in `have`
+ * (MPICH 4.0 packs a truncated prefix and reports success). */
+static int
+packed_fits(Py_ssize_t need, Py_ssize_t pos, Py_ssize_t have,
+            const char *fname, const char *what)
+{
+    if (need < 0) {
+        return -1;
+    }
+    if (pos + need > have) {
+        fastmpi_error_raise_detail(MPI_ERR_TRUNCATE,
+                                   "%s(): %zd packed bytes from position "
+                                   "%zd do not fit in the %s's %zd bytes",
+                                   fname, need, pos, what, have);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 int_size(Py_ssize_t n, const char *fname, const char *argname)
 {
@@ -201,7 +307,10 @@ pack_common(PyObject *self, PyObject *args, PyObject *kwds, int external)
         return NULL;
     }
     PyObject *result = NULL;
-    if (position_arg(posobj, fname, out.len, &pos) < 0) {
+    if (position_arg(posobj, fname, out.len, &pos) < 0 ||
+        (external && external32_safe(dt, fname) < 0) ||
+        packed_fits(packed_size(dt, count, external), pos, out.len, fname,
+                    "outbuf") < 0) {
         goto done;
     }
     if (external) {
@@ -264,7 +373,10 @@ unpack_common(PyObject *self, PyObject *args, PyObject *kwds, int external)
         return NULL;
     }
     PyObject *result = NULL;
-    if (position_arg(posobj, fname, in.len, &pos) < 0) {
+    if (position_arg(posobj, fname, in.len, &pos) < 0 ||
+        (external && external32_safe(dt, fname) < 0) ||
+        packed_fits(packed_size(dt, count, external), pos, in.len, fname,
+                    "inbuf") < 0) {
         goto done;
     }
     if (external) {
@@ -367,6 +479,7 @@ Datatype_Pack_external_size(PyObject *self, PyObject *args, PyObject *kwds)
         datarep_arg(orep, "Pack_external_size") < 0 ||
         count_arg(ocount, "Pack_external_size", &count) < 0 ||
         size_handle(self, "Pack_external_size", &dt) < 0 ||
+        external32_safe(dt, "Pack_external_size") < 0 ||
         fastmpi_check(MPI_Pack_external_size("external32", count, dt,
                                              &size)) < 0) {
         return NULL;

@@ -594,7 +594,8 @@ fastmpi_datatype_from_format(const char *format, Py_ssize_t itemsize,
     if (strchr(f, 'T') != NULL) {
         PyErr_Format(PyExc_ValueError,
                      "%s() argument '%s': structured buffer format '%.200s' "
-                     "has no MPI datatype yet; pass [buf, MPI.BYTE]",
+                     "has no MPI datatype; pass the numpy array itself, or "
+                     "[buf, datatype] (fastmpi.util.dtlib)",
                      fname, argname, f);
     }
     else {

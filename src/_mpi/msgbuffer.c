@@ -190,23 +190,40 @@ set_count(fastmpi_msg *msg, Py_ssize_t count, const char *fname,
     return 0;
 }
 
-/* The datatype of a buffer given without one, from its format; a numpy
- * array with a structured dtype (format 'T{...}') gets the derived type
- * dtnumpy.c builds and caches for its dtype.  *structured says which (the
- * cached type may be freed when that cache turns over, so it must not go
- * into this file's dtype cache).  MPI_DATATYPE_NULL with an exception. */
-static MPI_Datatype
-view_datatype(PyObject *obj, const Py_buffer *view, Py_ssize_t itemsize,
-              const char *fname, const char *argname, int *structured)
+/* A numpy array with a structured dtype (fields): its memory, as a view
+ * without a format (numpy cannot export every structured layout as one),
+ * and the derived datatype dtnumpy.c builds, commits and caches for its
+ * dtype.  1: done (view held, *datatype set); 0: not such an array, no
+ * exception; -1: error.  Only reached off the fast path. */
+static int
+structured_array(PyObject *obj, int mode, const char *fname,
+                 const char *argname, Py_buffer *view,
+                 MPI_Datatype *datatype)
 {
-    const char *f = view->format;
-    *structured = 0;
-    if (Py_UNLIKELY(f != NULL && strchr(f, 'T') != NULL) && is_ndarray(obj)) {
-        *structured = 1;
-        return fastmpi_datatype_from_descr(((fastmpi_ndarray *)obj)->descr,
-                                           fname, argname);
+    if (!is_ndarray(obj)) {
+        return 0;
     }
-    return fastmpi_datatype_from_format(f, itemsize, fname, argname);
+    PyObject *descr = ((fastmpi_ndarray *)obj)->descr;
+    PyObject *names = PyObject_GetAttrString(descr, "names");
+    if (names == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int structured = names != Py_None;
+    Py_DECREF(names);
+    if (!structured) {
+        return 0;
+    }
+    if (get_view(obj, mode, 0, fname, argname, view) < 0) {
+        return -1;
+    }
+    *datatype = fastmpi_datatype_from_descr(descr, fname, argname);
+    if (*datatype == MPI_DATATYPE_NULL) {
+        PyBuffer_Release(view);
+        view->obj = NULL;
+        return -1;
+    }
+    return 1;
 }
 
 static int
@@ -217,13 +234,20 @@ parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
     if (ndarray && ndarray_fast(obj, mode, msg)) {
         return 0;
     }
-    if (get_view(obj, mode, 1, fname, argname, &msg->view) < 0) {
+    int structured = ndarray ? structured_array(obj, mode, fname, argname,
+                                                &msg->view, &msg->datatype)
+                             : 0;
+    if (structured < 0 ||
+        (!structured &&
+         get_view(obj, mode, 1, fname, argname, &msg->view) < 0)) {
         return -1;
     }
     Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize : 1;
-    int structured;
-    msg->datatype = view_datatype(obj, &msg->view, itemsize, fname, argname,
-                                  &structured);
+    if (!structured) {
+        msg->datatype = fastmpi_datatype_from_format(msg->view.format,
+                                                     itemsize, fname,
+                                                     argname);
+    }
     if (msg->datatype == MPI_DATATYPE_NULL ||
         set_count(msg, msg->view.len / itemsize, fname, argname) < 0) {
         PyBuffer_Release(&msg->view);
@@ -318,15 +342,22 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
         return set_count(msg, count < 0 ? 0 : count, fname, argname);
     }
 
-    if (get_view(buf, mode, dtobj == NULL, fname, argname, &msg->view) < 0) {
+    int structured = dtobj == NULL
+        ? structured_array(buf, mode, fname, argname, &msg->view,
+                           &msg->datatype)
+        : 0;
+    if (structured < 0 ||
+        (!structured && get_view(buf, mode, dtobj == NULL, fname, argname,
+                                 &msg->view) < 0)) {
         return -1;
     }
     if (dtobj == NULL) {
         Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize
                                                      : 1;
-        int structured;
-        msg->datatype = view_datatype(buf, &msg->view, itemsize, fname,
-                                      argname, &structured);
+        if (!structured) {
+            msg->datatype = fastmpi_datatype_from_format(
+                msg->view.format, itemsize, fname, argname);
+        }
         if (msg->datatype == MPI_DATATYPE_NULL) {
             goto error;
         }
@@ -346,7 +377,7 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
     else if (count > 0) {
         /* the bytes the elements touch: from the first one's true lower
          * bound to the last one's true upper bound */
-        Py_ssize_t first = (displ) * (Py_ssize_t)extent + (Py_ssize_t)true_lb;
+        Py_ssize_t first = displ * (Py_ssize_t)extent + (Py_ssize_t)true_lb;
         Py_ssize_t end = (displ + count - 1) * (Py_ssize_t)extent +
                          (Py_ssize_t)(true_lb + true_extent);
         if (first < 0 || end > len) {

@@ -58,6 +58,12 @@ def _aligned(formats, offsets, itemsize):
 
 
 def _record(formats, offsets, itemsize):
+    # A struct holding a member with an explicit extent (resized, subarray)
+    # takes its upper bound from that member alone in Open MPI (MPI's ub
+    # marker rule), so its extent can end before the last field does.
+    end = max((off + np.dtype(f).itemsize
+               for f, off in zip(formats, offsets)), default=0)
+    itemsize = max(itemsize, end)
     return np.dtype({
         "names": [f"f{i}" for i in range(len(formats))],
         "formats": formats,

@@ -205,7 +205,8 @@ Datatype_Create_contiguous(FastMPIDatatypeObject *self, PyObject *arg)
         old_type(self, "Create_contiguous", &old) < 0) {
         return NULL;
     }
-    return made(MPI_Type_contiguous(count, old, &newtype), &newtype);
+    int ierr = MPI_Type_contiguous(count, old, &newtype);
+    return made(ierr, &newtype);
 }
 
 static PyObject *
@@ -229,9 +230,14 @@ vector_common(FastMPIDatatypeObject *self, PyObject *args, PyObject *kwds,
         old_type(self, fname, &old) < 0) {
         return NULL;
     }
-    int ierr = bytes
-        ? MPI_Type_create_hvector(count, blocklength, hstride, old, &newtype)
-        : MPI_Type_vector(count, blocklength, stride, old, &newtype);
+    int ierr;
+    if (bytes) {
+        ierr = MPI_Type_create_hvector(count, blocklength, hstride, old,
+                                       &newtype);
+    }
+    else {
+        ierr = MPI_Type_vector(count, blocklength, stride, old, &newtype);
+    }
     return made(ierr, &newtype);
 }
 
@@ -290,16 +296,19 @@ indexed_common(FastMPIDatatypeObject *self, PyObject *args, PyObject *kwds,
     }
     int ierr;
     int cnt = (int)nd;
-    if (block) {
-        ierr = bytes ? MPI_Type_create_hindexed_block(cnt, blocklength,
-                                                      hdispl, old, &newtype)
-                     : MPI_Type_create_indexed_block(cnt, blocklength,
-                                                     idispl, old, &newtype);
+    if (block && bytes) {
+        ierr = MPI_Type_create_hindexed_block(cnt, blocklength, hdispl, old,
+                                              &newtype);
+    }
+    else if (block) {
+        ierr = MPI_Type_create_indexed_block(cnt, blocklength, idispl, old,
+                                             &newtype);
+    }
+    else if (bytes) {
+        ierr = MPI_Type_create_hindexed(cnt, blocks, hdispl, old, &newtype);
     }
     else {
-        ierr = bytes ? MPI_Type_create_hindexed(cnt, blocks, hdispl, old,
-                                                &newtype)
-                     : MPI_Type_indexed(cnt, blocks, idispl, old, &newtype);
+        ierr = MPI_Type_indexed(cnt, blocks, idispl, old, &newtype);
     }
     result = made(ierr, &newtype);
 done:
@@ -384,8 +393,9 @@ Datatype_Create_struct(PyObject *cls, PyObject *args, PyObject *kwds)
     if (fastmpi_require_mpi() < 0) {
         goto done;
     }
-    result = made(MPI_Type_create_struct((int)n, blocks, displs, handles,
-                                         &newtype), &newtype);
+    int ierr = MPI_Type_create_struct((int)n, blocks, displs, handles,
+                                      &newtype);
+    result = made(ierr, &newtype);
 done:
     PyMem_Free(blocks);
     PyMem_Free(displs);
@@ -454,8 +464,9 @@ Datatype_Create_subarray(FastMPIDatatypeObject *self, PyObject *args,
     if (old_type(self, fname, &old) < 0) {
         goto done;
     }
-    result = made(MPI_Type_create_subarray((int)n, sizes, subsizes, starts,
-                                           order, old, &newtype), &newtype);
+    int ierr = MPI_Type_create_subarray((int)n, sizes, subsizes, starts,
+                                        order, old, &newtype);
+    result = made(ierr, &newtype);
 done:
     PyMem_Free(sizes);
     PyMem_Free(subsizes);
@@ -515,7 +526,8 @@ Datatype_Create_darray(FastMPIDatatypeObject *self, PyObject *args,
                          dargs[i]);
             goto done;
         }
-        if (psizes[i] < 1 || (dist == MPI_DISTRIBUTE_NONE && psizes[i] != 1)) {
+        if (psizes[i] < 1 ||
+            (dist == MPI_DISTRIBUTE_NONE && psizes[i] != 1)) {
             PyErr_Format(PyExc_ValueError,
                          "Create_darray() argument 'psizes': item %zd must "
                          "be >= 1 (and 1 for DISTRIBUTE_NONE), got %d", i,
@@ -545,9 +557,9 @@ Datatype_Create_darray(FastMPIDatatypeObject *self, PyObject *args,
     if (old_type(self, fname, &old) < 0) {
         goto done;
     }
-    result = made(MPI_Type_create_darray(size, rank, (int)n, gsizes,
-                                         distribs, dargs, psizes, order, old,
-                                         &newtype), &newtype);
+    int ierr = MPI_Type_create_darray(size, rank, (int)n, gsizes, distribs,
+                                      dargs, psizes, order, old, &newtype);
+    result = made(ierr, &newtype);
 done:
     PyMem_Free(gsizes);
     PyMem_Free(distribs);
@@ -571,8 +583,8 @@ Datatype_Create_resized(FastMPIDatatypeObject *self, PyObject *args,
         old_type(self, "Create_resized", &old) < 0) {
         return NULL;
     }
-    return made(MPI_Type_create_resized(old, lb, extent, &newtype),
-                &newtype);
+    int ierr = MPI_Type_create_resized(old, lb, extent, &newtype);
+    return made(ierr, &newtype);
 }
 
 /* Match_size(typeclass, size): a predefined type (static method). */
@@ -588,7 +600,8 @@ Datatype_Match_size(PyObject *cls, PyObject *args, PyObject *kwds)
         int_arg(osz, "Match_size", "size", 1, &size) < 0) {
         return NULL;
     }
-    if (typeclass != MPI_TYPECLASS_INTEGER && typeclass != MPI_TYPECLASS_REAL &&
+    if (typeclass != MPI_TYPECLASS_INTEGER &&
+        typeclass != MPI_TYPECLASS_REAL &&
         typeclass != MPI_TYPECLASS_COMPLEX) {
         return PyErr_Format(PyExc_ValueError,
                             "Match_size() argument 'typeclass' must be "

@@ -300,3 +300,32 @@ def test_structured_view_with_count(comm, rank):
     comm.Sendrecv([a, 2], p, 15, [b, 2], p, 15)
     assert (b[:2] == _records(4, p)[:2]).all()
     assert (b[2:] == np.zeros(2, REC)).all()
+
+
+def _rss_kb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4
+
+
+@pytest.mark.beyond_mpi4py
+def test_structured_messages_no_growth(comm):
+    import gc
+    a = _records(4, 1)
+    b = np.zeros(4, REC)
+
+    def loop(n):
+        for _ in range(n):
+            comm.Send(a, dest=MPI.PROC_NULL)
+            comm.Recv(b, source=MPI.PROC_NULL)
+            t = dtlib.from_numpy_dtype(REC)
+            dtlib.to_numpy_dtype(t)
+            t.Free()
+
+    loop(300)
+    gc.collect()
+    blocks0 = sys.getallocatedblocks()
+    rss0 = _rss_kb()
+    loop(3000)
+    gc.collect()
+    assert sys.getallocatedblocks() - blocks0 < 200
+    assert _rss_kb() - rss0 < 2048

@@ -404,10 +404,19 @@ Datatype_repr(FastMPIDatatypeObject *self)
     return PyUnicode_FromFormat("<MPI.Datatype %s>", name);
 }
 
+/* Pickling, as mpi4py 4: a predefined datatype by its name, a derived one
+ * by its construction (decode()), rebuilt committed.  The Python side is
+ * fastmpi.util.dtlib._datatype_reduce. */
 static PyObject *
 Datatype_reduce(PyObject *self, PyObject *unused)
 {
-    return PyErr_Format(PyExc_TypeError, "cannot pickle MPI.Datatype");
+    PyObject *dtlib = PyImport_ImportModule("fastmpi.util.dtlib");
+    if (dtlib == NULL) {
+        return NULL;
+    }
+    PyObject *r = PyObject_CallMethod(dtlib, "_datatype_reduce", "O", self);
+    Py_DECREF(dtlib);
+    return r;
 }
 
 static PyMethodDef Datatype_methods[] = {

@@ -197,11 +197,16 @@ Datatype_Dup(FastMPIDatatypeObject *self, PyObject *unused)
 }
 
 static PyObject *
-Datatype_Create_contiguous(FastMPIDatatypeObject *self, PyObject *arg)
+Datatype_Create_contiguous(FastMPIDatatypeObject *self, PyObject *args,
+                           PyObject *kwds)
 {
+    static char *kwlist[] = {"count", NULL};
     MPI_Datatype old, newtype = MPI_DATATYPE_NULL;
+    PyObject *arg;
     int count;
-    if (int_arg(arg, "Create_contiguous", "count", 1, &count) < 0 ||
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:Create_contiguous",
+                                     kwlist, &arg) ||
+        int_arg(arg, "Create_contiguous", "count", 1, &count) < 0 ||
         old_type(self, "Create_contiguous", &old) < 0) {
         return NULL;
     }
@@ -622,7 +627,8 @@ Datatype_Match_size(PyObject *cls, PyObject *args, PyObject *kwds)
 PyMethodDef fastmpi_dtcreate_methods[] = {
     {"Dup", (PyCFunction)Datatype_Dup, METH_NOARGS,
      "Dup() -> Datatype: a duplicate (committed if this one is)."},
-    {"Create_contiguous", (PyCFunction)Datatype_Create_contiguous, METH_O,
+    {"Create_contiguous",
+     (PyCFunction)(void (*)(void))Datatype_Create_contiguous, KW,
      "Create_contiguous(count) -> Datatype."},
     {"Create_vector", (PyCFunction)(void (*)(void))Datatype_Create_vector,
      KW, "Create_vector(count, blocklength, stride) -> Datatype."},

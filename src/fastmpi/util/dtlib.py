@@ -149,3 +149,72 @@ def _convert(datatype, base, combiner, p):
     pairs = [(np.dtype((elem, (n,))), off)
              for n, off in zip(blocks, offsets) if n > 0]
     return _record([f for f, _ in pairs], [o for _, o in pairs], extent)
+
+
+# ---- pickling of MPI.Datatype (Datatype.__reduce__ calls this) ----------
+
+_names = {}
+
+
+def _datatype_named(name):
+    """Unpickle a predefined datatype: the module's object of that name."""
+    return getattr(MPI, name)
+
+
+def _datatype_reduce(datatype):
+    """Datatype.__reduce__: a predefined datatype pickles as its name, a
+    derived one as its construction (rebuilt and committed on load)."""
+    if not datatype:
+        return (_datatype_named, ("DATATYPE_NULL",))
+    if datatype.is_named:
+        if not _names:
+            for name in dir(MPI):
+                obj = getattr(MPI, name)
+                if isinstance(obj, MPI.Datatype) and obj and name.isupper():
+                    _names.setdefault(obj.handle, name)
+        name = _names.get(datatype.handle)
+        if name is None:
+            raise TypeError(
+                f"cannot pickle the predefined datatype {datatype!r}: it "
+                "has no name in fastmpi.MPI")
+        return (_datatype_named, (name,))
+    base, combiner, params = datatype.decode()
+    if combiner == "STRUCT":
+        base = None         # decode() gives the struct itself
+    return (_datatype_create, (base, combiner, params))
+
+
+def _datatype_create(base, combiner, params):
+    """Unpickle a derived datatype: build it again, committed."""
+    p = params
+    try:
+        if combiner == "STRUCT":
+            new = MPI.Datatype.Create_struct(
+                p["blocklengths"], p["displacements"], p["datatypes"])
+        elif combiner == "DUP":
+            new = base.Dup()
+        elif combiner == "RESIZED":
+            new = base.Create_resized(p["lb"], p["extent"])
+        elif combiner in ("SUBARRAY", "DARRAY"):
+            make = getattr(base, "Create_" + combiner.lower())
+            new = make(**p)
+        elif combiner in _CONSTRUCTORS:
+            new = getattr(base, _CONSTRUCTORS[combiner])(**p)
+        else:
+            raise TypeError(f"cannot unpickle a {combiner} datatype")
+    finally:
+        for t in p.get("datatypes", [base]):
+            if t is not None and t and not t.is_predefined:
+                t.Free()
+    return new.Commit()
+
+
+_CONSTRUCTORS = {
+    "CONTIGUOUS": "Create_contiguous",
+    "VECTOR": "Create_vector",
+    "HVECTOR": "Create_hvector",
+    "INDEXED": "Create_indexed",
+    "HINDEXED": "Create_hindexed",
+    "INDEXED_BLOCK": "Create_indexed_block",
+    "HINDEXED_BLOCK": "Create_hindexed_block",
+}

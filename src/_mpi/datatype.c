@@ -38,13 +38,87 @@ Datatype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return (PyObject *)self;
 }
 
+/* ---- references fastmpi holds on derived handles ----------------------- */
+
+static PyObject *live_refs;     /* dict: handle int -> references held */
+
+static PyObject *
+handle_key(MPI_Datatype dt)
+{
+    return PyLong_FromLongLong((long long)FASTMPI_HANDLE_TO_INT(dt));
+}
+
+/* Add `delta` to the references counted for dt (never below 0). */
+static void
+live_add(MPI_Datatype dt, long delta)
+{
+    PyObject *et, *ev, *etb;
+    PyErr_Fetch(&et, &ev, &etb);
+    PyObject *key = handle_key(dt);
+    if (key != NULL && live_refs != NULL) {
+        PyObject *old = PyDict_GetItemWithError(live_refs, key);
+        long n = old != NULL ? PyLong_AsLong(old) : 0;
+        n = n + delta < 0 ? 0 : n + delta;
+        PyObject *v = PyLong_FromLong(n);
+        if (v == NULL || PyDict_SetItem(live_refs, key, v) < 0) {
+            PyErr_Clear();
+        }
+        Py_XDECREF(v);
+    }
+    Py_XDECREF(key);
+    PyErr_Clear();
+    PyErr_Restore(et, ev, etb);
+}
+
+/* 1 if fastmpi saw every reference to dt given back (freed), else 0. */
+static int
+live_freed(MPI_Datatype dt)
+{
+    PyObject *key = handle_key(dt);
+    if (key == NULL || live_refs == NULL) {
+        Py_XDECREF(key);
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *v = PyDict_GetItemWithError(live_refs, key);
+    Py_DECREF(key);
+    int freed = v != NULL && PyLong_AsLong(v) == 0;
+    PyErr_Clear();
+    return freed;
+}
+
+int
+fastmpi_datatype_handle(PyObject *self, const char *fname, MPI_Datatype *dt)
+{
+    FastMPIDatatypeObject *d = (FastMPIDatatypeObject *)self;
+    if (fastmpi_require_mpi() < 0) {
+        return -1;
+    }
+    *dt = d->ob_mpi;
+    if (*dt == MPI_DATATYPE_NULL) {
+        fastmpi_error_raise_detail(MPI_ERR_TYPE,
+                                   "%s(): the datatype is DATATYPE_NULL "
+                                   "(freed, or never created)", fname);
+        return -1;
+    }
+    if (!(d->flags & FASTMPI_PREDEFINED) && live_freed(*dt)) {
+        fastmpi_error_raise_detail(MPI_ERR_TYPE,
+                                   "%s(): the datatype was freed (through "
+                                   "another Datatype object sharing its "
+                                   "handle)", fname);
+        return -1;
+    }
+    return 0;
+}
+
 static void
 Datatype_dealloc(PyObject *self)
 {
     FastMPIDatatypeObject *dt = (FastMPIDatatypeObject *)self;
     PyTypeObject *tp = Py_TYPE(self);
     if ((dt->flags & FASTMPI_DT_OWNED) && dt->ob_mpi != MPI_DATATYPE_NULL &&
-        fastmpi_mpi_active) {
+        fastmpi_mpi_active && !live_freed(dt->ob_mpi)) {
+        live_add(dt->ob_mpi, -1);
         MPI_Type_free(&dt->ob_mpi);
     }
     tp->tp_free(self);
@@ -57,14 +131,23 @@ fastmpi_datatype_new(MPI_Datatype handle, int flags)
     FastMPIDatatypeObject *obj = PyObject_New(FastMPIDatatypeObject,
                                               fastmpi_st.Datatype);
     if (obj == NULL) {
-        if (flags & FASTMPI_DT_OWNED) {
-            MPI_Type_free(&handle);
-        }
         return NULL;
     }
     obj->ob_mpi = handle;
     obj->flags = flags;
     return (PyObject *)obj;
+}
+
+PyObject *
+fastmpi_datatype_adopt(MPI_Datatype handle, int flags)
+{
+    PyObject *obj = fastmpi_datatype_new(handle, flags);
+    if (obj == NULL) {
+        MPI_Type_free(&handle);
+        return NULL;
+    }
+    live_add(handle, 1);
+    return obj;
 }
 
 int
@@ -89,9 +172,10 @@ fastmpi_datatype_wrap(MPI_Datatype handle, int flags)
         return NULL;
     }
     if (named) {
-        flags = FASTMPI_PREDEFINED | FASTMPI_DT_COMMITTED;
+        return fastmpi_datatype_new(handle, FASTMPI_PREDEFINED |
+                                                FASTMPI_DT_COMMITTED);
     }
-    return fastmpi_datatype_new(handle, flags);
+    return fastmpi_datatype_adopt(handle, flags);
 }
 
 MPI_Datatype
@@ -134,13 +218,23 @@ fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
                      fname, argname);
         return -1;
     }
-    if (fastmpi_check(MPI_Type_get_extent(*dt, lb, extent)) < 0) {
-        return -1;
-    }
     if (Py_LIKELY(d->flags & FASTMPI_PREDEFINED)) {
+        if (fastmpi_check(MPI_Type_get_extent(*dt, lb, extent)) < 0) {
+            return -1;
+        }
         *true_lb = *lb;
         *true_extent = *extent;
         return 0;
+    }
+    if (live_freed(*dt)) {
+        fastmpi_error_raise_detail(
+            MPI_ERR_TYPE, "%s() argument '%s': the datatype was freed "
+            "(through another Datatype object sharing its handle)", fname,
+            argname);
+        return -1;
+    }
+    if (fastmpi_check(MPI_Type_get_extent(*dt, lb, extent)) < 0) {
+        return -1;
     }
     if (!(d->flags & FASTMPI_DT_COMMITTED)) {
         int named = fastmpi_datatype_is_named(*dt);
@@ -163,10 +257,11 @@ static PyObject *
 Datatype_Get_size(FastMPIDatatypeObject *self, PyObject *unused)
 {
     int size = 0;
-    if (fastmpi_require_mpi() < 0) {
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Get_size", &dt) < 0) {
         return NULL;
     }
-    if (fastmpi_check(MPI_Type_size(self->ob_mpi, &size)) < 0) {
+    if (fastmpi_check(MPI_Type_size(dt, &size)) < 0) {
         return NULL;
     }
     return PyLong_FromLong(size);
@@ -176,10 +271,11 @@ static PyObject *
 Datatype_Get_extent(FastMPIDatatypeObject *self, PyObject *unused)
 {
     MPI_Aint lb = 0, extent = 0;
-    if (fastmpi_require_mpi() < 0) {
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Get_extent", &dt) < 0) {
         return NULL;
     }
-    if (fastmpi_check(MPI_Type_get_extent(self->ob_mpi, &lb, &extent)) < 0) {
+    if (fastmpi_check(MPI_Type_get_extent(dt, &lb, &extent)) < 0) {
         return NULL;
     }
     return Py_BuildValue("(nn)", (Py_ssize_t)lb, (Py_ssize_t)extent);
@@ -189,10 +285,11 @@ static PyObject *
 extent_part(FastMPIDatatypeObject *self, int which)
 {
     MPI_Aint lb = 0, extent = 0;
-    if (fastmpi_require_mpi() < 0) {
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Get_extent", &dt) < 0) {
         return NULL;
     }
-    if (fastmpi_check(MPI_Type_get_extent(self->ob_mpi, &lb, &extent)) < 0) {
+    if (fastmpi_check(MPI_Type_get_extent(dt, &lb, &extent)) < 0) {
         return NULL;
     }
     MPI_Aint v = which == 0 ? lb : which == 1 ? extent : lb + extent;
@@ -222,10 +319,11 @@ Datatype_Get_name(FastMPIDatatypeObject *self, PyObject *unused)
 {
     char name[MPI_MAX_OBJECT_NAME + 1];
     int len = 0;
-    if (fastmpi_require_mpi() < 0) {
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Get_name", &dt) < 0) {
         return NULL;
     }
-    if (fastmpi_check(MPI_Type_get_name(self->ob_mpi, name, &len)) < 0) {
+    if (fastmpi_check(MPI_Type_get_name(dt, name, &len)) < 0) {
         return NULL;
     }
     return PyUnicode_FromStringAndSize(name, len);
@@ -240,8 +338,10 @@ Datatype_Set_name(FastMPIDatatypeObject *self, PyObject *arg)
                             "not %.100s", Py_TYPE(arg)->tp_name);
     }
     const char *name = PyUnicode_AsUTF8(arg);
-    if (name == NULL || fastmpi_require_mpi() < 0 ||
-        fastmpi_check(MPI_Type_set_name(self->ob_mpi, (char *)name)) < 0) {
+    MPI_Datatype dt;
+    if (name == NULL ||
+        fastmpi_datatype_handle((PyObject *)self, "Set_name", &dt) < 0 ||
+        fastmpi_check(MPI_Type_set_name(dt, (char *)name)) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -251,9 +351,10 @@ static PyObject *
 Datatype_Get_true_extent(FastMPIDatatypeObject *self, PyObject *unused)
 {
     MPI_Aint lb = 0, extent = 0;
-    if (fastmpi_require_mpi() < 0 ||
-        fastmpi_check(MPI_Type_get_true_extent(self->ob_mpi, &lb,
-                                               &extent)) < 0) {
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Get_true_extent",
+                                &dt) < 0 ||
+        fastmpi_check(MPI_Type_get_true_extent(dt, &lb, &extent)) < 0) {
         return NULL;
     }
     return Py_BuildValue("(nn)", (Py_ssize_t)lb, (Py_ssize_t)extent);
@@ -263,9 +364,10 @@ static PyObject *
 true_extent_part(FastMPIDatatypeObject *self, int which)
 {
     MPI_Aint lb = 0, extent = 0;
-    if (fastmpi_require_mpi() < 0 ||
-        fastmpi_check(MPI_Type_get_true_extent(self->ob_mpi, &lb,
-                                               &extent)) < 0) {
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Get_true_extent",
+                                &dt) < 0 ||
+        fastmpi_check(MPI_Type_get_true_extent(dt, &lb, &extent)) < 0) {
         return NULL;
     }
     MPI_Aint v = which == 0 ? lb : which == 1 ? extent : lb + extent;
@@ -294,12 +396,8 @@ Datatype_get_true_ub(FastMPIDatatypeObject *self, void *c)
 static PyObject *
 Datatype_Commit(FastMPIDatatypeObject *self, PyObject *unused)
 {
-    if (self->ob_mpi == MPI_DATATYPE_NULL) {
-        return fastmpi_error_raise_detail(
-            MPI_ERR_TYPE, "Commit(): the datatype is DATATYPE_NULL "
-            "(freed, or never created)");
-    }
-    if (fastmpi_require_mpi() < 0 ||
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Commit", &dt) < 0 ||
         fastmpi_check(MPI_Type_commit(&self->ob_mpi)) < 0) {
         return NULL;
     }
@@ -310,16 +408,12 @@ Datatype_Commit(FastMPIDatatypeObject *self, PyObject *unused)
 static PyObject *
 Datatype_Free(FastMPIDatatypeObject *self, PyObject *unused)
 {
-    if (fastmpi_require_mpi() < 0) {
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Free", &dt) < 0) {
         return NULL;
     }
-    if (self->ob_mpi == MPI_DATATYPE_NULL) {
-        return fastmpi_error_raise_detail(
-            MPI_ERR_TYPE, "Free(): the datatype is DATATYPE_NULL "
-            "(already freed?)");
-    }
     int named = (self->flags & FASTMPI_PREDEFINED)
-        ? 1 : fastmpi_datatype_is_named(self->ob_mpi);
+        ? 1 : fastmpi_datatype_is_named(dt);
     if (named < 0) {
         return NULL;
     }
@@ -330,6 +424,7 @@ Datatype_Free(FastMPIDatatypeObject *self, PyObject *unused)
     if (fastmpi_check(MPI_Type_free(&self->ob_mpi)) < 0) {
         return NULL;
     }
+    live_add(dt, -1);
     self->ob_mpi = MPI_DATATYPE_NULL;
     self->flags = 0;
     Py_RETURN_NONE;
@@ -356,11 +451,15 @@ Datatype_f2py(PyObject *cls, PyObject *arg)
     if (fastmpi_require_mpi() < 0) {
         return NULL;
     }
+    /* an alias of a handle someone holds: no reference taken */
     MPI_Datatype dt = MPI_Type_f2c((MPI_Fint)f);
-    if (dt == MPI_DATATYPE_NULL) {
-        return fastmpi_datatype_new(dt, 0);
+    int named = fastmpi_datatype_is_named(dt);
+    if (named < 0) {
+        return NULL;
     }
-    return fastmpi_datatype_wrap(dt, FASTMPI_DT_COMMITTED);
+    return fastmpi_datatype_new(dt, named ? FASTMPI_PREDEFINED |
+                                                FASTMPI_DT_COMMITTED
+                                          : FASTMPI_DT_COMMITTED);
 }
 
 static PyObject *
@@ -394,6 +493,9 @@ Datatype_repr(FastMPIDatatypeObject *self)
     int len = 0;
     if (self->ob_mpi == MPI_DATATYPE_NULL) {
         return PyUnicode_FromString("<MPI.Datatype DATATYPE_NULL>");
+    }
+    if (!(self->flags & FASTMPI_PREDEFINED) && live_freed(self->ob_mpi)) {
+        return PyUnicode_FromString("<MPI.Datatype (freed)>");
     }
     if (!fastmpi_mpi_active ||
         MPI_Type_get_name(self->ob_mpi, name, &len) != MPI_SUCCESS ||
@@ -684,6 +786,10 @@ fastmpi_datatype_init(PyObject *module)
             slot->pfunc == NULL) {
             return -1;
         }
+    }
+    live_refs = PyDict_New();   /* kept for the life of the process */
+    if (live_refs == NULL) {
+        return -1;
     }
     PyObject *type = PyType_FromModuleAndSpec(module, &Datatype_spec, NULL);
     if (type == NULL) {

@@ -156,17 +156,7 @@ aint_array(PyObject *obj, const char *fname, const char *argname,
 static int
 old_type(FastMPIDatatypeObject *self, const char *fname, MPI_Datatype *dt)
 {
-    if (fastmpi_require_mpi() < 0) {
-        return -1;
-    }
-    if (self->ob_mpi == MPI_DATATYPE_NULL) {
-        fastmpi_error_raise_detail(MPI_ERR_TYPE,
-                                   "%s(): the datatype is DATATYPE_NULL "
-                                   "(freed, or never created)", fname);
-        return -1;
-    }
-    *dt = self->ob_mpi;
-    return 0;
+    return fastmpi_datatype_handle((PyObject *)self, fname, dt);
 }
 
 /* New reference: the Datatype object for a constructor's result. */
@@ -176,7 +166,7 @@ made(int ierr, const MPI_Datatype *newtype)
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
-    return fastmpi_datatype_new(*newtype, 0);
+    return fastmpi_datatype_adopt(*newtype, 0);
 }
 
 /* ---- constructors ------------------------------------------------------ */
@@ -192,8 +182,8 @@ Datatype_Dup(FastMPIDatatypeObject *self, PyObject *unused)
         return NULL;
     }
     /* MPI_Type_dup keeps the committed state */
-    return fastmpi_datatype_new(newtype,
-                                self->flags & FASTMPI_DT_COMMITTED);
+    return fastmpi_datatype_adopt(newtype,
+                                  self->flags & FASTMPI_DT_COMMITTED);
 }
 
 static PyObject *
@@ -392,6 +382,9 @@ Datatype_Create_struct(PyObject *cls, PyObject *args, PyObject *kwds)
             PyErr_Format(PyExc_ValueError,
                          "Create_struct() argument 'datatypes': item %zd is "
                          "DATATYPE_NULL (freed, or never created)", i);
+            goto done;
+        }
+        if (fastmpi_datatype_handle(item, fname, &handles[i]) < 0) {
             goto done;
         }
     }

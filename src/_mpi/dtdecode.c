@@ -19,17 +19,7 @@ typedef struct {
 static int
 get_handle(FastMPIDatatypeObject *self, const char *fname, MPI_Datatype *dt)
 {
-    if (fastmpi_require_mpi() < 0) {
-        return -1;
-    }
-    if (self->ob_mpi == MPI_DATATYPE_NULL) {
-        fastmpi_error_raise_detail(MPI_ERR_TYPE,
-                                   "%s(): the datatype is DATATYPE_NULL "
-                                   "(freed, or never created)", fname);
-        return -1;
-    }
-    *dt = self->ob_mpi;
-    return 0;
+    return fastmpi_datatype_handle((PyObject *)self, fname, dt);
 }
 
 static int
@@ -324,10 +314,11 @@ Datatype_get_is_named(FastMPIDatatypeObject *self, void *closure)
     if (self->flags & FASTMPI_PREDEFINED) {
         Py_RETURN_TRUE;
     }
-    if (fastmpi_require_mpi() < 0) {
+    MPI_Datatype dt;
+    if (get_handle(self, "is_named", &dt) < 0) {
         return NULL;
     }
-    int named = fastmpi_datatype_is_named(self->ob_mpi);
+    int named = fastmpi_datatype_is_named(dt);
     return named < 0 ? NULL : PyBool_FromLong(named);
 }
 

@@ -139,23 +139,23 @@ little_endian(void)
 static PyObject *
 Datatype_get_typestr(FastMPIDatatypeObject *self, void *closure)
 {
+    MPI_Datatype dt;
     if (self->ob_mpi == MPI_DATATYPE_NULL) {
         return PyUnicode_FromString("|V0");
     }
-    if (fastmpi_require_mpi() < 0) {
+    if (fastmpi_datatype_handle((PyObject *)self, "typestr", &dt) < 0) {
         return NULL;
     }
-    const code_entry *e = code_by_handle(self->ob_mpi);
+    const code_entry *e = code_by_handle(dt);
     if (e == NULL) {
         MPI_Aint lb, extent;
-        if (fastmpi_check(MPI_Type_get_extent(self->ob_mpi, &lb, &extent)) <
-            0) {
+        if (fastmpi_check(MPI_Type_get_extent(dt, &lb, &extent)) < 0) {
             return NULL;
         }
         return PyUnicode_FromFormat("|V%zd", (Py_ssize_t)extent);
     }
     int size = 0;
-    if (fastmpi_check(MPI_Type_size(self->ob_mpi, &size)) < 0) {
+    if (fastmpi_check(MPI_Type_size(dt, &size)) < 0) {
         return NULL;
     }
     char order = size == 1 || e->kind == 'S' ? '|'
@@ -404,7 +404,7 @@ dtlib_from_numpy(PyObject *module, PyObject *dtype)
         }
         dt = dup;
     }
-    return fastmpi_datatype_new(dt, 0);
+    return fastmpi_datatype_adopt(dt, 0);
 }
 
 /* ---- the message cache ------------------------------------------------- */

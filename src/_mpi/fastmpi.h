@@ -255,11 +255,30 @@ enum {
     FASTMPI_DT_OWNED = 4,
 };
 
-/* New reference: a Datatype object wrapping `handle` with `flags`. */
+/* Freed handles.  Several objects may share a derived handle (Datatype(t),
+ * f2py, and MPICH's Get_contents, which hands back the same handle with its
+ * reference count raised), and an MPI call on a freed handle crashes MPICH.
+ * So datatype.c counts, per derived handle, the references fastmpi took
+ * (fastmpi_datatype_adopt) and gave back (Free): a handle whose count fell
+ * to 0 is refused with MPI.Exception(ERR_TYPE) instead of reaching MPI.
+ * Handles it never saw pass, so every Datatype object that holds a new MPI
+ * reference must be made with fastmpi_datatype_adopt (or _wrap). */
+
+/* New reference: a Datatype object wrapping `handle` with `flags` (an
+ * alias or a predefined type: no reference counted). */
 PyObject *fastmpi_datatype_new(MPI_Datatype handle, int flags);
-/* New reference for a handle MPI gave back (Get_contents, f2py, ...):
- * flagged predefined when MPI says it is named; else `flags`. */
+/* New reference: a Datatype object for a handle MPI just created or handed
+ * over (a constructor's result, Dup, ...): one reference counted.  On
+ * failure the handle is freed. */
+PyObject *fastmpi_datatype_adopt(MPI_Datatype handle, int flags);
+/* New reference for a handle MPI gave back (Get_contents, ...): flagged
+ * predefined when MPI says it is named, else adopted with `flags`. */
 PyObject *fastmpi_datatype_wrap(MPI_Datatype handle, int flags);
+/* The handle of Datatype object `self` for a method `fname` that calls
+ * MPI: 0, or -1 with MPI.Exception(ERR_TYPE) when it is DATATYPE_NULL or
+ * was freed (or MPI is not running). */
+int fastmpi_datatype_handle(PyObject *self, const char *fname,
+                            MPI_Datatype *dt);
 /* 1 if `dt` is a named (predefined) type, 0 if not, -1 with an exception. */
 int fastmpi_datatype_is_named(MPI_Datatype dt);
 /* The datatype of a message ([buf, count, datatype]): like

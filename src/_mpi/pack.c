@@ -434,17 +434,7 @@ Datatype_Unpack_external(PyObject *self, PyObject *args, PyObject *kwds)
 static int
 size_handle(PyObject *self, const char *fname, MPI_Datatype *dt)
 {
-    if (fastmpi_require_mpi() < 0) {
-        return -1;
-    }
-    *dt = ((FastMPIDatatypeObject *)self)->ob_mpi;
-    if (*dt == MPI_DATATYPE_NULL) {
-        fastmpi_error_raise_detail(MPI_ERR_TYPE,
-                                   "%s(): the datatype is DATATYPE_NULL "
-                                   "(freed, or never created)", fname);
-        return -1;
-    }
-    return 0;
+    return fastmpi_datatype_handle(self, fname, dt);
 }
 
 static PyObject *

@@ -404,6 +404,7 @@ def test_bcast_struct_type(comm, rank, size):
     t.Free()
 
 
+@pytest.mark.mpich_big
 def test_gather_subarray(comm, rank, size):
     sub = MPI.INT.Create_subarray([3, 3], [2, 2], [1, 1]).Commit()
     a = (np.arange(9, dtype="i") + 10 * rank).reshape(3, 3)

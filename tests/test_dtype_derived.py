@@ -198,6 +198,16 @@ def test_free_predefined_and_null():
 
 
 @pytest.mark.beyond_mpi4py
+def test_commit_seen_through_a_copy(comm):
+    t = MPI.INT.Create_contiguous(2)
+    alias = MPI.Datatype(t)
+    t.Commit()
+    a = np.zeros(4, dtype="i")
+    comm.Send([a, 2, alias], dest=MPI.PROC_NULL)   # the handle is committed
+    alias.Free()
+
+
+@pytest.mark.beyond_mpi4py
 def test_freed_through_a_copy():
     # MPICH 4.0.2 crashes on an MPI call with a freed handle: fastmpi
     # refuses it instead

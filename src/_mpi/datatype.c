@@ -40,7 +40,10 @@ Datatype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 
 /* ---- references fastmpi holds on derived handles ----------------------- */
 
-static PyObject *live_refs;     /* dict: handle int -> references held */
+/* dict: handle int -> 2 * references held + committed.  An entry whose
+ * count fell to 0 stays, so later use of the stale handle is caught; a new
+ * type that reuses the value starts afresh. */
+static PyObject *live_refs;
 
 static PyObject *
 handle_key(MPI_Datatype dt)
@@ -48,25 +51,48 @@ handle_key(MPI_Datatype dt)
     return PyLong_FromLongLong((long long)FASTMPI_HANDLE_TO_INT(dt));
 }
 
-/* Add `delta` to the references counted for dt (never below 0). */
-static void
-live_add(MPI_Datatype dt, long delta)
+/* The entry for dt, or -1 when fastmpi never counted it. */
+static long
+live_get(MPI_Datatype dt)
 {
-    PyObject *et, *ev, *etb;
-    PyErr_Fetch(&et, &ev, &etb);
     PyObject *key = handle_key(dt);
+    long state = -1;
     if (key != NULL && live_refs != NULL) {
-        PyObject *old = PyDict_GetItemWithError(live_refs, key);
-        long n = old != NULL ? PyLong_AsLong(old) : 0;
-        n = n + delta < 0 ? 0 : n + delta;
-        PyObject *v = PyLong_FromLong(n);
-        if (v == NULL || PyDict_SetItem(live_refs, key, v) < 0) {
-            PyErr_Clear();
+        PyObject *v = PyDict_GetItemWithError(live_refs, key);
+        if (v != NULL) {
+            state = PyLong_AsLong(v);
         }
-        Py_XDECREF(v);
     }
     Py_XDECREF(key);
     PyErr_Clear();
+    return state;
+}
+
+static void
+live_set(MPI_Datatype dt, long state)
+{
+    PyObject *key = handle_key(dt);
+    PyObject *v = PyLong_FromLong(state);
+    if (key == NULL || v == NULL || live_refs == NULL ||
+        PyDict_SetItem(live_refs, key, v) < 0) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(key);
+    Py_XDECREF(v);
+}
+
+/* Add `delta` references for dt (never below 0); a handle taken afresh
+ * (count was 0: MPI reused the value) starts uncommitted, or committed. */
+static void
+live_add(MPI_Datatype dt, long delta, int committed)
+{
+    PyObject *et, *ev, *etb;
+    PyErr_Fetch(&et, &ev, &etb);
+    long state = live_get(dt);
+    long n = state < 0 ? 0 : state / 2;
+    long bit = state < 0 || n == 0 ? committed != 0 : state & 1;
+    n = n + delta < 0 ? 0 : n + delta;
+    live_set(dt, 2 * n + bit);
     PyErr_Restore(et, ev, etb);
 }
 
@@ -74,17 +100,16 @@ live_add(MPI_Datatype dt, long delta)
 static int
 live_freed(MPI_Datatype dt)
 {
-    PyObject *key = handle_key(dt);
-    if (key == NULL || live_refs == NULL) {
-        Py_XDECREF(key);
-        PyErr_Clear();
-        return 0;
-    }
-    PyObject *v = PyDict_GetItemWithError(live_refs, key);
-    Py_DECREF(key);
-    int freed = v != NULL && PyLong_AsLong(v) == 0;
-    PyErr_Clear();
-    return freed;
+    long state = live_get(dt);
+    return state >= 0 && state / 2 == 0;
+}
+
+/* 1 if some object committed dt (any object sharing the handle). */
+static int
+live_committed(MPI_Datatype dt)
+{
+    long state = live_get(dt);
+    return state >= 0 && (state & 1);
 }
 
 int
@@ -118,7 +143,7 @@ Datatype_dealloc(PyObject *self)
     PyTypeObject *tp = Py_TYPE(self);
     if ((dt->flags & FASTMPI_DT_OWNED) && dt->ob_mpi != MPI_DATATYPE_NULL &&
         fastmpi_mpi_active && !live_freed(dt->ob_mpi)) {
-        live_add(dt->ob_mpi, -1);
+        live_add(dt->ob_mpi, -1, 0);
         MPI_Type_free(&dt->ob_mpi);
     }
     tp->tp_free(self);
@@ -146,7 +171,7 @@ fastmpi_datatype_adopt(MPI_Datatype handle, int flags)
         MPI_Type_free(&handle);
         return NULL;
     }
-    live_add(handle, 1);
+    live_add(handle, 1, flags & FASTMPI_DT_COMMITTED);
     return obj;
 }
 
@@ -236,7 +261,7 @@ fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
     if (fastmpi_check(MPI_Type_get_extent(*dt, lb, extent)) < 0) {
         return -1;
     }
-    if (!(d->flags & FASTMPI_DT_COMMITTED)) {
+    if (!(d->flags & FASTMPI_DT_COMMITTED) && !live_committed(*dt)) {
         int named = fastmpi_datatype_is_named(*dt);
         if (named < 0) {
             return -1;
@@ -402,6 +427,10 @@ Datatype_Commit(FastMPIDatatypeObject *self, PyObject *unused)
         return NULL;
     }
     self->flags |= FASTMPI_DT_COMMITTED;
+    if (!(self->flags & FASTMPI_PREDEFINED)) {
+        long state = live_get(dt);
+        live_set(dt, state < 0 ? 3 : state | 1);  /* unknown: count 1 */
+    }
     return Py_NewRef(self);
 }
 
@@ -424,7 +453,7 @@ Datatype_Free(FastMPIDatatypeObject *self, PyObject *unused)
     if (fastmpi_check(MPI_Type_free(&self->ob_mpi)) < 0) {
         return NULL;
     }
-    live_add(dt, -1);
+    live_add(dt, -1, 0);
     self->ob_mpi = MPI_DATATYPE_NULL;
     self->flags = 0;
     Py_RETURN_NONE;

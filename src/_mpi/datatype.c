@@ -104,13 +104,6 @@ live_freed(MPI_Datatype dt)
     return state >= 0 && state / 2 == 0;
 }
 
-/* 1 if some object committed dt (any object sharing the handle). */
-static int
-live_committed(MPI_Datatype dt)
-{
-    long state = live_get(dt);
-    return state >= 0 && (state & 1);
-}
 
 int
 fastmpi_datatype_handle(PyObject *self, const char *fname, MPI_Datatype *dt)
@@ -251,7 +244,8 @@ fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
         *true_extent = *extent;
         return 0;
     }
-    if (live_freed(*dt)) {
+    long state = live_get(*dt);     /* one lookup: freed? committed? */
+    if (state >= 0 && state / 2 == 0) {
         fastmpi_error_raise_detail(
             MPI_ERR_TYPE, "%s() argument '%s': the datatype was freed "
             "(through another Datatype object sharing its handle)", fname,
@@ -261,7 +255,7 @@ fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
     if (fastmpi_check(MPI_Type_get_extent(*dt, lb, extent)) < 0) {
         return -1;
     }
-    if (!(d->flags & FASTMPI_DT_COMMITTED) && !live_committed(*dt)) {
+    if (!(d->flags & FASTMPI_DT_COMMITTED) && !(state >= 0 && (state & 1))) {
         int named = fastmpi_datatype_is_named(*dt);
         if (named < 0) {
             return -1;

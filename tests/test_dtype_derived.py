@@ -438,6 +438,24 @@ def test_uncommitted_in_message(comm, rank):
 
 
 @pytest.mark.beyond_mpi4py
+def test_uncommitted_in_vector_collective(comm, size):
+    t = MPI.INT.Create_contiguous(1)
+    a = np.zeros(size, dtype="i")
+    b = np.zeros(size, dtype="i")
+    counts = [1] * size
+    displs = [4 * i for i in range(size)]
+    with pytest.raises(MPI.Exception, match="not committed"):
+        comm.Alltoallw([a, counts, displs, [t] * size],
+                       [b, counts, displs, [MPI.INT] * size])
+    t.Commit()
+    a[:] = comm.Get_rank()
+    comm.Alltoallw([a, counts, displs, [t] * size],
+                   [b, counts, displs, [MPI.INT] * size])
+    assert list(b) == list(range(size))
+    t.Free()
+
+
+@pytest.mark.beyond_mpi4py
 def test_freed_in_message(comm):
     t = MPI.INT.Create_contiguous(2).Commit()
     t.Free()

@@ -205,11 +205,37 @@ fastmpi_datatype_arg(PyObject *obj, const char *fname, const char *argname)
                      fname, argname, Py_TYPE(obj)->tp_name);
         return MPI_DATATYPE_NULL;
     }
-    MPI_Datatype dt = ((FastMPIDatatypeObject *)obj)->ob_mpi;
+    FastMPIDatatypeObject *d = (FastMPIDatatypeObject *)obj;
+    MPI_Datatype dt = d->ob_mpi;
     if (Py_UNLIKELY(dt == MPI_DATATYPE_NULL)) {
         PyErr_Format(PyExc_ValueError,
                      "%s() argument '%s' is MPI.DATATYPE_NULL", fname,
                      argname);
+        return dt;
+    }
+    if (Py_LIKELY(d->flags & FASTMPI_PREDEFINED)) {
+        return dt;
+    }
+    /* a derived type: not freed through another object, committed */
+    long state = live_get(dt);
+    if (state >= 0 && state / 2 == 0) {
+        fastmpi_error_raise_detail(
+            MPI_ERR_TYPE, "%s() argument '%s': the datatype was freed "
+            "(through another Datatype object sharing its handle)", fname,
+            argname);
+        return MPI_DATATYPE_NULL;
+    }
+    if (!(d->flags & FASTMPI_DT_COMMITTED) && !(state >= 0 && (state & 1))) {
+        int named = fastmpi_datatype_is_named(dt);
+        if (named <= 0) {
+            if (named == 0) {
+                fastmpi_error_raise_detail(
+                    MPI_ERR_TYPE, "%s() argument '%s': the derived datatype "
+                    "is not committed; call its Commit() first", fname,
+                    argname);
+            }
+            return MPI_DATATYPE_NULL;
+        }
     }
     return dt;
 }

@@ -240,7 +240,8 @@ MPI_Datatype fastmpi_datatype_from_format(const char *format,
                                           const char *fname,
                                           const char *argname);
 /* Borrowed handle of a Datatype object, or MPI_DATATYPE_NULL with
- * TypeError set. */
+ * TypeError set (ValueError for DATATYPE_NULL, MPI.Exception(ERR_TYPE) for
+ * a freed or uncommitted derived type). */
 MPI_Datatype fastmpi_datatype_arg(PyObject *obj, const char *fname,
                                   const char *argname);
 

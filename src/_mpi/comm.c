@@ -15,6 +15,19 @@ fastmpi_comm_new(PyTypeObject *type, MPI_Comm comm, int flags)
         return NULL;
     }
     self->ob_mpi = comm;
+    /* FASTMPI_INTER: an Intercomm is one; a plain Comm asks MPI (the
+     * collectives read the flag instead of asking each time) */
+    if (fastmpi_st.Intercomm != NULL &&
+        PyType_IsSubtype(type, fastmpi_st.Intercomm)) {
+        flags |= FASTMPI_INTER;
+    }
+    else if (comm != MPI_COMM_NULL && fastmpi_mpi_active &&
+             !PyType_IsSubtype(type, fastmpi_st.Intracomm)) {
+        int inter = 0;
+        if (MPI_Comm_test_inter(comm, &inter) == MPI_SUCCESS && inter) {
+            flags |= FASTMPI_INTER;
+        }
+    }
     self->flags = flags;
     return (PyObject *)self;
 }
@@ -53,6 +66,7 @@ Comm_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     MPI_Comm handle = MPI_COMM_NULL;
+    int inter = 0;
     if (other != NULL && other != Py_None) {
         if (!PyObject_TypeCheck(other, fastmpi_st.Comm)) {
             return PyErr_Format(PyExc_TypeError,
@@ -61,8 +75,18 @@ Comm_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                                 Py_TYPE(other)->tp_name);
         }
         handle = ((FastMPICommObject *)other)->ob_mpi;
+        inter = ((FastMPICommObject *)other)->flags & FASTMPI_INTER;
     }
-    return fastmpi_comm_new(type, handle, 0);
+    /* an Intracomm or Intercomm object wraps only its own kind */
+    if (handle != MPI_COMM_NULL &&
+        ((inter && PyType_IsSubtype(type, fastmpi_st.Intracomm)) ||
+         (!inter && PyType_IsSubtype(type, fastmpi_st.Intercomm)))) {
+        return PyErr_Format(PyExc_TypeError,
+                            "%s() argument 'comm' is an %s", type->tp_name,
+                            inter ? "intercommunicator"
+                                  : "intracommunicator");
+    }
+    return fastmpi_comm_new(type, handle, inter);
 }
 
 static void
@@ -194,25 +218,10 @@ Comm_Dup(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     static const char *const names[] = {"info", NULL};
     static fastmpi_argspec spec = {"Dup", names, 0};
     PyObject *argv[1];
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_comm_check(self) < 0) {
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0) {
         return NULL;
     }
-    if (argv[0] != NULL && argv[0] != Py_None) {
-        return PyErr_Format(PyExc_NotImplementedError,
-                            "Dup() with an info argument is not supported "
-                            "yet; use Dup()");
-    }
-    MPI_Comm newcomm = MPI_COMM_NULL;
-    int ierr;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Comm_dup", self->ob_mpi, MPI_PROC_NULL, 0, 0,
-                 ierr = MPI_Comm_dup(self->ob_mpi, &newcomm));
-    FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
-        return NULL;
-    }
-    return fastmpi_comm_new(Py_TYPE(self), newcomm, 0);
+    return fastmpi_comm_dup(self, argv[0], "Dup");     /* commctor.c */
 }
 
 static PyObject *
@@ -243,23 +252,26 @@ Comm_Split(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
-    int inter = 0;
-    if (newcomm != MPI_COMM_NULL) {
-        MPI_Comm_test_inter(newcomm, &inter);
+    /* a split is of the same kind: intra- or intercommunicator */
+    PyTypeObject *type = Py_TYPE(self);
+    if (!PyObject_TypeCheck(self, fastmpi_st.Intracomm) &&
+        !PyObject_TypeCheck(self, fastmpi_st.Intercomm)) {
+        type = (self->flags & FASTMPI_INTER) ? fastmpi_st.Intercomm
+                                             : fastmpi_st.Intracomm;
     }
-    /* an intracommunicator's split is an intracommunicator */
-    PyTypeObject *type = PyObject_TypeCheck(self, fastmpi_st.Intracomm)
-                             ? Py_TYPE(self)
-                             : (inter ? fastmpi_st.Comm
-                                      : fastmpi_st.Intracomm);
     return fastmpi_comm_new(type, newcomm, 0);
 }
 
 static PyObject *
 Comm_Free(FastMPICommObject *self, PyObject *unused)
 {
-    if (self->flags & FASTMPI_PREDEFINED) {
-        return fastmpi_error_raise(MPI_ERR_COMM);
+    /* Comm(COMM_WORLD) is not flagged but is still COMM_WORLD */
+    if (((self->flags & FASTMPI_PREDEFINED) &&
+         self->ob_mpi != MPI_COMM_NULL) ||
+        self->ob_mpi == MPI_COMM_WORLD || self->ob_mpi == MPI_COMM_SELF) {
+        return fastmpi_error_raise_detail(MPI_ERR_COMM,
+                                          "Free(): a predefined "
+                                          "communicator cannot be freed");
     }
     if (fastmpi_comm_check(self) < 0) {
         return NULL;
@@ -450,6 +462,9 @@ static PyGetSetDef Comm_getset[] = {
     {"is_inter", (getter)Comm_Is_inter, NULL, "is an intercommunicator"},
     {"is_intra", (getter)Comm_Is_intra, NULL, "is an intracommunicator"},
     {"handle", (getter)Comm_get_handle, NULL, "MPI handle as an int"},
+    {"group", (getter)fastmpi_comm_get_group, NULL, "group (a new Group)"},
+    {"info", (getter)fastmpi_comm_get_info,
+     (setter)fastmpi_comm_set_info, "hints in use (a new Info)"},
     {NULL},
 };
 
@@ -461,7 +476,8 @@ joined_methods(void)
     PyMethodDef *parts[] = {Comm_own_methods, fastmpi_p2p_methods,
                             fastmpi_objp2p_methods, fastmpi_nbp2p_methods,
                             fastmpi_message_methods, fastmpi_coll_methods,
-                            fastmpi_objcoll_methods, fastmpi_icoll_methods};
+                            fastmpi_objcoll_methods, fastmpi_icoll_methods,
+                            fastmpi_commctor_methods};
     size_t total = 0;
     for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
         for (PyMethodDef *m = parts[p]; m->ml_name != NULL; m++) {
@@ -503,6 +519,7 @@ static PyType_Spec Comm_spec = {
 
 static PyType_Slot Intracomm_slots[] = {
     {Py_tp_doc, "Intracomm(comm=None): an intracommunicator."},
+    {Py_tp_methods, fastmpi_intracomm_methods},     /* intercomm.c */
     {0, NULL},
 };
 

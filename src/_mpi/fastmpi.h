@@ -23,6 +23,7 @@ typedef struct {
     PyObject *Exception;        /* MPI.Exception */
     PyTypeObject *Comm;
     PyTypeObject *Intracomm;
+    PyTypeObject *Intercomm;    /* intercomm.c */
     PyTypeObject *Status;
     PyTypeObject *Datatype;
     PyTypeObject *Request;
@@ -53,6 +54,8 @@ extern fastmpi_state fastmpi_st;
 
 enum {
     FASTMPI_PREDEFINED = 1,     /* a predefined handle: never freed */
+    FASTMPI_INTER = 2,          /* Comm: an intercommunicator (set once, at
+                                   creation, so collectives test a bit) */
 };
 
 typedef struct {
@@ -625,6 +628,8 @@ typedef struct {
     int root;
     FastMPIOpObject *op;        /* borrowed from the arguments, or NULL */
     MPI_Comm comm;
+    int inter;                  /* comm is an intercommunicator */
+    int rsize;                  /* its remote group's size (inter only) */
 } fastmpi_coll;
 
 /* Check and parse argv (from fastmpi_coll_args) for collective `which`;
@@ -641,6 +646,16 @@ int fastmpi_coll_args(int which, fastmpi_argspec *spec, PyObject *const *args,
 /* ValueError naming fname's 'root' unless 0 <= root < size. */
 int fastmpi_coll_root_check(const char *fname, int root, int size);
 
+/* ---- intercomm.c: MPI.Intercomm, Intracomm.Create_intercomm ---------- */
+
+int fastmpi_intercomm_init(PyObject *module);
+extern PyMethodDef fastmpi_intracomm_methods[];  /* on Intracomm */
+/* The remote group's size of an intercommunicator: 0 or -1. */
+int fastmpi_comm_remote_size(FastMPICommObject *self, int *rsize);
+/* ValueError naming fname's 'root' unless root is MPI.ROOT, MPI.PROC_NULL
+ * or a rank of the remote group (0 to rsize - 1). */
+int fastmpi_inter_root_check(const char *fname, int root, int rsize);
+
 /* ---- method tables defined in one file, installed on a type in another -- */
 
 extern PyMethodDef fastmpi_p2p_methods[];     /* p2p.c, on Comm */
@@ -651,6 +666,60 @@ extern PyMethodDef fastmpi_buffer_functions[]; /* p2p.c, module */
 extern PyMethodDef fastmpi_coll_methods[];    /* coll.c, on Comm */
 extern PyMethodDef fastmpi_objcoll_methods[]; /* objcoll.c, on Comm */
 extern PyMethodDef fastmpi_icoll_methods[];   /* icoll.c, on Comm */
+
+/* ---- group.c: MPI.Group; info.c: MPI.Info; commctor.c: new comms -------
+ *
+ * The type objects live here rather than in fastmpi_state so that these
+ * files add no lines to the shared struct. */
+typedef struct {
+    PyObject_HEAD
+    MPI_Group ob_mpi;
+    int flags;                  /* FASTMPI_PREDEFINED: GROUP_EMPTY/NULL */
+} FastMPIGroupObject;
+
+extern PyTypeObject *fastmpi_group_type;
+int fastmpi_group_init(PyObject *module);
+/* New reference: a Group object of `type` (fastmpi_group_type, or a
+ * subclass) that owns `g` (freed only by its Free()). */
+PyObject *fastmpi_group_new(PyTypeObject *type, MPI_Group g, int flags);
+/* Borrowed handle of a Group argument, or MPI_GROUP_NULL with TypeError
+ * (not a Group) or MPI.Exception(ERR_GROUP) (GROUP_NULL, a freed group)
+ * naming fname/argname. */
+MPI_Group fastmpi_group_arg(PyObject *obj, const char *fname,
+                            const char *argname);
+
+typedef struct {
+    PyObject_HEAD
+    MPI_Info ob_mpi;
+    int flags;                  /* FASTMPI_PREDEFINED: INFO_NULL/ENV */
+} FastMPIInfoObject;
+
+extern PyTypeObject *fastmpi_info_type;
+int fastmpi_info_init(PyObject *module);
+/* New reference: an Info object of `type` owning `info`. */
+PyObject *fastmpi_info_new(PyTypeObject *type, MPI_Info info, int flags);
+/* The MPI_Info for an `info` argument: None or INFO_NULL -> MPI_INFO_NULL;
+ * an Info -> its handle (borrowed); a mapping or an iterable of (key,
+ * value) pairs of str -> a new MPI_Info holding them.  On error
+ * MPI_INFO_NULL with an exception naming fname/argname (so check
+ * PyErr_Occurred() when MPI_INFO_NULL comes back).  Every successful call
+ * is paired with fastmpi_info_arg_release(obj, info), which frees the
+ * MPI_Info made from a mapping. */
+MPI_Info fastmpi_info_arg(PyObject *obj, const char *fname,
+                          const char *argname);
+void fastmpi_info_arg_release(PyObject *obj, MPI_Info info);
+
+/* commctor.c: Create, Create_group, Split_type, Idup, ...; on Comm. */
+extern PyMethodDef fastmpi_commctor_methods[];
+/* New reference: a duplicate of self of the same type, with info's hints
+ * when infoarg (an `info` argument, may be NULL or None) is given. */
+PyObject *fastmpi_comm_dup(FastMPICommObject *self, PyObject *infoarg,
+                           const char *fname);
+/* Comm.group and Comm.info (getters in Comm's getset, comm.c). */
+PyObject *fastmpi_comm_get_group(FastMPICommObject *self, void *closure);
+PyObject *fastmpi_comm_get_info(FastMPICommObject *self, void *closure);
+int fastmpi_comm_set_info(FastMPICommObject *self, PyObject *value,
+                          void *closure);
 
 /* environment.c: Init, Finalize, Wtime, versions ...; MPI start-up as
  * fastmpi.rc says, on import. */

@@ -266,48 +266,13 @@ static PyMethodDef message_methods[] = {
     {NULL},
 };
 
-/* ---- Datatype (until datatype.c has its own) ---------------------------- */
-
-static PyObject *
-Datatype_py2f(FastMPIDatatypeObject *self, PyObject *unused)
-{
-    return PyLong_FromLong((long)MPI_Type_c2f(self->ob_mpi));
-}
-
-static PyObject *
-Datatype_f2py(PyObject *cls, PyObject *arg)
-{
-    MPI_Fint f;
-    if (fint_arg(arg, &f) < 0) {
-        return NULL;
-    }
-    MPI_Datatype h = MPI_Type_f2c(f);
-    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), f) < 0) {
-        return NULL;
-    }
-    PyObject *t = PyObject_CallNoArgs(cls);     /* DATATYPE_NULL */
-    if (t != NULL) {
-        ((FastMPIDatatypeObject *)t)->ob_mpi = h;
-    }
-    return t;
-}
-
-static PyMethodDef datatype_methods[] = {
-    {"py2f", (PyCFunction)Datatype_py2f, METH_NOARGS, "Fortran handle."},
-    {"f2py", (PyCFunction)Datatype_f2py, METH_O | METH_CLASS,
-     "f2py(arg): the Datatype of a Fortran handle."},
-    {NULL},
-};
-
 int
 fastmpi_objmodel_init(PyObject *module)
 {
     if (fastmpi_type_add_methods(fastmpi_st.Comm, comm_methods) < 0 ||
         fastmpi_type_add_methods(fastmpi_st.Op, op_methods) < 0 ||
         fastmpi_type_add_methods(fastmpi_st.Request, request_methods) < 0 ||
-        fastmpi_type_add_methods(fastmpi_st.Message, message_methods) < 0 ||
-        fastmpi_type_add_methods(fastmpi_st.Datatype, datatype_methods) <
-            0) {
+        fastmpi_type_add_methods(fastmpi_st.Message, message_methods) < 0) {
         return -1;
     }
     return 0;

@@ -240,11 +240,10 @@ def test_datatype_keyvals():
         t.Set_attr(k, [1, 2])
         t.Set_attr(kd, "gone")
         assert t.Get_attr(k) == [1, 2]
-        if hasattr(t, "Dup"):           # datatype.c's Dup, once it is there
-            t2 = t.Dup()
-            assert t2.Get_attr(k) == [1, 2]
-            assert t2.Get_attr(kd) is None
-            t2.Free()
+        t2 = t.Dup()
+        assert t2.Get_attr(k) == [1, 2]
+        assert t2.Get_attr(kd) is None
+        t2.Free()
         t.Delete_attr(kd)
         assert deleted == ["gone"]
         assert t.Get_attr(kd) is None
@@ -255,6 +254,31 @@ def test_datatype_keyvals():
         t.Delete_attr(k)
     finally:
         MPI.Datatype.Free_keyval(k)
+        MPI.Datatype.Free_keyval(kd)
+
+
+@pytest.mark.beyond_mpi4py
+def test_datatype_callback_exceptions_raised_by_dup_and_free():
+    def bad_copy(o, k, v):
+        raise KeyError("copy refused")
+
+    def bad_delete(o, k, v):
+        raise LookupError("delete refused")
+
+    kc = MPI.Datatype.Create_keyval(copy_fn=bad_copy)
+    kd = MPI.Datatype.Create_keyval(delete_fn=bad_delete)
+    t = MPI.DOUBLE.Create_contiguous(2).Commit()
+    try:
+        t.Set_attr(kc, 1)
+        with pytest.raises(KeyError, match="copy refused"):
+            t.Dup()
+        t.Delete_attr(kc)
+        t.Set_attr(kd, 2)
+        with pytest.raises(LookupError, match="delete refused"):
+            t.Free()
+        assert t == MPI.DATATYPE_NULL   # freed all the same
+    finally:
+        MPI.Datatype.Free_keyval(kc)
         MPI.Datatype.Free_keyval(kd)
 
 

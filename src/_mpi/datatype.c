@@ -470,12 +470,17 @@ Datatype_Free(FastMPIDatatypeObject *self, PyObject *unused)
         return fastmpi_error_raise_detail(
             MPI_ERR_TYPE, "Free(): a predefined datatype cannot be freed");
     }
-    if (fastmpi_check(MPI_Type_free(&self->ob_mpi)) < 0) {
+    fastmpi_attr_begin();       /* a keyval's delete_fn may run (attr.c) */
+    int ierr = MPI_Type_free(&self->ob_mpi);
+    if (ierr == MPI_SUCCESS) {
+        live_add(dt, -1, 0);
+        self->ob_mpi = MPI_DATATYPE_NULL;
+        self->flags = 0;
+    }
+    fastmpi_check(ierr);
+    if (fastmpi_attr_end() < 0 || ierr != MPI_SUCCESS) {
         return NULL;
     }
-    live_add(dt, -1, 0);
-    self->ob_mpi = MPI_DATATYPE_NULL;
-    self->flags = 0;
     Py_RETURN_NONE;
 }
 

@@ -178,7 +178,19 @@ Datatype_Dup(FastMPIDatatypeObject *self, PyObject *unused)
     if (old_type(self, "Dup", &old) < 0) {
         return NULL;
     }
-    if (fastmpi_check(MPI_Type_dup(old, &newtype)) < 0) {
+    fastmpi_attr_begin();       /* a keyval's copy_fn may run (attr.c) */
+    int ierr = MPI_Type_dup(old, &newtype);
+    fastmpi_check(ierr);
+    if (fastmpi_attr_end() < 0) {
+        if (ierr == MPI_SUCCESS) {
+            /* a copy_fn raised: no half-copied datatype */
+            fastmpi_attr_begin();
+            ierr = MPI_Type_free(&newtype);     /* the raise is reported */
+            fastmpi_attr_end();
+        }
+        return NULL;
+    }
+    if (ierr != MPI_SUCCESS) {
         return NULL;
     }
     /* MPI_Type_dup keeps the committed state */

@@ -193,6 +193,7 @@ atexit_finalize(PyObject *module, PyObject *unused)
     int ierr;
     fastmpi_request_before_finalize();
     fastmpi_area_before_finalize();
+    fastmpi_strided_before_finalize();
     fastmpi_mpi_active = 0;
     FASTMPI_NOGIL_BEGIN
     ierr = MPI_Finalize();
@@ -270,6 +271,7 @@ Finalize(PyObject *module, PyObject *unused)
     }
     fastmpi_request_before_finalize();
     fastmpi_area_before_finalize();
+    fastmpi_strided_before_finalize();
     fastmpi_mpi_active = 0;
     FASTMPI_NOGIL_BEGIN
     ierr = MPI_Finalize();

@@ -267,6 +267,21 @@ int fastmpi_msg_parse(PyObject *spec, int mode, int peer, const char *fname,
                       const char *argname, fastmpi_msg *msg);
 void fastmpi_msg_release(fastmpi_msg *msg);
 
+/* ---- strided.c: non-contiguous buffers as derived datatypes ------------
+ *
+ * Fill msg for a strided exporter `obj` (called by msgbuffer.c once a
+ * contiguous view was refused): msg->view held, addr the first item, a
+ * cached derived datatype.  `given` is the spec's datatype or
+ * MPI_DATATYPE_NULL (from the buffer's format); count/displ the spec's,
+ * count -1 for the whole view.  0, or -1 with an exception. */
+int fastmpi_strided_parse(PyObject *obj, int mode, MPI_Datatype given,
+                          Py_ssize_t count, Py_ssize_t displ,
+                          const char *fname, const char *argname,
+                          fastmpi_msg *msg);
+/* Free the cached types (environment.c, before MPI_Finalize). */
+void fastmpi_strided_before_finalize(void);
+int fastmpi_strided_init(PyObject *module);
+
 /* ---- p2p.c: receives that never write past the buffer ----------------
  * (Open MPI 4.1.4 does, for truncated large messages; see p2p.c.)  MPI
  * return codes, no GIL needed.  fastmpi_mrecv_checked takes a message

@@ -9,7 +9,8 @@
  *
  * buf is anything with the buffer protocol, or MPI.BOTTOM (absolute
  * addresses in a derived datatype).  Contiguous buffers are used in place,
- * never copied.
+ * never copied; so are strided ones (a[::2], ...), described by a derived
+ * datatype (strided.c).
  *
  * numpy arrays have a fast path: numpy's buffer export rebuilds and
  * compares a format string on every call (about 600 instructions, a
@@ -95,6 +96,8 @@ ndarray_fast(PyObject *obj, int mode, fastmpi_msg *msg)
     return 1;
 }
 
+/* 0: a contiguous view; 1: no view, obj is a strided exporter (see
+ * strided.c); -1: an exception saying why there is no view. */
 static int
 get_view(PyObject *obj, int mode, int need_format, const char *fname,
          const char *argname, Py_buffer *view)
@@ -131,11 +134,13 @@ get_view(PyObject *obj, int mode, int need_format, const char *fname,
                      fname, argname, Py_TYPE(obj)->tp_name);
     }
     else if (PyObject_GetBuffer(obj, &probe, PyBUF_STRIDES) == 0) {
+        /* strided: strided.c describes it with a derived datatype */
         PyBuffer_Release(&probe);
-        PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' is not a contiguous buffer; pass "
-                     "a contiguous copy (numpy.ascontiguousarray)",
-                     fname, argname);
+        PyErr_Clear();
+        Py_XDECREF(exc_type);
+        Py_XDECREF(exc_value);
+        Py_XDECREF(exc_tb);
+        return 1;
     }
     else {
         PyErr_Clear();
@@ -198,8 +203,11 @@ parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
     if (ndarray && ndarray_fast(obj, mode, msg)) {
         return 0;
     }
-    if (get_view(obj, mode, 1, fname, argname, &msg->view) < 0) {
-        return -1;
+    int rc = get_view(obj, mode, 1, fname, argname, &msg->view);
+    if (rc != 0) {
+        return rc < 0 ? -1
+                      : fastmpi_strided_parse(obj, mode, MPI_DATATYPE_NULL,
+                                              -1, 0, fname, argname, msg);
     }
     Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize : 1;
     msg->datatype = fastmpi_datatype_from_format(msg->view.format, itemsize,
@@ -303,8 +311,14 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
         return set_count(msg, count < 0 ? 0 : count, fname, argname);
     }
 
-    if (get_view(buf, mode, dtobj == NULL, fname, argname, &msg->view) < 0) {
-        return -1;
+    int rc = get_view(buf, mode, dtobj == NULL, fname, argname, &msg->view);
+    if (rc != 0) {
+        return rc < 0 ? -1
+                      : fastmpi_strided_parse(buf, mode,
+                                              dtobj ? msg->datatype
+                                                    : MPI_DATATYPE_NULL,
+                                              count, displ, fname, argname,
+                                              msg);
     }
     if (dtobj == NULL) {
         Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize

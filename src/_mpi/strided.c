@@ -1,0 +1,380 @@
+/* strided.c: non-contiguous buffers (a[::2], a[:, 3], a[1:5, 2:7],
+ * a[::-1], any buffer-protocol exporter with strides) described to MPI by
+ * a derived datatype, in place: never copied.
+ *
+ * The view's shape and strides are first simplified: dimensions of length
+ * 1 are dropped and a dimension whose stride is exactly the next one's
+ * whole extent is merged into it.  Then, innermost first, each dimension
+ * wraps the type so far: MPI_Type_contiguous when the innermost stride is
+ * the item size, MPI_Type_create_hvector (stride in bytes, negative
+ * allowed) otherwise.  The outermost dimension becomes the message's
+ * count: the inner type resized to an extent of the outer stride, so a
+ * 1-D view a[::k] is `len(a[::k])` elements, like a contiguous buffer
+ * (receive counts, Status.Get_count, block splits in collectives all read
+ * the same).  A negative outer stride cannot be an extent: such a view is
+ * one element of an hvector type.  The address is the first element's.
+ *
+ * Building a type costs a few MPI calls, so types are cached by (base
+ * datatype, item size, shape, strides) in a small LRU table; every cached
+ * type is freed before MPI_Finalize.  Evicting a type that a pending
+ * nonblocking call still uses is fine: MPI_Type_free only marks it.
+ */
+#include "fastmpi.h"
+
+#include <string.h>
+
+#define STRIDED_CACHE 16
+#define STRIDED_MAX_NDIM 64     /* PyBUF_MAX_NDIM */
+
+typedef struct {
+    MPI_Datatype type;          /* committed; MPI_DATATYPE_NULL: free */
+    MPI_Datatype base;
+    Py_ssize_t itemsize;
+    int nd;
+    int count;
+    Py_ssize_t *dims;           /* PyMem: shape[nd], then strides[nd] */
+    unsigned long used;
+} strided_entry;
+
+static strided_entry cache[STRIDED_CACHE];
+static unsigned long clock_now;
+
+/* 1-D layout knob for benchmarks: 0 = count n of a resized base type,
+ * 1 = one hvector of n (fastmpi.MPI._strided_layout). */
+static int layout_hvector;
+
+static void
+entry_clear(strided_entry *e)
+{
+    if (e->type != MPI_DATATYPE_NULL) {
+        if (fastmpi_mpi_active) {
+            MPI_Type_free(&e->type);
+        }
+        e->type = MPI_DATATYPE_NULL;
+    }
+    PyMem_Free(e->dims);
+    e->dims = NULL;
+}
+
+void
+fastmpi_strided_before_finalize(void)
+{
+    for (int i = 0; i < STRIDED_CACHE; i++) {
+        entry_clear(&cache[i]);
+    }
+}
+
+/* Drop length-1 dimensions, merge dimensions that are contiguous with the
+ * next; returns the new number of dimensions (0: a single element). */
+static int
+simplify(int nd, Py_ssize_t *shape, Py_ssize_t *strides)
+{
+    int n = 0;
+    for (int d = 0; d < nd; d++) {
+        if (shape[d] != 1) {
+            shape[n] = shape[d];
+            strides[n] = strides[d];
+            n++;
+        }
+    }
+    int m = 0;
+    for (int d = 0; d < n; d++) {
+        if (m > 0 && strides[m - 1] == shape[d] * strides[d]) {
+            shape[m - 1] *= shape[d];
+            strides[m - 1] = strides[d];
+        }
+        else {
+            shape[m] = shape[d];
+            strides[m] = strides[d];
+            m++;
+        }
+    }
+    return m;
+}
+
+/* A new committed type for the (simplified, nd >= 1) view: 0 or -1. */
+static int
+build(MPI_Datatype base, Py_ssize_t itemsize, int nd,
+      const Py_ssize_t *shape, const Py_ssize_t *strides, MPI_Datatype *out,
+      int *count)
+{
+    MPI_Datatype t = base, nt;
+    int owned = 0, ierr = MPI_SUCCESS;
+    for (int d = nd - 1; d >= 1 && ierr == MPI_SUCCESS; d--) {
+        if (d == nd - 1 && strides[d] == itemsize) {
+            ierr = MPI_Type_contiguous((int)shape[d], t, &nt);
+        }
+        else {
+            ierr = MPI_Type_create_hvector((int)shape[d], 1,
+                                           (MPI_Aint)strides[d], t, &nt);
+        }
+        if (owned) {
+            MPI_Type_free(&t);
+        }
+        t = nt;
+        owned = 1;
+    }
+    if (ierr == MPI_SUCCESS) {
+        if (strides[0] > 0 && !(nd == 1 && layout_hvector)) {
+            ierr = MPI_Type_create_resized(t, 0, (MPI_Aint)strides[0], &nt);
+            *count = (int)shape[0];
+        }
+        else {
+            ierr = MPI_Type_create_hvector((int)shape[0], 1,
+                                           (MPI_Aint)strides[0], t, &nt);
+            *count = 1;
+        }
+        if (owned) {
+            MPI_Type_free(&t);
+        }
+        t = nt;
+        owned = ierr == MPI_SUCCESS;
+    }
+    if (ierr == MPI_SUCCESS) {
+        ierr = MPI_Type_commit(&t);
+    }
+    if (ierr != MPI_SUCCESS) {
+        if (owned) {
+            MPI_Type_free(&t);
+        }
+        return fastmpi_check(ierr);
+    }
+    *out = t;
+    return 0;
+}
+
+/* The cached (or a newly built and cached) type for a view: 0 or -1. */
+static int
+lookup(MPI_Datatype base, Py_ssize_t itemsize, int nd,
+       const Py_ssize_t *shape, const Py_ssize_t *strides,
+       MPI_Datatype *type, int *count)
+{
+    size_t half = sizeof(Py_ssize_t) * (size_t)nd;
+    strided_entry *victim = &cache[0];
+    for (int i = 0; i < STRIDED_CACHE; i++) {
+        strided_entry *e = &cache[i];
+        if (e->type != MPI_DATATYPE_NULL && e->base == base &&
+            e->itemsize == itemsize && e->nd == nd &&
+            memcmp(e->dims, shape, half) == 0 &&
+            memcmp(e->dims + nd, strides, half) == 0) {
+            e->used = ++clock_now;
+            *type = e->type;
+            *count = e->count;
+            return 0;
+        }
+        if (e->type == MPI_DATATYPE_NULL ||
+            (victim->type != MPI_DATATYPE_NULL && e->used < victim->used)) {
+            victim = e;
+        }
+    }
+    Py_ssize_t *dims = PyMem_Malloc(2 * half);
+    if (dims == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (build(base, itemsize, nd, shape, strides, type, count) < 0) {
+        PyMem_Free(dims);
+        return -1;
+    }
+    memcpy(dims, shape, half);
+    memcpy(dims + nd, strides, half);
+    entry_clear(victim);
+    victim->type = *type;
+    victim->base = base;
+    victim->itemsize = itemsize;
+    victim->nd = nd;
+    victim->count = *count;
+    victim->dims = dims;
+    victim->used = ++clock_now;
+    return 0;
+}
+
+/* A datatype given with a strided buffer must be predefined (its handle
+ * is a cache key, and a user type's handle can be reused once freed) and
+ * one item long. */
+static int
+check_given(MPI_Datatype dt, Py_ssize_t itemsize, const char *fname,
+            const char *argname)
+{
+    int ni, na, nd, combiner;
+    MPI_Aint lb, extent;
+    if (fastmpi_check(MPI_Type_get_envelope(dt, &ni, &na, &nd,
+                                            &combiner)) < 0 ||
+        fastmpi_check(MPI_Type_get_extent(dt, &lb, &extent)) < 0) {
+        return -1;
+    }
+    if (combiner != MPI_COMBINER_NAMED) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': a non-contiguous buffer takes a "
+                     "predefined datatype (the element type), not a "
+                     "derived one", fname, argname);
+        return -1;
+    }
+    if ((Py_ssize_t)extent != itemsize || lb != 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': the datatype's extent (%zd "
+                     "bytes) must be the non-contiguous buffer's item "
+                     "size (%zd bytes)", fname, argname,
+                     (Py_ssize_t)extent, itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+/* Get a strided view of obj; explain a failure. */
+static int
+get_strided_view(PyObject *obj, int mode, int need_format,
+                 const char *fname, const char *argname, Py_buffer *view)
+{
+    int flags = PyBUF_STRIDES;
+    if (need_format) {
+        flags |= PyBUF_FORMAT;
+    }
+    if (mode == FASTMPI_MSG_RECV) {
+        flags |= PyBUF_WRITABLE;
+    }
+    if (PyObject_GetBuffer(obj, view, flags) == 0) {
+        return 0;
+    }
+    if (mode == FASTMPI_MSG_RECV &&
+        PyObject_GetBuffer(obj, view, flags & ~PyBUF_WRITABLE) == 0) {
+        PyBuffer_Release(view);
+        PyErr_Clear();
+        PyErr_Format(PyExc_BufferError,
+                     "%s() argument '%s' is a read-only buffer (%.100s); "
+                     "receiving needs a writable one",
+                     fname, argname, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    PyErr_Format(PyExc_BufferError,
+                 "%s() argument '%s': cannot get a strided buffer from "
+                 "%.100s: %S", fname, argname, Py_TYPE(obj)->tp_name,
+                 exc_value ? exc_value : Py_None);
+    Py_XDECREF(exc_type);
+    Py_XDECREF(exc_value);
+    Py_XDECREF(exc_tb);
+    return -1;
+}
+
+int
+fastmpi_strided_parse(PyObject *obj, int mode, MPI_Datatype given,
+                      Py_ssize_t count, Py_ssize_t displ, const char *fname,
+                      const char *argname, fastmpi_msg *msg)
+{
+    Py_buffer *view = &msg->view;
+    if (get_strided_view(obj, mode, given == MPI_DATATYPE_NULL, fname,
+                         argname, view) < 0) {
+        return -1;
+    }
+    Py_ssize_t itemsize = view->itemsize > 0 ? view->itemsize : 1;
+    MPI_Datatype base = given;
+    if (base == MPI_DATATYPE_NULL) {
+        base = fastmpi_datatype_from_format(view->format, itemsize, fname,
+                                            argname);
+        if (base == MPI_DATATYPE_NULL) {
+            goto error;
+        }
+    }
+    else if (check_given(base, itemsize, fname, argname) < 0) {
+        goto error;
+    }
+    if (view->ndim > STRIDED_MAX_NDIM || view->strides == NULL) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': a buffer without strides or of "
+                     "more than %d dimensions", fname, argname,
+                     STRIDED_MAX_NDIM);
+        goto error;
+    }
+    Py_ssize_t shape[STRIDED_MAX_NDIM], strides[STRIDED_MAX_NDIM];
+    Py_ssize_t total = 1;
+    for (int d = 0; d < view->ndim; d++) {
+        shape[d] = view->shape[d];
+        strides[d] = view->strides[d];
+        total *= shape[d];
+    }
+    int nd = simplify(view->ndim, shape, strides);
+    char *addr = view->buf;
+    if (count >= 0) {
+        /* an explicit count: of items along a 1-D view; an n-D view is
+         * sent whole */
+        int whole = nd > 1 && count == total && displ == 0;
+        if (nd <= 1 && displ + count <= total) {
+            if (nd == 1) {
+                addr += displ * strides[0];
+                shape[0] = count;
+            }
+            total = count;
+            if (total == 0) {
+                nd = 0;
+            }
+        }
+        else if (!whole) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': count %zd (displacement %zd) "
+                         "does not fit the non-contiguous buffer of %zd "
+                         "items%s", fname, argname, count, displ, total,
+                         nd > 1 ? " (a multi-dimensional one is sent "
+                                  "whole)" : "");
+            goto error;
+        }
+    }
+    for (int d = 0; d < nd; d++) {
+        if (shape[d] > INT_MAX) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': a non-contiguous buffer with "
+                         "a dimension of %zd items (more than 2**31-1) "
+                         "cannot be described to MPI", fname, argname,
+                         shape[d]);
+            goto error;
+        }
+    }
+    msg->addr = addr;
+    msg->nbytes = total * itemsize;
+    if (total == 0 || nd == 0) {
+        msg->datatype = base;
+        msg->count = (int)total;
+        return 0;
+    }
+    if (nd == 1 && strides[0] == itemsize) {
+        msg->datatype = base;   /* contiguous after all */
+        msg->count = (int)shape[0];
+        return 0;
+    }
+    if (lookup(base, itemsize, nd, shape, strides, &msg->datatype,
+               &msg->count) < 0) {
+        goto error;
+    }
+    return 0;
+
+error:
+    PyBuffer_Release(view);
+    view->obj = NULL;
+    return -1;
+}
+
+static PyObject *
+strided_layout(PyObject *module, PyObject *arg)
+{
+    int v = PyObject_IsTrue(arg);
+    if (v < 0) {
+        return NULL;
+    }
+    fastmpi_strided_before_finalize();  /* drop types of the old layout */
+    layout_hvector = v;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef strided_functions[] = {
+    {"_strided_layout", strided_layout, METH_O,
+     "Benchmarks only: describe 1-D strided buffers as one hvector (True) "
+     "or as a count of resized items (False, the default)."},
+    {NULL, NULL, 0, NULL},
+};
+
+int
+fastmpi_strided_init(PyObject *module)
+{
+    return PyModule_AddFunctions(module, strided_functions);
+}

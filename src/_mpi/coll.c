@@ -701,10 +701,21 @@ fastmpi_coll_prepare(int which, FastMPICommObject *self, PyObject **argv,
     c->root = 0;
     c->op = NULL;
     c->comm = self->ob_mpi;
-    if (fastmpi_comm_ranks(self, &rank, &size) < 0) {
+    if (fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+        prepare_table[which](argv, fname, rank, size, c) < 0) {
         return -1;
     }
-    return prepare_table[which](argv, fname, rank, size, c);
+    if (c->op != NULL && (fastmpi_strided_is(&c->s) ||
+                          fastmpi_strided_is(&c->r))) {
+        /* strided.c: neither library reduces derived datatypes */
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): reductions need contiguous buffers (MPI's "
+                     "reduction operations do not take the derived "
+                     "datatype a non-contiguous view becomes); pass "
+                     "numpy.ascontiguousarray(...)", fname);
+        return -1;
+    }
+    return 0;
 }
 
 void

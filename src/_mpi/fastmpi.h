@@ -278,6 +278,8 @@ int fastmpi_strided_parse(PyObject *obj, int mode, MPI_Datatype given,
                           Py_ssize_t count, Py_ssize_t displ,
                           const char *fname, const char *argname,
                           fastmpi_msg *msg);
+/* 1 if msg describes a non-contiguous buffer with a strided.c type. */
+int fastmpi_strided_is(const fastmpi_msg *msg);
 /* Free the cached types (environment.c, before MPI_Finalize). */
 void fastmpi_strided_before_finalize(void);
 int fastmpi_strided_init(PyObject *module);

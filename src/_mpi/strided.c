@@ -18,6 +18,11 @@
  * datatype, item size, shape, strides) in a small LRU table; every cached
  * type is freed before MPI_Finalize.  Evicting a type that a pending
  * nonblocking call still uses is fine: MPI_Type_free only marks it.
+ *
+ * Reductions refuse strided buffers (coll.c asks fastmpi_strided_is):
+ * MPICH 4.0.2 ("MPI_SUM operation not defined for this datatype") and
+ * Open MPI 4.1.4 (MPI_ERR_OP) both reject predefined operations on these
+ * derived types, even though they are made of one basic type.
  */
 #include "fastmpi.h"
 
@@ -352,6 +357,20 @@ error:
     PyBuffer_Release(view);
     view->obj = NULL;
     return -1;
+}
+
+int
+fastmpi_strided_is(const fastmpi_msg *msg)
+{
+    if (msg->view.obj == NULL || msg->datatype == MPI_DATATYPE_NULL) {
+        return 0;
+    }
+    for (int i = 0; i < STRIDED_CACHE; i++) {
+        if (cache[i].type == msg->datatype) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static PyObject *

@@ -709,10 +709,11 @@ fastmpi_coll_prepare(int which, FastMPICommObject *self, PyObject **argv,
                           fastmpi_strided_is(&c->r))) {
         /* strided.c: neither library reduces derived datatypes */
         PyErr_Format(PyExc_ValueError,
-                     "%s(): reductions need contiguous buffers (MPI's "
-                     "reduction operations do not take the derived "
-                     "datatype a non-contiguous view becomes); pass "
-                     "numpy.ascontiguousarray(...)", fname);
+                     "%s(): reductions need contiguous buffers of at most "
+                     "2**31-1 items (MPI's reduction operations do not "
+                     "take the derived datatype a non-contiguous or larger "
+                     "buffer becomes); pass numpy.ascontiguousarray(...), "
+                     "or reduce in parts", fname);
         return -1;
     }
     return 0;

@@ -278,6 +278,15 @@ int fastmpi_strided_parse(PyObject *obj, int mode, MPI_Datatype given,
                           Py_ssize_t count, Py_ssize_t displ,
                           const char *fname, const char *argname,
                           fastmpi_msg *msg);
+/* Counts above 2**31-1: *out = a cached committed type that is `count`
+ * items of the predefined `base`, to be sent as count 1.  0, or -1 with
+ * ValueError (a derived base) or MPI.Exception. */
+int fastmpi_large_type(MPI_Datatype base, Py_ssize_t count,
+                       const char *fname, const char *argname,
+                       MPI_Datatype *out);
+/* The same, not cached: a new committed type the caller frees. */
+int fastmpi_large_type_new(MPI_Datatype base, Py_ssize_t count,
+                           MPI_Datatype *out);
 /* 1 if msg describes a non-contiguous buffer with a strided.c type. */
 int fastmpi_strided_is(const fastmpi_msg *msg);
 /* Free the cached types (environment.c, before MPI_Finalize). */

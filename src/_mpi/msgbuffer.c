@@ -168,6 +168,13 @@ count_arg(PyObject *obj, const char *fname, const char *argname,
     }
     Py_ssize_t v = PyNumber_AsSsize_t(obj, PyExc_OverflowError);
     if (v == -1 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': the %s %R cannot be "
+                         "represented (more than 2**63-1)", fname, argname,
+                         what, obj);
+        }
         return -1;
     }
     if (v < 0) {
@@ -180,16 +187,25 @@ count_arg(PyObject *obj, const char *fname, const char *argname,
     return 0;
 }
 
+/* More than 2**31-1 items: one item of a large type (strided.c). */
+static int
+set_large_count(fastmpi_msg *msg, Py_ssize_t count, const char *fname,
+                const char *argname)
+{
+    if (fastmpi_large_type(msg->datatype, count, fname, argname,
+                           &msg->datatype) < 0) {
+        return -1;
+    }
+    msg->count = 1;
+    return 0;
+}
+
 static int
 set_count(fastmpi_msg *msg, Py_ssize_t count, const char *fname,
           const char *argname)
 {
     if (Py_UNLIKELY(count > INT_MAX)) {
-        PyErr_Format(PyExc_OverflowError,
-                     "%s() argument '%s': %zd elements is more than one MPI "
-                     "call takes (2**31-1); large counts are not supported "
-                     "yet", fname, argname, count);
-        return -1;
+        return set_large_count(msg, count, fname, argname);
     }
     msg->count = (int)count;
     return 0;
@@ -210,9 +226,11 @@ parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
                                               -1, 0, fname, argname, msg);
     }
     Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize : 1;
-    msg->datatype = fastmpi_datatype_from_format(msg->view.format, itemsize,
-                                                 fname, argname);
-    if (msg->datatype == MPI_DATATYPE_NULL ||
+    MPI_Datatype base = fastmpi_datatype_from_format(msg->view.format,
+                                                     itemsize, fname,
+                                                     argname);
+    msg->datatype = base;
+    if (base == MPI_DATATYPE_NULL ||
         set_count(msg, msg->view.len / itemsize, fname, argname) < 0) {
         PyBuffer_Release(&msg->view);
         msg->view.obj = NULL;
@@ -221,8 +239,7 @@ parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
     msg->addr = msg->view.buf;
     msg->nbytes = msg->view.len;
     if (ndarray) {
-        dtype_cache_add(((fastmpi_ndarray *)obj)->descr, msg->datatype,
-                        itemsize);
+        dtype_cache_add(((fastmpi_ndarray *)obj)->descr, base, itemsize);
     }
     return 0;
 }

@@ -19,6 +19,11 @@
  * type is freed before MPI_Finalize.  Evicting a type that a pending
  * nonblocking call still uses is fine: MPI_Type_free only marks it.
  *
+ * The same cache holds the types of contiguous messages above 2**31-1
+ * items (fastmpi_large_type): one item of a type MPI's int counts reach:
+ * MPI_Type_contiguous_c on MPI-4 (MPICH 4), a chunked struct on MPI-3
+ * (Open MPI 4.1).
+ *
  * Reductions refuse strided buffers (coll.c asks fastmpi_strided_is):
  * MPICH 4.0.2 ("MPI_SUM operation not defined for this datatype") and
  * Open MPI 4.1.4 (MPI_ERR_OP) both reject predefined operations on these
@@ -42,6 +47,10 @@ typedef struct {
 } strided_entry;
 
 static strided_entry cache[STRIDED_CACHE];
+
+static int lookup(MPI_Datatype base, Py_ssize_t itemsize, int nd,
+                  const Py_ssize_t *shape, const Py_ssize_t *strides,
+                  MPI_Datatype *type, int *count);
 static unsigned long clock_now;
 
 /* 1-D layout knob for benchmarks: 0 = count n of a resized base type,
@@ -97,6 +106,107 @@ simplify(int nd, Py_ssize_t *shape, Py_ssize_t *strides)
     return m;
 }
 
+/* Counts above 2**31-1: `count` items of `base` (extent `extent`) as
+ * one item of a type MPI's int counts can describe: LARGE_CHUNK items
+ * times q, then the remainder, in a struct.  Its type signature is that
+ * of `count` base items, so it matches any other description of them
+ * (the peer may use its own large type, or MPICH's _c calls).  0 or -1. */
+#define LARGE_CHUNK ((Py_ssize_t)1 << 30)
+
+static int
+build_large(MPI_Datatype base, Py_ssize_t extent, Py_ssize_t count,
+            MPI_Datatype *out)
+{
+#if FASTMPI_HAVE_LARGE_COUNT
+    /* MPI-4 (MPICH 4): one contiguous type, which MPICH moves as
+     * contiguous memory; its struct equivalent goes through the pack path
+     * (3-4x slower for 2.5 GiB, worse into untouched pages) */
+    int ierr = MPI_Type_contiguous_c((MPI_Count)count, base, out);
+    if (ierr == MPI_SUCCESS) {
+        ierr = MPI_Type_commit(out);
+        if (ierr != MPI_SUCCESS) {
+            MPI_Type_free(out);
+        }
+    }
+    (void)extent;
+    return fastmpi_check(ierr);
+#else
+    Py_ssize_t q = count / LARGE_CHUNK, r = count % LARGE_CHUNK;
+    MPI_Datatype chunk = MPI_DATATYPE_NULL, types[2] = {MPI_DATATYPE_NULL,
+                                                        MPI_DATATYPE_NULL};
+    int lens[2] = {1, 1};
+    MPI_Aint displs[2] = {0, (MPI_Aint)(q * LARGE_CHUNK * extent)};
+    int ierr = MPI_Type_contiguous((int)LARGE_CHUNK, base, &chunk);
+    if (ierr == MPI_SUCCESS) {
+        ierr = MPI_Type_contiguous((int)q, chunk, &types[0]);
+    }
+    if (ierr == MPI_SUCCESS && r > 0) {
+        ierr = MPI_Type_contiguous((int)r, base, &types[1]);
+    }
+    if (ierr == MPI_SUCCESS) {
+        ierr = MPI_Type_create_struct(r > 0 ? 2 : 1, lens, displs, types,
+                                      out);
+    }
+    if (ierr == MPI_SUCCESS) {
+        ierr = MPI_Type_commit(out);
+        if (ierr != MPI_SUCCESS) {
+            MPI_Type_free(out);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (types[i] != MPI_DATATYPE_NULL) {
+            MPI_Type_free(&types[i]);
+        }
+    }
+    if (chunk != MPI_DATATYPE_NULL) {
+        MPI_Type_free(&chunk);
+    }
+    return fastmpi_check(ierr);
+#endif
+}
+
+int
+fastmpi_large_type_new(MPI_Datatype base, Py_ssize_t count,
+                       MPI_Datatype *out)
+{
+    MPI_Aint lb, extent;
+    if (fastmpi_check(MPI_Type_get_extent(base, &lb, &extent)) < 0) {
+        return -1;
+    }
+    return build_large(base, (Py_ssize_t)extent, count, out);
+}
+
+int
+fastmpi_large_type(MPI_Datatype base, Py_ssize_t count, const char *fname,
+                   const char *argname, MPI_Datatype *out)
+{
+    int ni, na, nd, combiner, one;
+    MPI_Aint lb, extent;
+    if (fastmpi_check(MPI_Type_get_envelope(base, &ni, &na, &nd,
+                                            &combiner)) < 0 ||
+        fastmpi_check(MPI_Type_get_extent(base, &lb, &extent)) < 0) {
+        return -1;
+    }
+    if (combiner != MPI_COMBINER_NAMED) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': %zd items is more than one MPI "
+                     "count (2**31-1) takes; above that fastmpi needs a "
+                     "predefined datatype, not a derived one", fname,
+                     argname, count);
+        return -1;
+    }
+    if (extent <= 0 || count / LARGE_CHUNK > INT_MAX ||
+        count > PY_SSIZE_T_MAX / extent) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': %zd items of %zd bytes cannot be "
+                     "represented as one message", fname, argname, count,
+                     (Py_ssize_t)extent);
+        return -1;
+    }
+    Py_ssize_t shape[1] = {count}, strides[1] = {(Py_ssize_t)extent};
+    return lookup(base, (Py_ssize_t)extent, 1, shape, strides, out, &one);
+}
+
 /* A new committed type for the (simplified, nd >= 1) view: 0 or -1. */
 static int
 build(MPI_Datatype base, Py_ssize_t itemsize, int nd,
@@ -105,6 +215,10 @@ build(MPI_Datatype base, Py_ssize_t itemsize, int nd,
 {
     MPI_Datatype t = base, nt;
     int owned = 0, ierr = MPI_SUCCESS;
+    if (nd == 1 && strides[0] == itemsize) {
+        *count = 1;
+        return build_large(base, itemsize, shape[0], out);
+    }
     for (int d = nd - 1; d >= 1 && ierr == MPI_SUCCESS; d--) {
         if (d == nd - 1 && strides[d] == itemsize) {
             ierr = MPI_Type_contiguous((int)shape[d], t, &nt);

@@ -179,14 +179,23 @@ static int
 large_count(const MPI_Status *st, MPI_Datatype dt, int elements,
             MPI_Count *out)
 {
+    int ierr;
 #if FASTMPI_HAVE_LARGE_COUNT
-    return elements ? MPI_Get_elements_c(st, dt, out)
-                    : MPI_Get_count_c(st, dt, out);
+    if (elements) {
+        ierr = MPI_Get_elements_c(st, dt, out);
+    }
+    else {
+        ierr = MPI_Get_count_c(st, dt, out);
+    }
+    return ierr;
 #else
     MPI_Count bytes = 0, size = 0;
-    int ierr = elements ? MPI_Get_elements_x(st, dt, out)
-                        : MPI_Get_elements_x(st, MPI_BYTE, &bytes);
-    if (ierr != MPI_SUCCESS || elements) {
+    if (elements) {
+        ierr = MPI_Get_elements_x(st, dt, out);
+        return ierr;
+    }
+    ierr = MPI_Get_elements_x(st, MPI_BYTE, &bytes);
+    if (ierr != MPI_SUCCESS) {
         return ierr;
     }
     ierr = MPI_Type_size_x(dt, &size);
@@ -201,11 +210,17 @@ large_count(const MPI_Status *st, MPI_Datatype dt, int elements,
 static PyObject *
 status_count(FastMPIStatusObject *self, MPI_Datatype dt, int elements)
 {
-    int count = 0;
-    if (dt == MPI_DATATYPE_NULL || fastmpi_require_mpi() < 0 ||
-        fastmpi_check(elements ? MPI_Get_elements(&self->ob_mpi, dt, &count)
-                               : MPI_Get_count(&self->ob_mpi, dt, &count))
-            < 0) {
+    int count = 0, ierr;
+    if (dt == MPI_DATATYPE_NULL || fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    if (elements) {
+        ierr = MPI_Get_elements(&self->ob_mpi, dt, &count);
+    }
+    else {
+        ierr = MPI_Get_count(&self->ob_mpi, dt, &count);
+    }
+    if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
     if (Py_LIKELY(count != MPI_UNDEFINED)) {

@@ -13,7 +13,7 @@ below what they need."""
 import numpy as np
 import pytest
 
-from _impl import MPI
+from _impl import IMPL, MPI
 
 GiB = 1 << 30
 BIG = 5 * GiB // 2 + 3          # 2.5 GiB + 3 bytes: count > 2**31-1
@@ -35,6 +35,9 @@ def mem_available():
 def big_pair(comm):
     """Skip unless this is a 2-rank run with enough memory (the same answer
     on both ranks: rank 0 decides)."""
+    if IMPL == "mpi4py":
+        pytest.skip("mpi4py 3.1 on MPI-3 refuses messages past 2 GiB on "
+                    "the sending side only: the receiving rank would wait")
     if comm.Get_size() != 2:
         pytest.skip("runs at 2 ranks only, to bound memory")
     avail = mem_available()
@@ -149,6 +152,7 @@ def test_count_cannot_be_represented(comm):
         comm.Send([a, 2**33, MPI.BYTE], MPI.PROC_NULL)
 
 
+@pytest.mark.beyond_mpi4py
 def test_negative_counts(comm):
     a = np.zeros(8, np.uint8)
     with pytest.raises(ValueError, match="negative"):

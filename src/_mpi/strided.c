@@ -17,7 +17,8 @@
  * Building a type costs a few MPI calls, so types are cached by (base
  * datatype, item size, shape, strides) in a small LRU table; every cached
  * type is freed before MPI_Finalize.  Evicting a type that a pending
- * nonblocking call still uses is fine: MPI_Type_free only marks it.
+ * nonblocking call still uses is fine: MPI_Type_free only marks it (and
+ * an evicted type is freed only 64 evictions later, see RETIRED).
  *
  * The same cache holds the types of contiguous messages above 2**31-1
  * items (fastmpi_large_type): one item of a type MPI's int counts reach:
@@ -57,14 +58,37 @@ static unsigned long clock_now;
  * 1 = one hvector of n (fastmpi.MPI._strided_layout). */
 static int layout_hvector;
 
+/* An evicted type is freed only RETIRED evictions later: a blocking call
+ * on another thread may have parsed its message (under the GIL) and not
+ * yet started the MPI call (without the GIL) when this thread evicts the
+ * type; once the call has started, MPI_Type_free is harmless. */
+#define RETIRED 64
+static MPI_Datatype retired[RETIRED];
+static int retired_next;
+
 static void
-entry_clear(strided_entry *e)
+type_free(MPI_Datatype *t)
+{
+    if (*t != MPI_DATATYPE_NULL && fastmpi_mpi_active) {
+        MPI_Type_free(t);
+    }
+    *t = MPI_DATATYPE_NULL;
+}
+
+/* evict: 1 = retire the type (freed later), 0 = free it now */
+static void
+entry_clear(strided_entry *e, int evict)
 {
     if (e->type != MPI_DATATYPE_NULL) {
-        if (fastmpi_mpi_active) {
-            MPI_Type_free(&e->type);
+        if (evict) {
+            type_free(&retired[retired_next]);
+            retired[retired_next] = e->type;
+            retired_next = (retired_next + 1) % RETIRED;
+            e->type = MPI_DATATYPE_NULL;
         }
-        e->type = MPI_DATATYPE_NULL;
+        else {
+            type_free(&e->type);
+        }
     }
     PyMem_Free(e->dims);
     e->dims = NULL;
@@ -74,7 +98,10 @@ void
 fastmpi_strided_before_finalize(void)
 {
     for (int i = 0; i < STRIDED_CACHE; i++) {
-        entry_clear(&cache[i]);
+        entry_clear(&cache[i], 0);
+    }
+    for (int i = 0; i < RETIRED; i++) {
+        type_free(&retired[i]);
     }
 }
 
@@ -297,7 +324,7 @@ lookup(MPI_Datatype base, Py_ssize_t itemsize, int nd,
     }
     memcpy(dims, shape, half);
     memcpy(dims + nd, strides, half);
-    entry_clear(victim);
+    entry_clear(victim, 1);
     victim->type = *type;
     victim->base = base;
     victim->itemsize = itemsize;
@@ -509,5 +536,13 @@ static PyMethodDef strided_functions[] = {
 int
 fastmpi_strided_init(PyObject *module)
 {
+    /* MPI_DATATYPE_NULL is not 0 (MPICH: 0x0c000000; Open MPI: the
+     * address of a global) */
+    for (int i = 0; i < STRIDED_CACHE; i++) {
+        cache[i].type = MPI_DATATYPE_NULL;
+    }
+    for (int i = 0; i < RETIRED; i++) {
+        retired[i] = MPI_DATATYPE_NULL;
+    }
     return PyModule_AddFunctions(module, strided_functions);
 }

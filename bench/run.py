@@ -599,7 +599,7 @@ def strided_targets(record, labels):
             if impls.get(k) and impls[k]["runs"]] or ["mpi4py-debian"]
     lines = []
     for c in casemod.strided_cases():
-        if c.kind == "sv_send_hv":
+        if c.kind not in ("sv_send", "sv_recv"):
             continue
         tf = best(FM, c.id)
         for k in refs:

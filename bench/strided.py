@@ -14,9 +14,11 @@ iteration is one transfer 0 -> 1 plus a 1-byte ack 1 -> 0):
   sv_recv     rank 0 sends a contiguous array, rank 1 receives into b[::2].
               fastmpi: Recv(b[::2]); mpi4py: Recv into a contiguous array,
               then b[::2] = it.
-  sv_send_hv  sv_send with fastmpi describing a[::2] as one hvector instead
-              of a count of resized doubles (fastmpi.MPI._strided_layout);
-              mpi4py as sv_send.
+  sv_send_hv, sv_send_rs, sv_recv_hv, sv_recv_rs
+              the same with fastmpi's layout of the outer dimension forced:
+              one hvector (hv) or a count of resized items (rs); by default
+              fastmpi takes hvector on Open MPI, resized on MPICH
+              (fastmpi.MPI._strided_layout); mpi4py as sv_send / sv_recv.
 
 bench/c/strided.c is the C counterpart (MPI_Type_vector).
 """
@@ -109,31 +111,36 @@ def setup_sv_recv(MPI, comm, case):
     return _pair(MPI, comm, case, False)
 
 
-def setup_sv_send_hv(MPI, comm, case):
-    layout = getattr(MPI, "_strided_layout", None)
-    if layout is not None:
-        layout(True)
-    try:
-        body, ok = _pair(MPI, comm, case, True)
+def _with_layout(hvector, send_strided):
+    """The same transfer with fastmpi's outer-dimension layout forced
+    (fastmpi.MPI._strided_layout); mpi4py runs its copy route unchanged."""
+    def setup(MPI, comm, case):
+        layout = getattr(MPI, "_strided_layout", None)
         if layout is None:
-            return body, ok
+            return _pair(MPI, comm, case, send_strided)
+        layout(hvector)
+        try:
+            body, ok = _pair(MPI, comm, case, send_strided)
+        finally:
+            layout(None)
 
         def wrapped(count):
-            layout(True)
+            layout(hvector)
             try:
                 body(count)
             finally:
-                layout(False)
+                layout(None)
         return wrapped, ok
-    finally:
-        if layout is not None:
-            layout(False)
+    return setup
 
 
 SETUP = {
     "sv_send": setup_sv_send,
     "sv_recv": setup_sv_recv,
-    "sv_send_hv": setup_sv_send_hv,
+    "sv_send_hv": _with_layout(True, True),
+    "sv_send_rs": _with_layout(False, True),
+    "sv_recv_hv": _with_layout(True, False),
+    "sv_recv_rs": _with_layout(False, False),
 }
 
 

@@ -3,7 +3,6 @@
  * described by MPI_Type_vector(n, 1, 2, MPI_DOUBLE), then a 1-byte ack.
  *   sv_send: rank 0 sends the vector, rank 1 receives n contiguous doubles
  *   sv_recv: rank 0 sends n contiguous doubles, rank 1 receives the vector
- *   sv_send_hv: as sv_send (the Python side varies fastmpi's type layout)
  * Run on exactly 2 ranks. */
 #include "bench.h"
 
@@ -60,8 +59,7 @@ int main(int argc, char **argv)
         memset(&ctx, 0, sizeof ctx);
         ctx.rank = rank;
         ctx.n = atoi(c.param) / 8;
-        if (strcmp(c.kind, "sv_send") == 0 ||
-            strcmp(c.kind, "sv_send_hv") == 0)
+        if (strcmp(c.kind, "sv_send") == 0)
             ctx.recv_strided = 0;
         else if (strcmp(c.kind, "sv_recv") == 0)
             ctx.recv_strided = 1;

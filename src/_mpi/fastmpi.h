@@ -287,6 +287,9 @@ int fastmpi_large_type(MPI_Datatype base, Py_ssize_t count,
 /* The same, not cached: a new committed type the caller frees. */
 int fastmpi_large_type_new(MPI_Datatype base, Py_ssize_t count,
                            MPI_Datatype *out);
+/* vspec.c, around the parse of a buffer split into blocks: +1 before,
+ * -1 after (strided buffers then count items, see strided.c). */
+void fastmpi_strided_counted(int delta);
 /* 1 if msg describes a non-contiguous buffer with a strided.c type. */
 int fastmpi_strided_is(const fastmpi_msg *msg);
 /* Free the cached types (environment.c, before MPI_Finalize). */

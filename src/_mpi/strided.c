@@ -7,12 +7,14 @@
  * whole extent is merged into it.  Then, innermost first, each dimension
  * wraps the type so far: MPI_Type_contiguous when the innermost stride is
  * the item size, MPI_Type_create_hvector (stride in bytes, negative
- * allowed) otherwise.  The outermost dimension becomes the message's
- * count: the inner type resized to an extent of the outer stride, so a
- * 1-D view a[::k] is `len(a[::k])` elements, like a contiguous buffer
- * (receive counts, Status.Get_count, block splits in collectives all read
- * the same).  A negative outer stride cannot be an extent: such a view is
- * one element of an hvector type.  The address is the first element's.
+ * allowed) otherwise.  The outermost dimension is either the message's
+ * count (the inner type resized to an extent of the outer stride, so a
+ * 1-D view a[::k] is `len(a[::k])` items, like a contiguous buffer: the
+ * block splits of collectives need that) or one more hvector, whichever
+ * the MPI library moves faster (see use_hvector).  Status.Get_count
+ * counts base items either way.  A negative outer stride cannot be an
+ * extent: such a view is always one item of an hvector type.  The address
+ * is the first element's.
  *
  * Building a type costs a few MPI calls, so types are cached by (base
  * datatype, item size, shape, strides) in a small LRU table; every cached
@@ -43,6 +45,7 @@ typedef struct {
     Py_ssize_t itemsize;
     int nd;
     int count;
+    int hv;                     /* outer dimension as an hvector */
     Py_ssize_t *dims;           /* PyMem: shape[nd], then strides[nd] */
     unsigned long used;
 } strided_entry;
@@ -54,9 +57,34 @@ static int lookup(MPI_Datatype base, Py_ssize_t itemsize, int nd,
                   MPI_Datatype *type, int *count);
 static unsigned long clock_now;
 
-/* 1-D layout knob for benchmarks: 0 = count n of a resized base type,
- * 1 = one hvector of n (fastmpi.MPI._strided_layout). */
-static int layout_hvector;
+/* The outer dimension: a count of resized items, or one hvector item.
+ * MPICH 4.0.2 packs the resized form ~9x faster (yaksa's blocklength-1
+ * vector path is slow); Open MPI 4.1.4 receives into the hvector form
+ * ~1.5x faster.  Collectives that split a buffer into blocks need the
+ * count (vspec.c raises `counted` around their parses).
+ * fastmpi.MPI._strided_layout(True/False/None) overrides, for benchmarks. */
+#if defined(OPEN_MPI) && OPEN_MPI
+#define HVECTOR_DEFAULT 1
+#else
+#define HVECTOR_DEFAULT 0
+#endif
+static int layout_hvector = -1;     /* -1: the library's default */
+static int counted;
+
+void
+fastmpi_strided_counted(int delta)
+{
+    counted += delta;
+}
+
+static int
+use_hvector(void)
+{
+    if (counted > 0) {
+        return 0;
+    }
+    return layout_hvector >= 0 ? layout_hvector : HVECTOR_DEFAULT;
+}
 
 /* An evicted type is freed only RETIRED evictions later: a blocking call
  * on another thread may have parsed its message (under the GIL) and not
@@ -237,8 +265,8 @@ fastmpi_large_type(MPI_Datatype base, Py_ssize_t count, const char *fname,
 /* A new committed type for the (simplified, nd >= 1) view: 0 or -1. */
 static int
 build(MPI_Datatype base, Py_ssize_t itemsize, int nd,
-      const Py_ssize_t *shape, const Py_ssize_t *strides, MPI_Datatype *out,
-      int *count)
+      const Py_ssize_t *shape, const Py_ssize_t *strides, int hv,
+      MPI_Datatype *out, int *count)
 {
     MPI_Datatype t = base, nt;
     int owned = 0, ierr = MPI_SUCCESS;
@@ -261,7 +289,7 @@ build(MPI_Datatype base, Py_ssize_t itemsize, int nd,
         owned = 1;
     }
     if (ierr == MPI_SUCCESS) {
-        if (strides[0] > 0 && !(nd == 1 && layout_hvector)) {
+        if (strides[0] > 0 && !hv) {
             ierr = MPI_Type_create_resized(t, 0, (MPI_Aint)strides[0], &nt);
             *count = (int)shape[0];
         }
@@ -296,11 +324,12 @@ lookup(MPI_Datatype base, Py_ssize_t itemsize, int nd,
        MPI_Datatype *type, int *count)
 {
     size_t half = sizeof(Py_ssize_t) * (size_t)nd;
+    int hv = use_hvector();
     strided_entry *victim = &cache[0];
     for (int i = 0; i < STRIDED_CACHE; i++) {
         strided_entry *e = &cache[i];
         if (e->type != MPI_DATATYPE_NULL && e->base == base &&
-            e->itemsize == itemsize && e->nd == nd &&
+            e->itemsize == itemsize && e->nd == nd && e->hv == hv &&
             memcmp(e->dims, shape, half) == 0 &&
             memcmp(e->dims + nd, strides, half) == 0) {
             e->used = ++clock_now;
@@ -318,7 +347,7 @@ lookup(MPI_Datatype base, Py_ssize_t itemsize, int nd,
         PyErr_NoMemory();
         return -1;
     }
-    if (build(base, itemsize, nd, shape, strides, type, count) < 0) {
+    if (build(base, itemsize, nd, shape, strides, hv, type, count) < 0) {
         PyMem_Free(dims);
         return -1;
     }
@@ -330,6 +359,7 @@ lookup(MPI_Datatype base, Py_ssize_t itemsize, int nd,
     victim->itemsize = itemsize;
     victim->nd = nd;
     victim->count = *count;
+    victim->hv = hv;
     victim->dims = dims;
     victim->used = ++clock_now;
     return 0;
@@ -517,8 +547,8 @@ fastmpi_strided_is(const fastmpi_msg *msg)
 static PyObject *
 strided_layout(PyObject *module, PyObject *arg)
 {
-    int v = PyObject_IsTrue(arg);
-    if (v < 0) {
+    int v = arg == Py_None ? -1 : PyObject_IsTrue(arg);
+    if (v < 0 && arg != Py_None) {
         return NULL;
     }
     fastmpi_strided_before_finalize();  /* drop types of the old layout */
@@ -528,8 +558,9 @@ strided_layout(PyObject *module, PyObject *arg)
 
 static PyMethodDef strided_functions[] = {
     {"_strided_layout", strided_layout, METH_O,
-     "Benchmarks only: describe 1-D strided buffers as one hvector (True) "
-     "or as a count of resized items (False, the default)."},
+     "Benchmarks only: describe the outer dimension of strided buffers as "
+     "one hvector (True), a count of resized items (False) or as the MPI "
+     "library does best (None, the default)."},
     {NULL, NULL, 0, NULL},
 };
 

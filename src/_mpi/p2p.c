@@ -141,12 +141,18 @@ sendrecv_replace_checked(void *addr, int count, MPI_Datatype dt, int dest,
                          int sendtag, int source, int recvtag, MPI_Comm comm,
                          MPI_Status *status)
 {
-    if (!fastmpi_recv_guard) {
+    MPI_Count bytes = 0;
+    int ierr = MPI_Type_size_x(dt, &bytes);
+    if (ierr != MPI_SUCCESS) {
+        return ierr;
+    }
+    /* the guard packs with int sizes: near 2 GiB, the plain call */
+    if (!fastmpi_recv_guard || bytes * count > INT_MAX / 2) {
         return MPI_Sendrecv_replace(addr, count, dt, dest, sendtag, source,
                                     recvtag, comm, status);
     }
     int size = 0, position = 0;
-    int ierr = MPI_Pack_size(count, dt, comm, &size);
+    ierr = MPI_Pack_size(count, dt, comm, &size);
     if (ierr != MPI_SUCCESS) {
         return ierr;
     }

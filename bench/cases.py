@@ -75,6 +75,8 @@ class Case:
             return self.nbytes * self.window
         if self.unit == "round trip":
             return 2 * self.nbytes
+        if self.unit == "transfer":
+            return self.nbytes
         return None     # a call, or a PROC_NULL window: nothing moves
 
     def argv(self):
@@ -195,10 +197,31 @@ def coll_cases(scale=1.0):
     return cases
 
 
+# Strided family (bench/strided.py, bench/c/strided.c): a[::2] of 16 MiB
+# of float64, 8 MiB of data, one way plus a 1-byte ack.
+STRIDED_BYTES = 8 * MiB
+
+
+def strided_cases(scale=1.0):
+    cases = []
+    for kind, label in (("sv_send", "Send a[::2] -> contiguous"),
+                        ("sv_recv", "Send contiguous -> Recv b[::2]"),
+                        ("sv_send_hv", "  same, fastmpi hvector layout"),
+                        ("sv_send_rs", "  same, fastmpi resized layout"),
+                        ("sv_recv_hv", "  Recv b[::2], hvector layout"),
+                        ("sv_recv_rs", "  Recv b[::2], resized layout")):
+        it, reps, wu = _counts(8e-3, scale, lo=4)
+        cases.append(Case("strided", kind, str(STRIDED_BYTES), it, reps, wu,
+                          f"{label} 8 MiB", c_kind=kind[:7],
+                          unit="transfer"))
+    return cases
+
+
 FAMILIES = {
     "pingpong": pingpong_cases,
     "coll": coll_cases,
     "nonblocking": nonblocking_cases,
+    "strided": strided_cases,
 }
 
 # What one timed iteration is, for the table headers.
@@ -207,10 +230,20 @@ UNITS = {
     "coll": "call",
     "nonblocking": ("window (xW rows and PROC_NULL + Waitall), round "
                     "trip, or call (Isend+Wait PROC_NULL)"),
+    "strided": "transfer (8 MiB one way + 1-byte ack)",
 }
 
 # Footnotes under a family's time table.
 NOTES = {
+    "strided": [
+        "fastmpi: Send(a[::2]) / Recv(b[::2]), a derived datatype, no "
+        "copy; mpi4py refuses non-contiguous buffers, so its column is its "
+        "only route: np.ascontiguousarray then Send / Recv then b[::2] = "
+        "tmp.  C: MPI_Type_vector(n, 1, 2, MPI_DOUBLE).",
+        "* C column = C's row above (the layout rows vary only fastmpi's "
+        "type for the outer dimension; its default is hvector on Open MPI, "
+        "a count of resized items on MPICH).",
+    ],
     "pingpong": [
         "* C column = C Send/Recv of the same number of bytes.",
     ],

@@ -457,7 +457,10 @@ def report(record, args):
         if big:
             out.append("")
             what = ("W x size per window, 2 x size per round trip"
-                    if any(c.window for c in big) else "2 x bytes / round trip")
+                    if any(c.window for c in big) else
+                    "bytes one way / transfer"
+                    if all(c.unit == "transfer" for c in big)
+                    else "2 x bytes / round trip")
             out.append(f"[{family}] bandwidth ({what}), MB/s, "
                        "and fraction of C")
             rows = []
@@ -587,7 +590,31 @@ def nonblocking_targets(record, labels):
     return lines
 
 
+def strided_targets(record, labels):
+    """fastmpi sending / receiving a strided view at least 1.5x faster than
+    each mpi4py's only route (a contiguous copy)."""
+    impls = record["impls"]
+    FM = impls.get("fastmpi")
+    refs = [k for k in ("mpi4py-debian", "mpi4py-pypi")
+            if impls.get(k) and impls[k]["runs"]] or ["mpi4py-debian"]
+    lines = []
+    for c in casemod.strided_cases():
+        if c.kind not in ("sv_send", "sv_recv"):
+            continue
+        tf = best(FM, c.id)
+        for k in refs:
+            tm = best(impls.get(k), c.id)
+            r = div(tm, tf)
+            ok = None if r is None else r >= 1.5
+            lines.append(f"  {verdict(ok)}  {c.label}: {labels[k]}'s copy "
+                         f"route / fastmpi >= 1.5: "
+                         f"{'n/a' if r is None else f'{r:.2f}'} "
+                         f"({fmt_us(tm)} vs {fmt_us(tf)} µs)")
+    return lines
+
+
 TARGETS = {
+    "strided": strided_targets,
     "pingpong": pingpong_targets,
     "nonblocking": nonblocking_targets,
     "coll": coll_targets,

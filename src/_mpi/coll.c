@@ -846,7 +846,21 @@ fastmpi_coll_prepare(int which, FastMPICommObject *self, PyObject **argv,
         inter_prepare(which, self, argv, fname, c) < 0) {
         return -1;
     }
-    return prepare_table[which](argv, fname, rank, size, c);
+    if (prepare_table[which](argv, fname, rank, size, c) < 0) {
+        return -1;
+    }
+    if (c->op != NULL && (fastmpi_strided_is(&c->s) ||
+                          fastmpi_strided_is(&c->r))) {
+        /* strided.c: neither library reduces derived datatypes */
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): reductions need contiguous buffers of at most "
+                     "2**31-1 items (MPI's reduction operations do not "
+                     "take the derived datatype a non-contiguous or larger "
+                     "buffer becomes); pass numpy.ascontiguousarray(...), "
+                     "or reduce in parts", fname);
+        return -1;
+    }
+    return 0;
 }
 
 void

@@ -194,6 +194,7 @@ atexit_finalize(PyObject *module, PyObject *unused)
     fastmpi_request_before_finalize();
     fastmpi_area_before_finalize();
     fastmpi_dtnumpy_before_finalize();
+    fastmpi_strided_before_finalize();
     fastmpi_mpi_active = 0;
     FASTMPI_NOGIL_BEGIN
     ierr = MPI_Finalize();
@@ -272,6 +273,7 @@ Finalize(PyObject *module, PyObject *unused)
     fastmpi_request_before_finalize();
     fastmpi_area_before_finalize();
     fastmpi_dtnumpy_before_finalize();
+    fastmpi_strided_before_finalize();
     fastmpi_mpi_active = 0;
     fastmpi_attr_begin();   /* COMM_SELF's attributes go first (attr.c) */
     FASTMPI_NOGIL_BEGIN

@@ -337,6 +337,35 @@ int fastmpi_msg_parse(PyObject *spec, int mode, int peer, const char *fname,
                       const char *argname, fastmpi_msg *msg);
 void fastmpi_msg_release(fastmpi_msg *msg);
 
+/* ---- strided.c: non-contiguous buffers as derived datatypes ------------
+ *
+ * Fill msg for a strided exporter `obj` (called by msgbuffer.c once a
+ * contiguous view was refused): msg->view held, addr the first item, a
+ * cached derived datatype.  `given` is the spec's datatype or
+ * MPI_DATATYPE_NULL (from the buffer's format); count/displ the spec's,
+ * count -1 for the whole view.  0, or -1 with an exception. */
+int fastmpi_strided_parse(PyObject *obj, int mode, MPI_Datatype given,
+                          Py_ssize_t count, Py_ssize_t displ,
+                          const char *fname, const char *argname,
+                          fastmpi_msg *msg);
+/* Counts above 2**31-1: *out = a cached committed type that is `count`
+ * items of the predefined `base`, to be sent as count 1.  0, or -1 with
+ * ValueError (a derived base) or MPI.Exception. */
+int fastmpi_large_type(MPI_Datatype base, Py_ssize_t count,
+                       const char *fname, const char *argname,
+                       MPI_Datatype *out);
+/* The same, not cached: a new committed type the caller frees. */
+int fastmpi_large_type_new(MPI_Datatype base, Py_ssize_t count,
+                           MPI_Datatype *out);
+/* vspec.c, around the parse of a buffer split into blocks: +1 before,
+ * -1 after (strided buffers then count items, see strided.c). */
+void fastmpi_strided_counted(int delta);
+/* 1 if msg describes a non-contiguous buffer with a strided.c type. */
+int fastmpi_strided_is(const fastmpi_msg *msg);
+/* Free the cached types (environment.c, before MPI_Finalize). */
+void fastmpi_strided_before_finalize(void);
+int fastmpi_strided_init(PyObject *module);
+
 /* ---- p2p.c: receives that never write past the buffer ----------------
  * (Open MPI 4.1.4 does, for truncated large messages; see p2p.c.)  MPI
  * return codes, no GIL needed.  fastmpi_mrecv_checked takes a message

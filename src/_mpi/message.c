@@ -271,6 +271,15 @@ probed_size(FastMPIMessageObject *self)
     if (fastmpi_check(MPI_Get_count(&self->probed, MPI_BYTE, &size)) < 0) {
         return -1;
     }
+    MPI_Count bytes = 0;
+    if (size == MPI_UNDEFINED &&
+        MPI_Get_elements_x(&self->probed, MPI_BYTE, &bytes) == MPI_SUCCESS &&
+        bytes > INT_MAX) {
+        PyErr_Format(PyExc_ValueError, "the probed message is %lld bytes; "
+                     "Message.recv takes at most 2**31-1 (comm.recv takes "
+                     "any size)", (long long)bytes);
+        return -1;
+    }
     if (size == MPI_UNDEFINED) {
         PyErr_SetString(PyExc_ValueError, "the probed message is not a "
                         "whole number of bytes: not an object message");

@@ -33,6 +33,7 @@ MPI_exec(PyObject *module)
         fastmpi_constants_init(module) < 0 ||
         PyModule_AddFunctions(module, fastmpi_buffer_functions) < 0 ||
         fastmpi_trace_init(module) < 0 ||
+        fastmpi_strided_init(module) < 0 ||
         fastmpi_environment_init(module) < 0) {
         return -1;
     }

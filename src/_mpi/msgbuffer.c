@@ -9,7 +9,8 @@
  *
  * buf is anything with the buffer protocol, or MPI.BOTTOM (absolute
  * addresses in a derived datatype).  Contiguous buffers are used in place,
- * never copied.
+ * never copied; so are strided ones (a[::2], ...), described by a derived
+ * datatype (strided.c).
  *
  * numpy arrays have a fast path: numpy's buffer export rebuilds and
  * compares a format string on every call (about 600 instructions, a
@@ -95,6 +96,8 @@ ndarray_fast(PyObject *obj, int mode, fastmpi_msg *msg)
     return 1;
 }
 
+/* 0: a contiguous view; 1: no view, obj is a strided exporter (see
+ * strided.c); -1: an exception saying why there is no view. */
 static int
 get_view(PyObject *obj, int mode, int need_format, const char *fname,
          const char *argname, Py_buffer *view)
@@ -131,11 +134,13 @@ get_view(PyObject *obj, int mode, int need_format, const char *fname,
                      fname, argname, Py_TYPE(obj)->tp_name);
     }
     else if (PyObject_GetBuffer(obj, &probe, PyBUF_STRIDES) == 0) {
+        /* strided: strided.c describes it with a derived datatype */
         PyBuffer_Release(&probe);
-        PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' is not a contiguous buffer; pass "
-                     "a contiguous copy (numpy.ascontiguousarray)",
-                     fname, argname);
+        PyErr_Clear();
+        Py_XDECREF(exc_type);
+        Py_XDECREF(exc_value);
+        Py_XDECREF(exc_tb);
+        return 1;
     }
     else {
         PyErr_Clear();
@@ -163,6 +168,13 @@ count_arg(PyObject *obj, const char *fname, const char *argname,
     }
     Py_ssize_t v = PyNumber_AsSsize_t(obj, PyExc_OverflowError);
     if (v == -1 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': the %s %R cannot be "
+                         "represented (more than 2**63-1)", fname, argname,
+                         what, obj);
+        }
         return -1;
     }
     if (v < 0) {
@@ -175,16 +187,25 @@ count_arg(PyObject *obj, const char *fname, const char *argname,
     return 0;
 }
 
+/* More than 2**31-1 items: one item of a large type (strided.c). */
+static int
+set_large_count(fastmpi_msg *msg, Py_ssize_t count, const char *fname,
+                const char *argname)
+{
+    if (fastmpi_large_type(msg->datatype, count, fname, argname,
+                           &msg->datatype) < 0) {
+        return -1;
+    }
+    msg->count = 1;
+    return 0;
+}
+
 static int
 set_count(fastmpi_msg *msg, Py_ssize_t count, const char *fname,
           const char *argname)
 {
     if (Py_UNLIKELY(count > INT_MAX)) {
-        PyErr_Format(PyExc_OverflowError,
-                     "%s() argument '%s': %zd elements is more than one MPI "
-                     "call takes (2**31-1); large counts are not supported "
-                     "yet", fname, argname, count);
-        return -1;
+        return set_large_count(msg, count, fname, argname);
     }
     msg->count = (int)count;
     return 0;
@@ -214,7 +235,14 @@ structured_array(PyObject *obj, int mode, const char *fname,
     if (!structured) {
         return 0;
     }
-    if (get_view(obj, mode, 0, fname, argname, view) < 0) {
+    int rc = get_view(obj, mode, 0, fname, argname, view);
+    if (rc != 0) {
+        if (rc > 0) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': a non-contiguous structured "
+                         "array is not supported yet; pass "
+                         "numpy.ascontiguousarray(...)", fname, argname);
+        }
         return -1;
     }
     *datatype = fastmpi_datatype_from_descr(descr, fname, argname);
@@ -237,10 +265,17 @@ parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
     int structured = ndarray ? structured_array(obj, mode, fname, argname,
                                                 &msg->view, &msg->datatype)
                              : 0;
-    if (structured < 0 ||
-        (!structured &&
-         get_view(obj, mode, 1, fname, argname, &msg->view) < 0)) {
+    if (structured < 0) {
         return -1;
+    }
+    if (!structured) {
+        int rc = get_view(obj, mode, 1, fname, argname, &msg->view);
+        if (rc != 0) {
+            return rc < 0 ? -1
+                          : fastmpi_strided_parse(obj, mode,
+                                                  MPI_DATATYPE_NULL, -1, 0,
+                                                  fname, argname, msg);
+        }
     }
     Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize : 1;
     if (!structured) {
@@ -248,7 +283,10 @@ parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
                                                      itemsize, fname,
                                                      argname);
     }
-    if (msg->datatype == MPI_DATATYPE_NULL ||
+    /* the element type: set_count may replace msg->datatype with a large
+     * type (strided.c) */
+    MPI_Datatype base = msg->datatype;
+    if (base == MPI_DATATYPE_NULL ||
         set_count(msg, msg->view.len / itemsize, fname, argname) < 0) {
         PyBuffer_Release(&msg->view);
         msg->view.obj = NULL;
@@ -257,8 +295,7 @@ parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
     msg->addr = msg->view.buf;
     msg->nbytes = msg->view.len;
     if (ndarray && !structured) {
-        dtype_cache_add(((fastmpi_ndarray *)obj)->descr, msg->datatype,
-                        itemsize);
+        dtype_cache_add(((fastmpi_ndarray *)obj)->descr, base, itemsize);
     }
     return 0;
 }
@@ -346,10 +383,20 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
         ? structured_array(buf, mode, fname, argname, &msg->view,
                            &msg->datatype)
         : 0;
-    if (structured < 0 ||
-        (!structured && get_view(buf, mode, dtobj == NULL, fname, argname,
-                                 &msg->view) < 0)) {
+    if (structured < 0) {
         return -1;
+    }
+    if (!structured) {
+        int rc = get_view(buf, mode, dtobj == NULL, fname, argname,
+                          &msg->view);
+        if (rc != 0) {
+            return rc < 0 ? -1
+                          : fastmpi_strided_parse(buf, mode,
+                                                  dtobj ? msg->datatype
+                                                        : MPI_DATATYPE_NULL,
+                                                  count, displ, fname,
+                                                  argname, msg);
+        }
     }
     if (dtobj == NULL) {
         Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize

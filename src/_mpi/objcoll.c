@@ -168,6 +168,21 @@ gather_objects(const char *fname, MPI_Comm comm, PyObject *obj, int root,
     else {
         pickled_empty(&p);
     }
+    if (p.nbytes > INT_MAX) {
+        /* int sizes and displacements: fail like a pickling error, so
+         * the other ranks hear of it and nobody waits */
+        Py_ssize_t big = p.nbytes;
+        fastmpi_pickled_release(&p);
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): the object pickles to %zd bytes; the object "
+                     "collectives other than bcast take at most 2**31-1 "
+                     "bytes per rank", fname, big);
+        PyErr_Fetch(&err.type, &err.value, &err.tb);
+        p.addr = NULL;
+        p.count = 0;
+        p.nbytes = -1;
+        p.datatype = MPI_BYTE;
+    }
     int mine = (int)p.nbytes;
     FASTMPI_NOGIL_BEGIN
     if (all) {
@@ -273,6 +288,14 @@ pack_items(PyObject *seq, MPI_Comm comm, int *sizes, int *displs)
     for (; done < n; done++) {
         if (fastmpi_pickle_dump(PySequence_Fast_ITEMS(seq)[done],
                                 &ps[done]) < 0) {
+            goto out;
+        }
+        if (ps[done].nbytes > INT_MAX) {
+            PyErr_Format(PyExc_ValueError,
+                         "item %zd pickles to %zd bytes; the object "
+                         "collectives other than bcast take at most "
+                         "2**31-1 bytes per item", done, ps[done].nbytes);
+            done++;
             goto out;
         }
         sizes[done] = (int)ps[done].nbytes;
@@ -448,9 +471,19 @@ Comm_bcast(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     if (rank == root) {
         fastmpi_pickled_flatten(&p, data);
     }
+    int count = (int)len;
+    MPI_Datatype type = MPI_BYTE;
+    if (len > INT_MAX) {
+        /* past 2 GiB: one item of a large type (strided.c); every rank
+         * has the same len, so all take this branch */
+        if (fastmpi_large_type(MPI_BYTE, len, "bcast", "obj", &type) < 0) {
+            goto done;
+        }
+        count = 1;
+    }
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Bcast", comm, root, 0, len,
-                 ierr = MPI_Bcast(data, (int)len, MPI_BYTE, root, comm));
+                 ierr = MPI_Bcast(data, count, type, root, comm));
     FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         goto done;

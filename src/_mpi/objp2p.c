@@ -52,7 +52,7 @@ FASTMPI_DEFINE_SEND(bsend, MPI_Bsend, send_names)
  * unpickle it.  `stack` holds it already when *received is set. */
 static PyObject *
 finish_recv(MPI_Message *message, MPI_Status *probed, int received,
-            const char *stack, int size, MPI_Status *status)
+            const char *stack, Py_ssize_t size, MPI_Status *status)
 {
     if (received) {
         if (status != MPI_STATUS_IGNORE) {
@@ -64,12 +64,21 @@ finish_recv(MPI_Message *message, MPI_Status *probed, int received,
     if (buf == NULL) {
         return NULL;
     }
-    int ierr;
+    int ierr, count = (int)size;
+    MPI_Datatype type = MPI_BYTE;
+    if (size > INT_MAX) {
+        /* past 2 GiB: one item of a large type (strided.c) */
+        if (fastmpi_large_type(MPI_BYTE, size, "recv", "buf", &type) < 0) {
+            Py_DECREF(buf);
+            return NULL;
+        }
+        count = 1;
+    }
     char *data = PyByteArray_AS_STRING(buf);
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Mrecv", MPI_COMM_NULL, probed->MPI_SOURCE,
                  probed->MPI_TAG, size,
-                 ierr = MPI_Mrecv(data, size, MPI_BYTE, message, status));
+                 ierr = MPI_Mrecv(data, count, type, message, status));
     FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         Py_DECREF(buf);
@@ -83,7 +92,8 @@ finish_recv(MPI_Message *message, MPI_Status *probed, int received,
 /* Mprobe, size, and for small messages the Mrecv too: one GIL release. */
 static int
 probe_and_take(MPI_Comm comm, int source, int tag, MPI_Message *message,
-               MPI_Status *probed, char *stack, int *size, int *received)
+               MPI_Status *probed, char *stack, Py_ssize_t *size,
+               int *received)
 {
     int ierr;
     *received = 0;
@@ -91,12 +101,15 @@ probe_and_take(MPI_Comm comm, int source, int tag, MPI_Message *message,
     if (ierr != MPI_SUCCESS) {
         return ierr;
     }
-    ierr = MPI_Get_count(probed, MPI_BYTE, size);
+    MPI_Count bytes = 0;    /* _x: messages past 2 GiB too */
+    ierr = MPI_Get_elements_x(probed, MPI_BYTE, &bytes);
     if (ierr != MPI_SUCCESS) {
         return ierr;
     }
+    *size = (Py_ssize_t)bytes;
     if (*size <= STACK_MESSAGE) {
-        ierr = MPI_Mrecv(stack, *size, MPI_BYTE, message, MPI_STATUS_IGNORE);
+        ierr = MPI_Mrecv(stack, (int)*size, MPI_BYTE, message,
+                         MPI_STATUS_IGNORE);
         *received = ierr == MPI_SUCCESS;
     }
     return ierr;
@@ -110,7 +123,8 @@ Comm_recv(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
                                         NULL};
     static fastmpi_argspec spec = {"recv", names, 0};
     PyObject *argv[4];
-    int source, tag, size = 0, received = 0, ierr;
+    int source, tag, received = 0, ierr;
+    Py_ssize_t size = 0;
     MPI_Status *status, probed;
     MPI_Message message = MPI_MESSAGE_NULL;
     char stack[STACK_MESSAGE];
@@ -144,7 +158,8 @@ Comm_sendrecv(FastMPICommObject *self, PyObject *const *args,
                                         "status", NULL};
     static fastmpi_argspec spec = {"sendrecv", names, 2};
     PyObject *argv[7];
-    int dest, sendtag, source, recvtag, size = 0, received = 0, ierr;
+    int dest, sendtag, source, recvtag, received = 0, ierr;
+    Py_ssize_t size = 0;
     MPI_Status *status, probed;
     MPI_Message message = MPI_MESSAGE_NULL;
     MPI_Request request = MPI_REQUEST_NULL;

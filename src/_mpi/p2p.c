@@ -27,15 +27,17 @@ fastmpi_mrecv_checked(void *addr, int count, MPI_Datatype datatype,
                       MPI_Message *message, const MPI_Status *probed,
                       MPI_Status *status)
 {
-    int bytes = 0, size = 0, ierr;
+    MPI_Count bytes = 0, size = 0;  /* _x: messages past 2 GiB too */
+    int ierr;
     if (*message == MPI_MESSAGE_NO_PROC) {
         return MPI_Mrecv(addr, count, datatype, message, status);
     }
-    ierr = MPI_Get_count(probed, MPI_BYTE, &bytes);
+    ierr = MPI_Get_elements_x(probed, MPI_BYTE, &bytes);
     if (ierr == MPI_SUCCESS) {
-        ierr = MPI_Type_size(datatype, &size);
+        ierr = MPI_Type_size_x(datatype, &size);
     }
-    if (ierr != MPI_SUCCESS ||
+    /* (a truncated message past 2 GiB is left to the library) */
+    if (ierr != MPI_SUCCESS || bytes == MPI_UNDEFINED || bytes > INT_MAX ||
         (long long)bytes <= (long long)size * count) {
         return MPI_Mrecv(addr, count, datatype, message, status);
     }
@@ -43,7 +45,7 @@ fastmpi_mrecv_checked(void *addr, int count, MPI_Datatype datatype,
     if (scratch == NULL) {
         return MPI_ERR_NO_MEM;
     }
-    ierr = MPI_Mrecv(scratch, bytes, MPI_BYTE, message, status);
+    ierr = MPI_Mrecv(scratch, (int)bytes, MPI_BYTE, message, status);
     free(scratch);
     if (ierr == MPI_SUCCESS) {
         ierr = MPI_ERR_TRUNCATE;
@@ -139,12 +141,18 @@ sendrecv_replace_checked(void *addr, int count, MPI_Datatype dt, int dest,
                          int sendtag, int source, int recvtag, MPI_Comm comm,
                          MPI_Status *status)
 {
-    if (!fastmpi_recv_guard) {
+    MPI_Count bytes = 0;
+    int ierr = MPI_Type_size_x(dt, &bytes);
+    if (ierr != MPI_SUCCESS) {
+        return ierr;
+    }
+    /* the guard packs with int sizes: near 2 GiB, the plain call */
+    if (!fastmpi_recv_guard || bytes * count > INT_MAX / 2) {
         return MPI_Sendrecv_replace(addr, count, dt, dest, sendtag, source,
                                     recvtag, comm, status);
     }
     int size = 0, position = 0;
-    int ierr = MPI_Pack_size(count, dt, comm, &size);
+    ierr = MPI_Pack_size(count, dt, comm, &size);
     if (ierr != MPI_SUCCESS) {
         return ierr;
     }

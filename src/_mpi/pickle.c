@@ -186,13 +186,28 @@ align_up(Py_ssize_t n)
            FASTMPI_OOB_ALIGN;
 }
 
-static int
-too_large(Py_ssize_t total)
+/* hindexed block lengths are ints: a piece past 2 GiB is several blocks
+ * of at most OOB_BLOCK bytes. */
+#define OOB_BLOCK ((Py_ssize_t)1 << 30)
+
+static Py_ssize_t
+blocks_for(Py_ssize_t len)
 {
-    PyErr_Format(PyExc_OverflowError,
-                 "pickled object is %zd bytes; messages above 2**31-1 "
-                 "bytes are not supported yet", total);
-    return -1;
+    return len == 0 ? 1 : (len + OOB_BLOCK - 1) / OOB_BLOCK;
+}
+
+/* Append the block(s) of `len` bytes at `addr`. */
+static void
+add_blocks(const char *addr, Py_ssize_t len, int *lens, MPI_Aint *displs,
+           Py_ssize_t *nblocks)
+{
+    do {
+        Py_ssize_t part = len < OOB_BLOCK ? len : OOB_BLOCK;
+        MPI_Get_address((void *)addr, &displs[*nblocks]);
+        lens[(*nblocks)++] = (int)part;
+        addr += part;
+        len -= part;
+    } while (len > 0);
 }
 
 /* Describe header + pickle + out-of-band buffers as one derived type. */
@@ -202,17 +217,34 @@ build_oob_message(fastmpi_pickled *p)
     Py_ssize_t n = PyList_GET_SIZE(p->oob);
     Py_ssize_t plen = PyBytes_GET_SIZE(p->data);
     Py_ssize_t hlen = (Py_ssize_t)sizeof(uint64_t) * (3 + n);
-    int nblocks = 0;
+    Py_ssize_t nblocks = 0, maxblocks = 1 + blocks_for(plen);
     int *lens = NULL;
     MPI_Aint *displs = NULL;
     int rc = -1;
 
     p->views = PyMem_Calloc(n, sizeof(Py_buffer));
     p->header = PyMem_Malloc(hlen);
-    lens = PyMem_Calloc(2 + 2 * n, sizeof(int));
-    displs = PyMem_Calloc(2 + 2 * n, sizeof(MPI_Aint));
-    if (p->views == NULL || p->header == NULL || lens == NULL ||
-        displs == NULL) {
+    if (p->views == NULL || p->header == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pb = PyList_GET_ITEM(p->oob, i);
+        if (PyObject_GetBuffer(pb, &p->views[i], PyBUF_ANY_CONTIGUOUS) < 0) {
+            goto done;
+        }
+        p->nviews++;
+        maxblocks += 1 + blocks_for(p->views[i].len);
+    }
+    if (maxblocks > INT_MAX) {
+        PyErr_Format(PyExc_ValueError, "pickled object has too many "
+                     "out-of-band pieces (%zd) for one MPI message",
+                     maxblocks);
+        goto done;
+    }
+    lens = PyMem_Calloc(maxblocks, sizeof(int));
+    displs = PyMem_Calloc(maxblocks, sizeof(MPI_Aint));
+    if (lens == NULL || displs == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -223,16 +255,10 @@ build_oob_message(fastmpi_pickled *p)
 
     MPI_Get_address(p->header, &displs[nblocks]);
     lens[nblocks++] = (int)hlen;
-    MPI_Get_address(PyBytes_AS_STRING(p->data), &displs[nblocks]);
-    lens[nblocks++] = (int)plen;
+    add_blocks(PyBytes_AS_STRING(p->data), plen, lens, displs, &nblocks);
     Py_ssize_t offset = hlen + plen;
 
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *pb = PyList_GET_ITEM(p->oob, i);
-        if (PyObject_GetBuffer(pb, &p->views[i], PyBUF_ANY_CONTIGUOUS) < 0) {
-            goto done;
-        }
-        p->nviews++;
         Py_ssize_t len = p->views[i].len;
         Py_ssize_t pad = align_up(offset) - offset;
         if (pad > 0) {
@@ -240,16 +266,11 @@ build_oob_message(fastmpi_pickled *p)
             lens[nblocks++] = (int)pad;
         }
         offset += pad;
-        if (offset + len > INT_MAX) {
-            too_large(offset + len);
-            goto done;
-        }
         h[3 + i] = (uint64_t)len;
-        MPI_Get_address(p->views[i].buf, &displs[nblocks]);
-        lens[nblocks++] = (int)len;
+        add_blocks(p->views[i].buf, len, lens, displs, &nblocks);
         offset += len;
     }
-    if (fastmpi_check(MPI_Type_create_hindexed(nblocks, lens, displs,
+    if (fastmpi_check(MPI_Type_create_hindexed((int)nblocks, lens, displs,
                                                MPI_BYTE, &p->datatype)) <
             0 ||
         fastmpi_check(MPI_Type_commit(&p->datatype)) < 0) {
@@ -269,8 +290,8 @@ done:
 void
 fastmpi_pickled_flatten(const fastmpi_pickled *p, char *dst)
 {
-    if (p->datatype == MPI_BYTE) {
-        memcpy(dst, p->addr, (size_t)p->count);
+    if (p->header == NULL) {    /* plain pickle bytes (any size) */
+        memcpy(dst, p->addr, (size_t)p->nbytes);
         return;
     }
     /* the layout build_oob_message describes */
@@ -334,13 +355,19 @@ fastmpi_pickle_dump(PyObject *obj, fastmpi_pickled *p)
         return 0;
     }
     Py_ssize_t size = PyBytes_GET_SIZE(p->data);
-    if (size > INT_MAX) {
-        fastmpi_pickled_release(p);
-        return too_large(size);
-    }
     p->addr = PyBytes_AS_STRING(p->data);
     p->count = (int)size;
     p->nbytes = size;
+    if (size > INT_MAX) {
+        /* past 2 GiB: one item of a large type, owned (freed by
+         * fastmpi_pickled_release) */
+        p->count = 1;
+        if (fastmpi_large_type_new(MPI_BYTE, size, &p->datatype) < 0) {
+            p->datatype = MPI_BYTE;
+            fastmpi_pickled_release(p);
+            return -1;
+        }
+    }
     return 0;
 }
 

@@ -116,12 +116,13 @@ fastmpi_request_complete(FastMPIRequestObject *req, MPI_Status *st,
         req->state = FASTMPI_REQ_DONE;
     }
     /* an object receive's size: its result, or a limit it broke */
-    int keep = 0, count = -1;
+    int keep = 0;
+    MPI_Count count = -1;   /* _x: messages past 2 GiB too */
     int wanted = req->kind == FASTMPI_REQ_OBJRECV && want_result;
     if (st != NULL && (wanted || req->capacity >= 0)) {
         int cancelled = 0;
         if (MPI_Test_cancelled(st, &cancelled) != MPI_SUCCESS || cancelled ||
-            MPI_Get_count(st, MPI_BYTE, &count) != MPI_SUCCESS ||
+            MPI_Get_elements_x(st, MPI_BYTE, &count) != MPI_SUCCESS ||
             count == MPI_UNDEFINED) {
             count = -1;
         }

@@ -170,29 +170,82 @@ datatype_or_byte(PyObject *const *args, Py_ssize_t nargs, const char *fname)
     return fastmpi_datatype_arg(args[0], fname, "datatype");
 }
 
+/* ---- counts past 2**31-1 ------------------------------------------------
+ * MPI_Get_count and MPI_Get_elements answer MPI_UNDEFINED when the count
+ * does not fit an int.  Then MPICH 4 has the _c calls; on an MPI-3 library
+ * (Open MPI 4.1) MPI_Get_elements_x counts elements, and a whole count is
+ * the message's bytes over the datatype's size. */
+static int
+large_count(const MPI_Status *st, MPI_Datatype dt, int elements,
+            MPI_Count *out)
+{
+    int ierr;
+#if FASTMPI_HAVE_LARGE_COUNT
+    if (elements) {
+        ierr = MPI_Get_elements_c(st, dt, out);
+    }
+    else {
+        ierr = MPI_Get_count_c(st, dt, out);
+    }
+    return ierr;
+#else
+    MPI_Count bytes = 0, size = 0;
+    if (elements) {
+        ierr = MPI_Get_elements_x(st, dt, out);
+        return ierr;
+    }
+    ierr = MPI_Get_elements_x(st, MPI_BYTE, &bytes);
+    if (ierr != MPI_SUCCESS) {
+        return ierr;
+    }
+    ierr = MPI_Type_size_x(dt, &size);
+    if (ierr == MPI_SUCCESS) {
+        *out = (size > 0 && bytes % size == 0) ? bytes / size
+                                               : MPI_UNDEFINED;
+    }
+    return ierr;
+#endif
+}
+
+static PyObject *
+status_count(FastMPIStatusObject *self, MPI_Datatype dt, int elements)
+{
+    int count = 0, ierr;
+    if (dt == MPI_DATATYPE_NULL || fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    if (elements) {
+        ierr = MPI_Get_elements(&self->ob_mpi, dt, &count);
+    }
+    else {
+        ierr = MPI_Get_count(&self->ob_mpi, dt, &count);
+    }
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    if (Py_LIKELY(count != MPI_UNDEFINED)) {
+        return PyLong_FromLong(count);
+    }
+    MPI_Count big = MPI_UNDEFINED;
+    if (fastmpi_check(large_count(&self->ob_mpi, dt, elements, &big)) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLongLong((long long)big);
+}
+
 static PyObject *
 Status_Get_count(FastMPIStatusObject *self, PyObject *const *args,
                  Py_ssize_t nargs)
 {
-    MPI_Datatype dt = datatype_or_byte(args, nargs, "Get_count");
-    int count = 0;
-    if (dt == MPI_DATATYPE_NULL || fastmpi_require_mpi() < 0 ||
-        fastmpi_check(MPI_Get_count(&self->ob_mpi, dt, &count)) < 0) {
-        return NULL;
-    }
-    return PyLong_FromLong(count);
+    return status_count(self, datatype_or_byte(args, nargs, "Get_count"),
+                        0);
 }
 
 static PyObject *
 Status_Get_elements(FastMPIStatusObject *self, PyObject *arg)
 {
-    MPI_Datatype dt = fastmpi_datatype_arg(arg, "Get_elements", "datatype");
-    int count = 0;
-    if (dt == MPI_DATATYPE_NULL || fastmpi_require_mpi() < 0 ||
-        fastmpi_check(MPI_Get_elements(&self->ob_mpi, dt, &count)) < 0) {
-        return NULL;
-    }
-    return PyLong_FromLong(count);
+    return status_count(self, fastmpi_datatype_arg(arg, "Get_elements",
+                                                   "datatype"), 1);
 }
 
 static PyObject *

@@ -38,13 +38,25 @@ has_explicit_count(PyObject *spec)
                                          fastmpi_st.Datatype);
 }
 
+/* fastmpi_msg_parse for a buffer split into blocks: a strided buffer is
+ * described as a count of items (strided.c), so the count splits. */
+static int
+parse_counted(PyObject *spec, int mode, const char *fname,
+              const char *argname, fastmpi_msg *msg)
+{
+    fastmpi_strided_counted(1);
+    int rc = fastmpi_msg_parse(spec, mode, 0, fname, argname, msg);
+    fastmpi_strided_counted(-1);
+    return rc;
+}
+
 int
 fastmpi_msg_parse_blocks(PyObject *spec, int mode, int blocks,
                          const char *fname, const char *argname,
                          fastmpi_msg *msg)
 {
     /* peer 0: None is not an empty message here */
-    if (fastmpi_msg_parse(spec, mode, 0, fname, argname, msg) < 0) {
+    if (parse_counted(spec, mode, fname, argname, msg) < 0) {
         return -1;
     }
     if (blocks > 1 && !has_explicit_count(spec)) {
@@ -414,13 +426,13 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
         if (pair == NULL) {
             return -1;
         }
-        int r = fastmpi_msg_parse(pair, mode, 0, fname, argname, &v->msg);
+        int r = parse_counted(pair, mode, fname, argname, &v->msg);
         Py_DECREF(pair);
         if (r < 0) {
             return -1;
         }
     }
-    else if (fastmpi_msg_parse(buf, mode, 0, fname, argname, &v->msg) < 0) {
+    else if (parse_counted(buf, mode, fname, argname, &v->msg) < 0) {
         return -1;
     }
 

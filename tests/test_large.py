@@ -1,0 +1,189 @@
+"""Messages past 2 GiB / counts above 2**31-1: Send/Recv, Bcast and
+Status counts of a 2.5 GiB buffer, send/recv, bcast and irecv of a 2.5 GiB
+object, and the errors for sizes that cannot be represented.
+
+fastmpi describes a large buffer as one item of a large datatype
+(MPI_Type_contiguous_c on MPICH 4, a chunked struct on Open MPI 4.1);
+mpi4py 3.1 on MPI-3 refuses them, hence beyond_mpi4py.
+
+The big tests run at 2 ranks only (each rank holds a 2.5 GiB buffer, the
+object tests up to two; the suite runs MPICH and Open MPI launches side by
+side) and skip, with the reason, when /proc/meminfo's MemAvailable is
+below what they need."""
+import numpy as np
+import pytest
+
+from _impl import IMPL, MPI
+
+GiB = 1 << 30
+BIG = 5 * GiB // 2 + 3          # 2.5 GiB + 3 bytes: count > 2**31-1
+NEED = 12 * GiB                 # both ranks' buffers and a margin
+
+
+def mem_available():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+@pytest.fixture
+def big_pair(comm):
+    """Skip unless this is a 2-rank run with enough memory (the same answer
+    on both ranks: rank 0 decides)."""
+    if IMPL == "mpi4py":
+        pytest.skip("mpi4py 3.1 on MPI-3 refuses messages past 2 GiB on "
+                    "the sending side only: the receiving rank would wait")
+    if comm.Get_size() != 2:
+        pytest.skip("runs at 2 ranks only, to bound memory")
+    avail = mem_available()
+    ok = comm.bcast(avail is not None and avail >= NEED, root=0)
+    if not ok:
+        pytest.skip(f"needs {NEED / GiB:.0f} GiB of MemAvailable, the "
+                    f"machine has {(avail or 0) / GiB:.1f} GiB")
+    yield comm
+    comm.Barrier()
+
+
+def marks(a):
+    """Samples of a big uint8 array: its first, last and every 256 MiB."""
+    return [int(a[0]), int(a[-1])] + [int(x) for x in a[::256 << 20]]
+
+
+@pytest.mark.beyond_mpi4py
+def test_big_send_recv_and_status(big_pair):
+    comm = big_pair
+    rank = comm.Get_rank()
+    a = np.empty(BIG, np.uint8)
+    if rank == 0:
+        a[:] = 7
+        a[-1] = 9
+        comm.Send(a, 1, 41)
+        comm.Send([a, 3, MPI.BYTE], 1, 42)
+    else:
+        a[:] = 0        # touched pages: a receive into fresh ones is slow
+        st = MPI.Status()
+        comm.Recv(a, 0, 41, status=st)
+        assert int(a[0]) == 7 and int(a[-1]) == 9
+        assert int(a[1 << 31]) == 7
+        assert st.Get_count(MPI.BYTE) == BIG
+        assert st.Get_elements(MPI.BYTE) == BIG
+        assert st.count == BIG
+        assert st.Get_count(MPI.INT) == MPI.UNDEFINED  # not whole ints
+        # a small message into the big buffer
+        comm.Recv(a, 0, 42, status=st)
+        assert st.Get_count(MPI.BYTE) == 3
+
+
+@pytest.mark.beyond_mpi4py
+def test_big_bcast_buffer(big_pair):
+    comm = big_pair
+    a = np.zeros(BIG, np.uint8)
+    if comm.Get_rank() == 0:
+        a[::4096] = 3
+        a[-1] = 5
+    comm.Bcast(a, root=0)
+    assert int(a[0]) == 3 and int(a[4096]) == 3 and int(a[-1]) == 5
+    assert int(a[1]) == 0
+
+
+@pytest.mark.beyond_mpi4py
+def test_big_object_send_recv_bcast(big_pair):
+    comm = big_pair
+    rank = comm.Get_rank()
+    if rank == 0:
+        a = np.full(BIG, 6, np.uint8)
+        a[-1] = 8
+        comm.send(a, 1, 43)
+        del a
+    else:
+        st = MPI.Status()
+        got = comm.recv(source=0, tag=43, status=st)
+        assert isinstance(got, np.ndarray) and got.shape == (BIG,)
+        assert int(got[0]) == 6 and int(got[-1]) == 8
+        assert st.Get_count() > BIG     # the pickle header too
+        del got
+    comm.Barrier()
+    # bcast: the root flattens the message into one buffer (a copy)
+    obj = {"x": np.full(BIG, 2, np.uint8)} if rank == 0 else None
+    got = comm.bcast(obj, root=0)
+    del obj
+    assert got["x"].shape == (BIG,) and int(got["x"][-1]) == 2
+    del got
+
+
+@pytest.mark.beyond_mpi4py
+def test_big_object_irecv(big_pair):
+    comm = big_pair
+    if comm.Get_rank() == 0:
+        comm.isend(np.full(BIG, 4, np.uint8), 1, 44).wait()
+    else:
+        got = comm.irecv(source=0, tag=44).wait()
+        assert got.shape == (BIG,) and int(got[-1]) == 4
+
+
+@pytest.mark.beyond_mpi4py
+def test_big_object_in_gather_refused(big_pair):
+    comm = big_pair
+    # the object collectives but bcast keep int sizes: a clear error on the
+    # rank whose object is too big, a peer failure on the others; no hang
+    obj = np.zeros(BIG, np.uint8) if comm.Get_rank() == 1 else 1
+    with pytest.raises((ValueError, MPI.Exception, RuntimeError)) as info:
+        comm.allgather(obj)
+    if comm.Get_rank() == 1:
+        assert "2**31-1" in str(info.value)
+
+
+# ---- sizes that cannot be represented, negative counts (any size) -------
+
+@pytest.mark.beyond_mpi4py
+def test_count_cannot_be_represented(comm):
+    a = np.zeros(8, np.uint8)
+    with pytest.raises(ValueError, match="cannot be represented"):
+        comm.Send([a, 2**70, MPI.BYTE], MPI.PROC_NULL)
+    with pytest.raises(ValueError, match="cannot be represented"):
+        comm.Send([MPI.BOTTOM, 2**62, MPI.DOUBLE], MPI.PROC_NULL)
+    # more than the buffer holds: said before MPI sees it
+    with pytest.raises(ValueError, match="buffer"):
+        comm.Send([a, 2**33, MPI.BYTE], MPI.PROC_NULL)
+
+
+@pytest.mark.beyond_mpi4py
+def test_negative_counts(comm):
+    a = np.zeros(8, np.uint8)
+    with pytest.raises(ValueError, match="negative"):
+        comm.Send([a, -1, MPI.BYTE], MPI.PROC_NULL)
+    with pytest.raises(ValueError, match="negative"):
+        comm.Recv([a, (-2, 0), MPI.BYTE], MPI.PROC_NULL)
+    with pytest.raises(ValueError, match="negative"):
+        comm.Send([a, (1, -1), MPI.BYTE], MPI.PROC_NULL)
+
+
+@pytest.mark.beyond_mpi4py
+def test_large_count_needs_predefined_datatype(comm):
+    if not hasattr(MPI.DOUBLE, "Create_contiguous"):
+        pytest.skip("this build has no Datatype.Create_contiguous")
+    t = MPI.BYTE.Create_contiguous(2).Commit()
+    try:
+        with pytest.raises(ValueError, match="predefined"):
+            comm.Send([MPI.BOTTOM, 2**31, t], MPI.PROC_NULL)
+    finally:
+        t.Free()
+
+
+@pytest.mark.fastmpi_only
+def test_large_type_cached_for_proc_null(comm):
+    # a large count to PROC_NULL: builds (once) and reuses the large type,
+    # no memory is touched, nothing grows
+    import sys
+    # np.zeros maps zero pages lazily: 6 GiB of address space, no memory
+    spec = [np.zeros(3 * 2**31, np.uint8), MPI.BYTE]
+    comm.Send(spec, MPI.PROC_NULL)
+    before = sys.getallocatedblocks()
+    for _ in range(10000):
+        comm.Send(spec, MPI.PROC_NULL)
+    assert sys.getallocatedblocks() - before < 100

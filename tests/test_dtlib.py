@@ -195,6 +195,18 @@ def test_structured_sendrecv(comm, rank):
     assert (b == _records(5, p)).all()
 
 
+@pytest.mark.fastmpi_only
+def test_structured_strided_refused_clearly():
+    # a non-contiguous structured view is not described to MPI yet: a clear
+    # ValueError, before MPI is called (mpi4py raises KeyError for any
+    # structured array)
+    a = _records(6, 1)
+    with pytest.raises(ValueError, match="non-contiguous structured"):
+        MPI.COMM_SELF.Send(a[::2], dest=MPI.PROC_NULL)
+    with pytest.raises(ValueError, match="item size"):
+        MPI.COMM_SELF.Send([a[::2], MPI.BYTE], dest=MPI.PROC_NULL)
+
+
 @pytest.mark.beyond_mpi4py
 def test_structured_send_recv_blocking(comm, rank, size):
     if size < 2:

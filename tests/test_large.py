@@ -13,7 +13,7 @@ below what they need."""
 import numpy as np
 import pytest
 
-from _impl import IMPL, MPI
+from _impl import FLAVOR, IMPL, MPI
 
 GiB = 1 << 30
 BIG = 5 * GiB // 2 + 3          # 2.5 GiB + 3 bytes: count > 2**31-1
@@ -187,3 +187,159 @@ def test_large_type_cached_for_proc_null(comm):
     for _ in range(10000):
         comm.Send(spec, MPI.PROC_NULL)
     assert sys.getallocatedblocks() - before < 100
+
+
+# ---- v collectives past 2**31-1 (2 ranks) -------------------------------
+# One 2 GiB buffer per rank, shared by the calls: rank 0's block is its
+# first 8 bytes, rank 1's the 2**31+8 after them (a count past 2**31-1).
+# MPICH takes MPI_Gatherv_c & co. on the rank whose arguments need it;
+# Open MPI the int call with a unit datatype of 8 bytes (vlarge.c).
+
+VSMALL = 8
+VBIG = 2**31 + 8
+VCOUNTS = [VSMALL, VBIG]
+VSAMPLES = [0, 1, 4096, 2**31 - 1, 2**31, 2**31 + 1, VBIG - 1]
+
+
+def sample(a, base):
+    return [int(a[base + i]) for i in VSAMPLES]
+
+
+@pytest.mark.beyond_mpi4py
+def test_big_vector_collectives(big_pair):
+    comm = big_pair
+    rank = comm.Get_rank()
+    a = np.zeros(VSMALL + VBIG, np.uint8)     # touched: see the top
+    a[:] = 0
+    mine = a[:VSMALL] if rank == 0 else a[VSMALL:]
+    mine[:] = 10 + rank
+    spec = [a, VCOUNTS, MPI.BYTE]
+
+    # Gatherv to rank 0 (the root's own block in place)
+    if rank == 0:
+        comm.Gatherv(MPI.IN_PLACE, spec, root=0)
+        assert sample(a, VSMALL) == [11] * len(VSAMPLES)
+        assert list(a[:VSMALL]) == [10] * VSMALL
+        for i in VSAMPLES:
+            a[VSMALL + i] = 20 + i % 7
+    else:
+        comm.Gatherv(mine, None, root=0)
+
+    # Scatterv back from rank 0
+    if rank == 0:
+        comm.Scatterv(spec, MPI.IN_PLACE, root=0)
+    else:
+        comm.Scatterv(None, mine, root=0)
+        assert sample(a, VSMALL) == [20 + i % 7 for i in VSAMPLES]
+        assert int(a[VSMALL + 2]) == 11
+
+    # Iallgatherv in place: rank 1 gets rank 0's block, rank 0 rank 1's
+    if rank == 0:
+        a[VSMALL:VSMALL + 4096] = 0
+    else:
+        a[:VSMALL] = 0
+    comm.Iallgatherv(MPI.IN_PLACE, spec).Wait()
+    assert list(a[:VSMALL]) == [10] * VSMALL
+    assert int(a[VSMALL + 2]) == 11
+    assert sample(a, VSMALL) == [20 + i % 7 for i in VSAMPLES]
+
+    # Alltoallv with a displacement past 2**31-1 (small counts): rank j's
+    # 8 bytes land at a[0] (from rank 0) and at a[VBIG] (from rank 1)
+    src = np.full(2 * VSMALL, 30 + rank, np.uint8)
+    rspec = [a, ([VSMALL, VSMALL], [0, VBIG]), MPI.BYTE]
+    comm.Alltoallv(src, rspec)
+    assert list(a[:VSMALL]) == [30] * VSMALL
+    assert list(a[VBIG:]) == [31] * VSMALL
+    src[:] = 40 + rank
+    comm.Ialltoallv(src, rspec).Wait()
+    assert list(a[:VSMALL]) == [40] * VSMALL
+    assert list(a[VBIG:]) == [41] * VSMALL
+
+
+@pytest.mark.beyond_mpi4py
+def test_big_vector_counts_without_common_factor(big_pair):
+    # counts 2**31+1 and 2 share no factor, so no unit datatype brings
+    # them below 2**31: MPICH takes MPI_Gatherv_c at the root (rank 1
+    # calls the int MPI_Gatherv); Open MPI 4.1 (MPI-3.1) cannot, and the
+    # root says so (rank 1 does not call: it would wait).  Allgatherv
+    # refuses on every rank of both (MPICH 4.0.2's MPI_Allgatherv_c does
+    # not finish with such counts).
+    comm = big_pair
+    rank = comm.Get_rank()
+    counts = [2, 2**31 + 1]
+    a = np.zeros(sum(counts), np.uint8)
+    spec = [a, counts, MPI.BYTE]
+    with pytest.raises(ValueError, match="common factor"):
+        comm.Allgatherv(MPI.IN_PLACE, spec)
+    if FLAVOR == "openmpi":
+        if rank == 0:
+            with pytest.raises(ValueError, match="common factor"):
+                comm.Gatherv(MPI.IN_PLACE, spec, root=0)
+        return
+    a[:] = 0
+    if rank == 0:
+        a[:2] = 4
+        comm.Gatherv(MPI.IN_PLACE, spec, root=0)
+        assert int(a[2]) == 5 and int(a[2 + 4096]) == 5
+        assert int(a[3]) == 0 and int(a[-1]) == 6 and list(a[:2]) == [4, 4]
+    else:
+        mine = a[2:]
+        mine[::4096] = 5
+        mine[-1] = 6
+        comm.Gatherv(mine, None, root=0)
+
+
+# ---- v collectives: sizes that cannot be represented (any size) ---------
+# Allgatherv's counts are every rank's arguments: every rank raises.
+
+@pytest.mark.beyond_mpi4py
+def test_vector_count_cannot_be_represented(comm):
+    n = comm.Get_size()
+    a = np.zeros(8 * n, np.uint8)
+    with pytest.raises(ValueError, match="cannot be represented"):
+        comm.Allgatherv(MPI.IN_PLACE, [a, [2**64] * n, MPI.BYTE])
+    with pytest.raises(ValueError, match="cannot be represented"):
+        comm.Allgatherv(MPI.IN_PLACE, [a, ([0] * n, [2**70] * n),
+                                       MPI.BYTE])
+    # past 2**31-1 but beyond the buffer: said before MPI sees it
+    with pytest.raises(ValueError, match="does not fit"):
+        comm.Allgatherv(MPI.IN_PLACE, [a, [2**31] * n, MPI.BYTE])
+    with pytest.raises(ValueError, match="does not fit"):
+        comm.Allgatherv(MPI.IN_PLACE, [a, ([1] * n, [2**40] * n),
+                                       MPI.BYTE])
+    # the running sum of the counts past 2**63-1
+    if n > 1:
+        with pytest.raises(ValueError, match="cannot be represented"):
+            comm.Allgatherv(MPI.IN_PLACE, [a, [2**62] * n, MPI.BYTE])
+    # Open MPI: a derived datatype past 2**31-1 items needs a unit type
+    # built on it, which fastmpi refuses clearly (MPI.BOTTOM: no bounds,
+    # and no call is made)
+    if FLAVOR == "openmpi" and hasattr(MPI.BYTE, "Create_contiguous"):
+        t = MPI.BYTE.Create_contiguous(2).Commit()
+        try:
+            with pytest.raises(ValueError, match="predefined"):
+                comm.Allgatherv(MPI.IN_PLACE, [MPI.BOTTOM, [2**31] * n, t])
+        finally:
+            t.Free()
+
+
+@pytest.mark.beyond_mpi4py
+def test_vector_negative_counts(comm):
+    n = comm.Get_size()
+    a = np.zeros(8 * n, np.uint8)
+    with pytest.raises(ValueError, match="negative|must be in"):
+        comm.Allgatherv(MPI.IN_PLACE, [a, [-1] * n, MPI.BYTE])
+    # past 2**31-1 first, then a negative one: the 64-bit pass says so
+    with pytest.raises(ValueError, match="negative"):
+        comm.Allgatherv(MPI.IN_PLACE, [a, [2**31] + [-1] * (n - 1) if n > 1
+                                       else [-1], MPI.BYTE])
+    with pytest.raises(ValueError, match="negative"):
+        comm.Allgatherv(MPI.IN_PLACE, [a, ([1] * n, [2**31] + [-3] * (n - 1)
+                                           if n > 1 else [-3]), MPI.BYTE])
+    # wrong lengths and types after a value past 2**31-1
+    with pytest.raises(ValueError, match="items"):
+        comm.Allgatherv(MPI.IN_PLACE, [a, ([2**31] * n, [0] * (n + 1)),
+                                       MPI.BYTE])
+    with pytest.raises(TypeError, match="int"):
+        comm.Allgatherv(MPI.IN_PLACE, [a, [2**31] + ["x"] * (n - 1) if n > 1
+                                       else ["x"], MPI.BYTE])

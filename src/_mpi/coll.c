@@ -105,6 +105,8 @@ vmsg_unused(fastmpi_vmsg *v)
     v->counts = v->displs = NULL;
     v->types = NULL;
     v->blocks = 0;
+    v->lcounts = NULL;
+    v->ldispls = NULL;
 }
 
 static int
@@ -170,11 +172,20 @@ parse_vector(PyObject *obj, int mode, int blocks, int with_types,
 }
 
 static int
-type_size(MPI_Datatype t, Py_ssize_t *out)
+type_size(MPI_Datatype t, long long *out)
 {
     int size = 0;
     if (fastmpi_check(MPI_Type_size(t, &size)) < 0) {
         return -1;
+    }
+    if (Py_UNLIKELY(size == MPI_UNDEFINED)) {
+        /* a large type (strided.c, vlarge.c): past 2**31-1 bytes */
+        MPI_Count big = 0;
+        if (fastmpi_check(MPI_Type_size_x(t, &big)) < 0) {
+            return -1;
+        }
+        *out = (long long)big;
+        return 0;
     }
     *out = size;
     return 0;
@@ -183,17 +194,17 @@ type_size(MPI_Datatype t, Py_ssize_t *out)
 /* This rank's part: `scount` of `stype` sent must be the `rcount` of
  * `rtype` received (the same number of bytes). */
 static int
-check_bytes(const char *fname, int scount, MPI_Datatype stype, int rcount,
-            MPI_Datatype rtype, const char *what)
+check_bytes(const char *fname, long long scount, MPI_Datatype stype,
+            long long rcount, MPI_Datatype rtype, const char *what)
 {
-    Py_ssize_t ssize, rsize;
+    long long ssize, rsize;
     if (type_size(stype, &ssize) < 0 || type_size(rtype, &rsize) < 0) {
         return -1;
     }
     if (scount * ssize != rcount * rsize) {
         PyErr_Format(PyExc_ValueError,
-                     "%s(): this rank sends %zd bytes (%d elements) but "
-                     "%s %zd bytes (%d elements)", fname, scount * ssize,
+                     "%s(): this rank sends %lld bytes (%lld elements) but "
+                     "%s %lld bytes (%lld elements)", fname, scount * ssize,
                      scount, what, rcount * rsize, rcount);
         return -1;
     }
@@ -335,14 +346,15 @@ prep_gather_any(PyObject **argv, const char *fname, int rank, int size,
         return parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf",
                            "at the root only", &c->s);
     }
-    int count, blocks = c->inter ? c->rsize : size;
+    long long count;
+    int blocks = c->inter ? c->rsize : size;
     MPI_Datatype type;
     if (vector) {
         if (parse_vector(argv[1], FASTMPI_MSG_RECV, blocks, 0, fname,
                          "recvbuf", "as 'sendbuf' only", &c->rv) < 0) {
             return -1;
         }
-        count = c->inter ? 0 : c->rv.counts[rank];
+        count = c->inter ? 0 : fastmpi_vmsg_count(&c->rv, rank);
         type = c->rv.msg.datatype;
     }
     else {
@@ -399,14 +411,15 @@ prep_scatter_any(PyObject **argv, const char *fname, int rank, int size,
         return parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
                            "at the root only", &c->r);
     }
-    int count, blocks = c->inter ? c->rsize : size;
+    long long count;
+    int blocks = c->inter ? c->rsize : size;
     MPI_Datatype type;
     if (vector) {
         if (parse_vector(argv[0], FASTMPI_MSG_SEND, blocks, 0, fname,
                          "sendbuf", "as 'recvbuf' only", &c->sv) < 0) {
             return -1;
         }
-        count = c->inter ? 0 : c->sv.counts[rank];
+        count = c->inter ? 0 : fastmpi_vmsg_count(&c->sv, rank);
         type = c->sv.msg.datatype;
     }
     else {
@@ -488,8 +501,9 @@ prep_allgatherv(PyObject **argv, const char *fname, int rank, int size,
     if (c->inter) {
         return 0;
     }
-    return check_bytes(fname, c->s.count, c->s.datatype, c->rv.counts[rank],
-                       c->rv.msg.datatype, "'recvbuf' takes from it");
+    return check_bytes(fname, c->s.count, c->s.datatype,
+                       fastmpi_vmsg_count(&c->rv, rank), c->rv.msg.datatype,
+                       "'recvbuf' takes from it");
 }
 
 static int
@@ -542,9 +556,9 @@ prep_alltoall_vector(PyObject **argv, const char *fname, int rank, int size,
         return 0;
     }
     return check_bytes(
-        fname, c->sv.counts[rank],
+        fname, fastmpi_vmsg_count(&c->sv, rank),
         with_types ? c->sv.types[rank] : c->sv.msg.datatype,
-        c->rv.counts[rank],
+        fastmpi_vmsg_count(&c->rv, rank),
         with_types ? c->rv.types[rank] : c->rv.msg.datatype,
         "to itself, and 'recvbuf' takes");
 }
@@ -846,7 +860,9 @@ fastmpi_coll_prepare(int which, FastMPICommObject *self, PyObject **argv,
         inter_prepare(which, self, argv, fname, c) < 0) {
         return -1;
     }
-    if (prepare_table[which](argv, fname, rank, size, c) < 0) {
+    if (prepare_table[which](argv, fname, rank, size, c) < 0 ||
+        (Py_UNLIKELY(fastmpi_vlarge_is(c)) &&
+         fastmpi_vlarge_prepare(which, c, fname) < 0)) {
         return -1;
     }
     if (c->op != NULL && (fastmpi_strided_is(&c->s) ||
@@ -887,6 +903,9 @@ coll_call(int which, fastmpi_coll *c)
     fastmpi_msg *s = &c->s, *r = &c->r;
     fastmpi_vmsg *sv = &c->sv, *rv = &c->rv;
     MPI_Op op = c->op != NULL ? c->op->ob_mpi : MPI_OP_NULL;
+    if (Py_UNLIKELY(fastmpi_vlarge_is(c))) {
+        return fastmpi_vlarge_call(which, c, NULL);
+    }
     switch (which) {
     case FASTMPI_COLL_BCAST:
         return MPI_Bcast(s->addr, s->count, s->datatype, c->root, c->comm);

@@ -349,11 +349,16 @@ int fastmpi_strided_parse(PyObject *obj, int mode, MPI_Datatype given,
                           const char *fname, const char *argname,
                           fastmpi_msg *msg);
 /* Counts above 2**31-1: *out = a cached committed type that is `count`
- * items of the predefined `base`, to be sent as count 1.  0, or -1 with
+ * items of the predefined `base`, to be sent as count 1 (also used for
+ * smaller counts: vlarge.c's unit types).  0, or -1 with
  * ValueError (a derived base) or MPI.Exception. */
 int fastmpi_large_type(MPI_Datatype base, Py_ssize_t count,
                        const char *fname, const char *argname,
                        MPI_Datatype *out);
+/* 1 if t is a cached large type (from fastmpi_large_type): its base and
+ * item count into *base and *count; else 0. */
+int fastmpi_large_type_info(MPI_Datatype t, MPI_Datatype *base,
+                            Py_ssize_t *count);
 /* The same, not cached: a new committed type the caller frees. */
 int fastmpi_large_type_new(MPI_Datatype base, Py_ssize_t count,
                            MPI_Datatype *out);
@@ -617,12 +622,36 @@ typedef struct {
     int *displs;                /* in the same block as counts */
     MPI_Datatype *types;        /* Alltoallw: in the same block; else NULL */
     int blocks;
+    /* Past 2**31-1 on MPI-4 (vlarge.c): PyMem, `blocks` counts, then as
+     * many displacements, in one block; NULL on the int path.  counts and
+     * displs are then not used. */
+    MPI_Count *lcounts;
+    MPI_Aint *ldispls;
 } fastmpi_vmsg;
 
 int fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
                        const char *fname, const char *argname,
                        fastmpi_vmsg *v);
 void fastmpi_vmsg_release(fastmpi_vmsg *v);
+
+/* vlarge.c: vector specs past 2**31-1 (a count, a displacement or the
+ * buffer's items).  vspec.c hands over counts and displs (the spec's
+ * objects, NULL when absent) and the buffer's item count; v->msg holds the
+ * buffer with its element datatype (bottom: MPI.BOTTOM, no bounds check).
+ * Fills v for the call: int arrays when they can say it (on Open MPI with
+ * a unit datatype of k items, k dividing every count and displacement),
+ * else (MPI-4) lcounts/ldispls for the _c functions.  0, or -1 with
+ * ValueError. */
+int fastmpi_vlarge_fill(PyObject *counts, PyObject *displs, Py_ssize_t total,
+                        int bottom, fastmpi_vmsg *v, const char *fname,
+                        const char *argname);
+/* Block i's count, either path. */
+static inline long long
+fastmpi_vmsg_count(const fastmpi_vmsg *v, int i)
+{
+    return v->lcounts != NULL ? (long long)v->lcounts[i]
+                              : (long long)v->counts[i];
+}
 
 /* ---- coll.c: the arguments of buffer collectives ----------------------
  *
@@ -674,6 +703,18 @@ int fastmpi_coll_args(int which, fastmpi_argspec *spec, PyObject *const *args,
                       Py_ssize_t nargs, PyObject *kwnames, PyObject **argv);
 /* ValueError naming fname's 'root' unless 0 <= root < size. */
 int fastmpi_coll_root_check(const char *fname, int root, int size);
+/* vlarge.c: 1 if collective c takes MPI-4's _c functions (a vector with
+ * lcounts); then fastmpi_vlarge_call makes the call (blocking when req is
+ * NULL; no Python API) after fastmpi_vlarge_prepare (0 or -1 with
+ * ValueError: gives the other vector 64-bit arrays too, refuses what the
+ * library cannot do). */
+static inline int
+fastmpi_vlarge_is(const fastmpi_coll *c)
+{
+    return c->sv.lcounts != NULL || c->rv.lcounts != NULL;
+}
+int fastmpi_vlarge_prepare(int which, fastmpi_coll *c, const char *fname);
+int fastmpi_vlarge_call(int which, fastmpi_coll *c, MPI_Request *req);
 
 /* ---- intercomm.c: MPI.Intercomm, Intracomm.Create_intercomm ---------- */
 

@@ -23,6 +23,9 @@ coll_start(int which, fastmpi_coll *c, MPI_Request *req)
     fastmpi_msg *s = &c->s, *r = &c->r;
     fastmpi_vmsg *sv = &c->sv, *rv = &c->rv;
     MPI_Op op = c->op != NULL ? c->op->ob_mpi : MPI_OP_NULL;
+    if (Py_UNLIKELY(fastmpi_vlarge_is(c))) {
+        return fastmpi_vlarge_call(which, c, req);
+    }
     switch (which) {
     case FASTMPI_COLL_BCAST:
         return MPI_Ibcast(s->addr, s->count, s->datatype, c->root, c->comm,
@@ -100,11 +103,14 @@ static int
 gather_arrays(fastmpi_coll *c, void **mem)
 {
     fastmpi_vmsg *vs[2] = {c->sv_shared ? NULL : &c->sv, &c->rv};
-    size_t types = 0, ints = 0;
+    size_t types = 0, ints = 0, larges = 0;
     for (int k = 0; k < 2; k++) {
         if (vs[k] != NULL && vs[k]->counts != NULL) {
             types += vs[k]->types ? (size_t)vs[k]->blocks : 0;
             ints += 2 * (size_t)vs[k]->blocks;
+        }
+        if (vs[k] != NULL && vs[k]->lcounts != NULL) {
+            larges += (size_t)vs[k]->blocks;   /* vlarge.c's, first */
         }
     }
     int ncounts = 0;
@@ -117,17 +123,30 @@ gather_arrays(fastmpi_coll *c, void **mem)
         ncounts = size;
         ints += (size_t)size;
     }
-    if (types + ints == 0) {
+    if (types + ints + larges == 0) {
         *mem = NULL;
         return 0;
     }
-    char *block = PyMem_Malloc(types * sizeof(MPI_Datatype) +
+    char *block = PyMem_Malloc(larges * (sizeof(MPI_Count) +
+                                         sizeof(MPI_Aint)) +
+                               types * sizeof(MPI_Datatype) +
                                ints * sizeof(int));
     if (block == NULL) {
         PyErr_NoMemory();
         return -1;
     }
     char *at = block;
+    for (int k = 0; k < 2; k++) {
+        fastmpi_vmsg *v = vs[k];
+        if (v != NULL && v->lcounts != NULL) {
+            void *old = v->lcounts;
+            move_array((void **)&v->lcounts, &at, v->blocks,
+                       sizeof(MPI_Count));
+            move_array((void **)&v->ldispls, &at, v->blocks,
+                       sizeof(MPI_Aint));
+            PyMem_Free(old);
+        }
+    }
     for (int k = 0; k < 2; k++) {
         fastmpi_vmsg *v = vs[k];
         if (v == NULL || v->counts == NULL) {
@@ -150,6 +169,8 @@ gather_arrays(fastmpi_coll *c, void **mem)
         c->sv.counts = c->rv.counts;
         c->sv.displs = c->rv.displs;
         c->sv.types = c->rv.types;
+        c->sv.lcounts = c->rv.lcounts;
+        c->sv.ldispls = c->rv.ldispls;
     }
     *mem = block;
     return 0;
@@ -216,6 +237,7 @@ coll_nonblocking(int which, const char *mpiname, FastMPICommObject *self,
     /* the arrays are the request's (mem) now */
     c.sv.counts = c.rv.counts = NULL;
     c.sv.types = c.rv.types = NULL;
+    c.sv.lcounts = c.rv.lcounts = NULL;
     c.counts = NULL;
     fastmpi_coll_release(&c);
     if (fastmpi_check(ierr) < 0) {

@@ -172,6 +172,17 @@ static int
 build_large(MPI_Datatype base, Py_ssize_t extent, Py_ssize_t count,
             MPI_Datatype *out)
 {
+    if (count <= INT_MAX) {
+        /* vlarge.c's unit types: a plain contiguous type */
+        int ierr = MPI_Type_contiguous((int)count, base, out);
+        if (ierr == MPI_SUCCESS) {
+            ierr = MPI_Type_commit(out);
+            if (ierr != MPI_SUCCESS) {
+                MPI_Type_free(out);
+            }
+        }
+        return fastmpi_check(ierr);
+    }
 #if FASTMPI_HAVE_LARGE_COUNT
     /* MPI-4 (MPICH 4): one contiguous type, which MPICH moves as
      * contiguous memory; its struct equivalent goes through the pack path
@@ -260,6 +271,23 @@ fastmpi_large_type(MPI_Datatype base, Py_ssize_t count, const char *fname,
     }
     Py_ssize_t shape[1] = {count}, strides[1] = {(Py_ssize_t)extent};
     return lookup(base, (Py_ssize_t)extent, 1, shape, strides, out, &one);
+}
+
+int
+fastmpi_large_type_info(MPI_Datatype t, MPI_Datatype *base,
+                        Py_ssize_t *count)
+{
+    for (int i = 0; i < STRIDED_CACHE; i++) {
+        const strided_entry *e = &cache[i];
+        if (e->type == t && t != MPI_DATATYPE_NULL && e->nd == 1 &&
+            e->count == 1 && e->dims[1] == e->itemsize &&
+            e->dims[0] > INT_MAX) {
+            *base = e->base;
+            *count = e->dims[0];
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* A new committed type for the (simplified, nd >= 1) view: 0 or -1. */

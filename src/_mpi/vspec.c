@@ -74,10 +74,14 @@ fastmpi_msg_parse_blocks(PyObject *spec, int mode, int blocks,
     return 0;
 }
 
-/* One non-negative C int: 0, or -1 with an exception naming what. */
+/* Above INT_MAX where vlarge.c takes over (not Alltoallw): */
+#define PAST_INT 1
+
+/* One non-negative C int: 0, PAST_INT (a larger value, no exception;
+ * only if allow_large), or -1 with an exception naming what. */
 static int
 int_item(PyObject *obj, const char *fname, const char *argname,
-         const char *what, Py_ssize_t i, int *out)
+         const char *what, Py_ssize_t i, int allow_large, int *out)
 {
     if (!PyLong_Check(obj) && (!PyIndex_Check(obj) || PyBool_Check(obj))) {
         if (i < 0) {
@@ -98,16 +102,21 @@ int_item(PyObject *obj, const char *fname, const char *argname,
     if (v == -1 && PyErr_Occurred()) {
         return -1;
     }
+    if (v > INT_MAX && allow_large) {
+        return PAST_INT;
+    }
     if (v < 0 || v > INT_MAX) {
+        const char *rule = v < 0 ? "must not be negative"
+                                 : "must be in [0, 2**31-1]";
         if (i < 0) {
             PyErr_Format(PyExc_ValueError,
-                         "%s() argument '%s': %s is %zd; it must be in "
-                         "[0, 2**31-1]", fname, argname, what, v);
+                         "%s() argument '%s': %s is %zd; it %s", fname,
+                         argname, what, v, rule);
         }
         else {
             PyErr_Format(PyExc_ValueError,
-                         "%s() argument '%s': %s[%zd] is %zd; it must be "
-                         "in [0, 2**31-1]", fname, argname, what, i, v);
+                         "%s() argument '%s': %s[%zd] is %zd; it %s", fname,
+                         argname, what, i, v, rule);
         }
         return -1;
     }
@@ -115,10 +124,11 @@ int_item(PyObject *obj, const char *fname, const char *argname,
     return 0;
 }
 
-/* `blocks` ints from obj (a sequence of that length): 0 or -1. */
+/* `blocks` ints from obj (a sequence of that length): 0, PAST_INT or
+ * -1. */
 static int
 int_array(PyObject *obj, int blocks, const char *fname, const char *argname,
-          const char *what, int *out)
+          const char *what, int allow_large, int *out)
 {
     if (PyLong_Check(obj) || !PySequence_Check(obj)) {
         PyErr_Format(PyExc_TypeError,
@@ -141,8 +151,9 @@ int_array(PyObject *obj, int blocks, const char *fname, const char *argname,
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (int_item(PySequence_Fast_ITEMS(seq)[i], fname, argname, what,
-                     i, &out[i]) < 0) {
+        rc = int_item(PySequence_Fast_ITEMS(seq)[i], fname, argname, what,
+                      i, allow_large, &out[i]);
+        if (rc != 0) {
             goto done;
         }
     }
@@ -159,9 +170,10 @@ is_integral(PyObject *obj)
            (PyIndex_Check(obj) && !PySequence_Check(obj));
 }
 
+/* 0, PAST_INT or -1, as the functions below */
 static int
 fill_counts(PyObject *obj, Py_ssize_t total, fastmpi_vmsg *v,
-            const char *fname, const char *argname)
+            int allow_large, const char *fname, const char *argname)
 {
     int blocks = v->blocks;
     if (obj == NULL || obj == Py_None) {
@@ -172,25 +184,31 @@ fill_counts(PyObject *obj, Py_ssize_t total, fastmpi_vmsg *v,
     }
     if (is_integral(obj)) {
         int c;
-        if (int_item(obj, fname, argname, "counts", -1, &c) < 0) {
-            return -1;
+        int rc = int_item(obj, fname, argname, "counts", -1, allow_large,
+                          &c);
+        if (rc != 0) {
+            return rc;
         }
         for (int i = 0; i < blocks; i++) {
             v->counts[i] = c;
         }
         return 0;
     }
-    return int_array(obj, blocks, fname, argname, "counts", v->counts);
+    return int_array(obj, blocks, fname, argname, "counts", allow_large,
+                     v->counts);
 }
 
 static int
-fill_displs(PyObject *obj, fastmpi_vmsg *v, const char *fname,
-            const char *argname)
+fill_displs(PyObject *obj, fastmpi_vmsg *v, int allow_large,
+            const char *fname, const char *argname)
 {
     int blocks = v->blocks;
     if (obj == NULL || obj == Py_None) {
         long long at = 0;
         for (int i = 0; i < blocks; i++) {
+            if (at > INT_MAX && allow_large) {
+                return PAST_INT;
+            }
             if (at > INT_MAX) {
                 PyErr_Format(PyExc_OverflowError,
                              "%s() argument '%s': displacements past "
@@ -204,10 +222,15 @@ fill_displs(PyObject *obj, fastmpi_vmsg *v, const char *fname,
     }
     if (is_integral(obj)) {
         int d;
-        if (int_item(obj, fname, argname, "displs", -1, &d) < 0) {
-            return -1;
+        int rc = int_item(obj, fname, argname, "displs", -1, allow_large,
+                          &d);
+        if (rc != 0) {
+            return rc;
         }
         for (int i = 0; i < blocks; i++) {
+            if ((long long)d * i > INT_MAX && allow_large) {
+                return PAST_INT;
+            }
             if ((long long)d * i > INT_MAX) {
                 PyErr_Format(PyExc_OverflowError,
                              "%s() argument '%s': displacements past "
@@ -218,7 +241,8 @@ fill_displs(PyObject *obj, fastmpi_vmsg *v, const char *fname,
         }
         return 0;
     }
-    return int_array(obj, blocks, fname, argname, "displs", v->displs);
+    return int_array(obj, blocks, fname, argname, "displs", allow_large,
+                     v->displs);
 }
 
 static int
@@ -436,6 +460,17 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
         return -1;
     }
 
+    /* a buffer of more than 2**31-1 items is one item of a large type
+     * (msgbuffer.c): its items split here, so take them back */
+    Py_ssize_t total = v->msg.count;
+    MPI_Datatype base;
+    int rc = 0;
+    if (Py_UNLIKELY(v->msg.nbytes > INT_MAX) && v->msg.count == 1 &&
+        fastmpi_large_type_info(v->msg.datatype, &base, &total)) {
+        v->msg.datatype = base;
+        rc = PAST_INT;
+    }
+
     /* counts, displacements, datatypes: one PyMem block */
     size_t tsize = with_types ? sizeof(MPI_Datatype) * (size_t)blocks : 0;
     char *mem = PyMem_Malloc(tsize + 2 * sizeof(int) * (size_t)blocks + 1);
@@ -446,9 +481,25 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
     v->types = with_types ? (MPI_Datatype *)mem : NULL;
     v->counts = (int *)(mem + tsize);
     v->displs = v->counts + blocks;
-    if (fill_counts(counts, v->msg.count, v, fname, argname) < 0 ||
-        fill_displs(displs, v, fname, argname) < 0 ||
-        (with_types && fill_types(type, v, fname, argname) < 0) ||
+    if (rc == 0) {
+        rc = fill_counts(counts, total, v, !with_types, fname, argname);
+    }
+    if (rc == 0) {
+        rc = fill_displs(displs, v, !with_types, fname, argname);
+    }
+    if (rc < 0) {
+        goto error;
+    }
+    if (Py_UNLIKELY(rc == PAST_INT)) {
+        /* with_types never gets here */
+        if (fastmpi_vlarge_fill(counts, displs, total,
+                                buf == fastmpi_st.BOTTOM, v, fname,
+                                argname) < 0) {
+            goto error;
+        }
+        return 0;
+    }
+    if ((with_types && fill_types(type, v, fname, argname) < 0) ||
         (buf != fastmpi_st.BOTTOM &&
          check_bounds(v, v->msg.nbytes, fname, argname) < 0)) {
         goto error;
@@ -465,7 +516,10 @@ fastmpi_vmsg_release(fastmpi_vmsg *v)
 {
     fastmpi_msg_release(&v->msg);
     PyMem_Free(v->types != NULL ? (void *)v->types : (void *)v->counts);
+    PyMem_Free(v->lcounts);
     v->types = NULL;
     v->counts = NULL;
     v->displs = NULL;
+    v->lcounts = NULL;
+    v->ldispls = NULL;
 }

@@ -307,6 +307,11 @@ def test_vector_count_cannot_be_represented(comm):
     with pytest.raises(ValueError, match="does not fit"):
         comm.Allgatherv(MPI.IN_PLACE, [a, ([1] * n, [2**40] * n),
                                        MPI.BYTE])
+    # a buffer past 2**31-1 items that does not split into one block per
+    # rank (zeros are mapped lazily: no memory is touched)
+    if n > 1:
+        with pytest.raises(ValueError, match="do not split"):
+            comm.Allgather(MPI.IN_PLACE, np.zeros(2**31 * n + 1, np.uint8))
     # the running sum of the counts past 2**63-1
     if n > 1:
         with pytest.raises(ValueError, match="cannot be represented"):
@@ -343,3 +348,46 @@ def test_vector_negative_counts(comm):
     with pytest.raises(TypeError, match="int"):
         comm.Allgatherv(MPI.IN_PLACE, [a, [2**31] + ["x"] * (n - 1) if n > 1
                                        else ["x"], MPI.BYTE])
+
+
+@pytest.mark.beyond_mpi4py
+def test_big_buffer_splits_into_blocks(big_pair):
+    # Gather/Scatter/Allgather split a buffer past 2**31-1 items into one
+    # block per rank: 2 x 1.2 GiB at the root (int counts per block), then
+    # 2 x (2**31+8) in every rank's Allgather buffer (large blocks)
+    comm = big_pair
+    rank = comm.Get_rank()
+    half = 1200 * 2**20
+    if rank == 0:
+        a = np.zeros(2 * half, np.uint8)
+        a[:] = 0
+        a[:half:4096] = 1
+        comm.Gather(MPI.IN_PLACE, a, root=0)
+        assert int(a[half]) == 2 and int(a[half + 4096]) == 2
+        assert int(a[-1]) == 3 and int(a[half + 1]) == 0
+        assert int(a[0]) == 1
+        a[half:] = 0
+        a[half::4096] = 4
+        comm.Scatter(a, MPI.IN_PLACE, root=0)
+    else:
+        b = np.zeros(half, np.uint8)
+        b[::4096] = 2
+        b[-1] = 3
+        comm.Gather(b, None, root=0)
+        b[:] = 0
+        comm.Scatter(None, b, root=0)
+        assert int(b[0]) == 4 and int(b[4096]) == 4 and int(b[1]) == 0
+        del b
+    comm.Barrier()
+    if rank == 0:
+        del a
+    blk = 2**31 + 8
+    c = np.zeros(2 * blk, np.uint8)
+    c[:] = 0
+    mine = c[rank * blk:(rank + 1) * blk]
+    mine[::4096] = 5 + rank
+    mine[-1] = 7 + rank
+    comm.Allgather(MPI.IN_PLACE, c)
+    for r in range(2):
+        assert int(c[r * blk]) == 5 + r and int(c[r * blk + 4096]) == 5 + r
+        assert int(c[r * blk + 1]) == 0 and int(c[(r + 1) * blk - 1]) == 7 + r

@@ -16,19 +16,20 @@
  *   signature, so it matches any peer's description.  MPICH 4.0.2 also
  *   runs its collectives best this way: its MPI_Allgatherv_c with a count
  *   past 2**31-1 did not finish in 120 s (2 ranks, 2 GiB) and its
- *   MPI_Iallgatherv_c was killed by the OOM killer at 12 GiB per rank, while MPI_Allgatherv of the same
- *   bytes as 8-byte units took 1.5-2 s (plain C: agv.c in
- *   /tmp/lead/readme/large-repro/).
+ *   MPI_Iallgatherv_c was killed by the OOM killer at 12 GiB per rank,
+ *   while MPI_Allgatherv of the same bytes as 8-byte units took 1.5-2 s
+ *   (plain C: agv.c in /tmp/lead/readme/large-repro/).
  *
  *   2. No such k (say counts 2**31+1 and 2, which share no factor):
  *   MPI-4 (MPICH 4) calls the _c function (MPI_Gatherv_c, ...: MPI_Count
  *   counts, MPI_Aint displacements) on this rank; its peers may call the
  *   int one: MPICH runs both through one implementation (MPI_Aint counts
  *   inside), so they match (checked in C, vmix.c there, for Gatherv,
- *   Allgatherv, Alltoallv and Igatherv at 2-4 ranks).  Allgatherv with a count past
- *   2**31-1 is refused there instead (above); its counts are every rank's,
- *   so every rank refuses alike.  MPI-3.1 (Open MPI 4.1) has no _c
- *   functions and a single call cannot describe the layout: ValueError.
+ *   Allgatherv, Alltoallv and Igatherv at 2-4 ranks).  Allgatherv with a
+ *   count past 2**31-1 is refused there instead (above); its counts are
+ *   every rank's, so every rank refuses alike.  MPI-3.1 (Open MPI 4.1)
+ *   has no _c functions and a single call cannot describe the layout:
+ *   ValueError.
  *   For Allgatherv every rank raises alike; for Gatherv, Scatterv and
  *   Alltoallv only the rank whose arguments these are knows, so its peers
  *   wait in the collective, as they do for any argument error a root
@@ -381,39 +382,45 @@ fastmpi_vlarge_call(int which, fastmpi_coll *c, MPI_Request *req)
 #if FASTMPI_HAVE_LARGE_COUNT
     fastmpi_msg *s = &c->s, *r = &c->r;
     fastmpi_vmsg *sv = &c->sv, *rv = &c->rv;
+    if (req == NULL) {
+        switch (which) {
+        case FASTMPI_COLL_GATHERV:
+            return MPI_Gatherv_c(s->addr, s->count, s->datatype,
+                                 rv->msg.addr, rv->lcounts, rv->ldispls,
+                                 rv->msg.datatype, c->root, c->comm);
+        case FASTMPI_COLL_SCATTERV:
+            return MPI_Scatterv_c(sv->msg.addr, sv->lcounts, sv->ldispls,
+                                  sv->msg.datatype, r->addr, r->count,
+                                  r->datatype, c->root, c->comm);
+        case FASTMPI_COLL_ALLGATHERV:
+            return MPI_Allgatherv_c(s->addr, s->count, s->datatype,
+                                    rv->msg.addr, rv->lcounts, rv->ldispls,
+                                    rv->msg.datatype, c->comm);
+        case FASTMPI_COLL_ALLTOALLV:
+            return MPI_Alltoallv_c(sv->msg.addr, sv->lcounts, sv->ldispls,
+                                   sv->msg.datatype, rv->msg.addr,
+                                   rv->lcounts, rv->ldispls,
+                                   rv->msg.datatype, c->comm);
+        }
+        return MPI_ERR_INTERN;
+    }
     switch (which) {
     case FASTMPI_COLL_GATHERV:
-        return req == NULL
-            ? MPI_Gatherv_c(s->addr, s->count, s->datatype, rv->msg.addr,
-                            rv->lcounts, rv->ldispls, rv->msg.datatype,
-                            c->root, c->comm)
-            : MPI_Igatherv_c(s->addr, s->count, s->datatype, rv->msg.addr,
-                             rv->lcounts, rv->ldispls, rv->msg.datatype,
-                             c->root, c->comm, req);
+        return MPI_Igatherv_c(s->addr, s->count, s->datatype, rv->msg.addr,
+                              rv->lcounts, rv->ldispls, rv->msg.datatype,
+                              c->root, c->comm, req);
     case FASTMPI_COLL_SCATTERV:
-        return req == NULL
-            ? MPI_Scatterv_c(sv->msg.addr, sv->lcounts, sv->ldispls,
-                             sv->msg.datatype, r->addr, r->count,
-                             r->datatype, c->root, c->comm)
-            : MPI_Iscatterv_c(sv->msg.addr, sv->lcounts, sv->ldispls,
-                              sv->msg.datatype, r->addr, r->count,
-                              r->datatype, c->root, c->comm, req);
+        return MPI_Iscatterv_c(sv->msg.addr, sv->lcounts, sv->ldispls,
+                               sv->msg.datatype, r->addr, r->count,
+                               r->datatype, c->root, c->comm, req);
     case FASTMPI_COLL_ALLGATHERV:
-        return req == NULL
-            ? MPI_Allgatherv_c(s->addr, s->count, s->datatype,
-                               rv->msg.addr, rv->lcounts, rv->ldispls,
-                               rv->msg.datatype, c->comm)
-            : MPI_Iallgatherv_c(s->addr, s->count, s->datatype,
-                                rv->msg.addr, rv->lcounts, rv->ldispls,
-                                rv->msg.datatype, c->comm, req);
+        return MPI_Iallgatherv_c(s->addr, s->count, s->datatype,
+                                 rv->msg.addr, rv->lcounts, rv->ldispls,
+                                 rv->msg.datatype, c->comm, req);
     case FASTMPI_COLL_ALLTOALLV:
-        return req == NULL
-            ? MPI_Alltoallv_c(sv->msg.addr, sv->lcounts, sv->ldispls,
-                              sv->msg.datatype, rv->msg.addr, rv->lcounts,
-                              rv->ldispls, rv->msg.datatype, c->comm)
-            : MPI_Ialltoallv_c(sv->msg.addr, sv->lcounts, sv->ldispls,
-                               sv->msg.datatype, rv->msg.addr, rv->lcounts,
-                               rv->ldispls, rv->msg.datatype, c->comm, req);
+        return MPI_Ialltoallv_c(sv->msg.addr, sv->lcounts, sv->ldispls,
+                                sv->msg.datatype, rv->msg.addr, rv->lcounts,
+                                rv->ldispls, rv->msg.datatype, c->comm, req);
     }
 #else
     (void)which;

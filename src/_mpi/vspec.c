@@ -60,15 +60,38 @@ fastmpi_msg_parse_blocks(PyObject *spec, int mode, int blocks,
         return -1;
     }
     if (blocks > 1 && !has_explicit_count(spec)) {
-        if (msg->count % blocks != 0) {
+        /* a buffer past 2**31-1 items is one item of a large type: split
+         * its items (into blocks of a smaller large type, or an int
+         * count) */
+        MPI_Datatype base = msg->datatype;
+        Py_ssize_t total = msg->count;
+        int large = Py_UNLIKELY(msg->nbytes > INT_MAX) && msg->count == 1 &&
+                    fastmpi_large_type_info(msg->datatype, &base, &total);
+        if (total % blocks != 0) {
             PyErr_Format(PyExc_ValueError,
-                         "%s() argument '%s': its %d elements do not split "
-                         "into %d equal blocks (one per rank)", fname,
-                         argname, msg->count, blocks);
+                         "%s() argument '%s': its %zd elements do not "
+                         "split into %d equal blocks (one per rank)",
+                         fname, argname, total, blocks);
             fastmpi_msg_release(msg);
             return -1;
         }
-        msg->count /= blocks;
+        if (Py_UNLIKELY(large)) {
+            Py_ssize_t per = total / blocks;
+            msg->datatype = base;
+            msg->count = (int)per;
+            if (per > INT_MAX &&
+                fastmpi_large_type(base, per, fname, argname,
+                                   &msg->datatype) < 0) {
+                fastmpi_msg_release(msg);
+                return -1;
+            }
+            if (per > INT_MAX) {
+                msg->count = 1;
+            }
+        }
+        else {
+            msg->count /= blocks;
+        }
         msg->nbytes /= blocks;
     }
     return 0;

@@ -391,3 +391,29 @@ def test_big_buffer_splits_into_blocks(big_pair):
     for r in range(2):
         assert int(c[r * blk]) == 5 + r and int(c[r * blk + 4096]) == 5 + r
         assert int(c[r * blk + 1]) == 0 and int(c[(r + 1) * blk - 1]) == 7 + r
+
+
+@pytest.mark.beyond_mpi4py
+def test_big_object_message_recv_and_irecv_into_buffer(big_pair):
+    # a probed message past 2 GiB: Message.recv and Message.irecv; then
+    # irecv into a given buffer past 2 GiB (MPICH receives into it with a
+    # large type; Open MPI's receive guard takes it as the size limit)
+    comm = big_pair
+    n = 2**31 + 16
+    if comm.Get_rank() == 0:
+        a = np.full(n, 6, np.uint8)
+        a[-1] = 9
+        for tag in (45, 46, 47):
+            comm.send(a, 1, tag)
+        del a
+    else:
+        msg = MPI.Message.probe(comm, 0, 45)
+        got = msg.recv()
+        assert got.shape == (n,) and int(got[0]) == 6 and int(got[-1]) == 9
+        del got
+        got = MPI.Message.probe(comm, 0, 46).irecv().wait()
+        assert got.shape == (n,) and int(got[-1]) == 9
+        del got
+        buf = bytearray(n + 4096)
+        got = comm.irecv(buf, 0, 47).wait()
+        assert got.shape == (n,) and int(got[-1]) == 9

@@ -260,8 +260,9 @@ Message_Irecv(FastMPIMessageObject *self, PyObject *const *args,
     return fastmpi_request_started(req);
 }
 
-/* The probed message's size in bytes, or -1 with an exception. */
-static int
+/* The probed message's size in bytes (past 2 GiB too), or -1 with an
+ * exception. */
+static Py_ssize_t
 probed_size(FastMPIMessageObject *self)
 {
     int size = 0;
@@ -274,11 +275,8 @@ probed_size(FastMPIMessageObject *self)
     MPI_Count bytes = 0;
     if (size == MPI_UNDEFINED &&
         MPI_Get_elements_x(&self->probed, MPI_BYTE, &bytes) == MPI_SUCCESS &&
-        bytes > INT_MAX) {
-        PyErr_Format(PyExc_ValueError, "the probed message is %lld bytes; "
-                     "Message.recv takes at most 2**31-1 (comm.recv takes "
-                     "any size)", (long long)bytes);
-        return -1;
+        bytes > INT_MAX && bytes <= PY_SSIZE_T_MAX) {
+        return (Py_ssize_t)bytes;
     }
     if (size == MPI_UNDEFINED) {
         PyErr_SetString(PyExc_ValueError, "the probed message is not a "
@@ -286,6 +284,21 @@ probed_size(FastMPIMessageObject *self)
         return -1;
     }
     return size;
+}
+
+/* size bytes as (count, datatype): past 2 GiB one item of a large type
+ * (strided.c).  0 or -1. */
+static int
+byte_count(Py_ssize_t size, const char *fname, int *count,
+           MPI_Datatype *type)
+{
+    *count = (int)size;
+    *type = MPI_BYTE;
+    if (Py_UNLIKELY(size > INT_MAX)) {
+        *count = 1;
+        return fastmpi_large_type(MPI_BYTE, size, fname, "message", type);
+    }
+    return 0;
 }
 
 static PyObject *
@@ -296,11 +309,14 @@ Message_recv(FastMPIMessageObject *self, PyObject *const *args,
     static fastmpi_argspec spec = {"recv", names, 0};
     PyObject *argv[1];
     MPI_Status *status;
-    int size, ierr;
+    Py_ssize_t size;
+    int ierr, count;
+    MPI_Datatype type;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_arg_status(&spec, 0, argv[0], &status) < 0 ||
         check_receivable(self, "recv") < 0 ||
-        (size = probed_size(self)) < 0) {
+        (size = probed_size(self)) < 0 ||
+        byte_count(size, "recv", &count, &type) < 0) {
         return NULL;
     }
     PyObject *buf = PyByteArray_FromStringAndSize(NULL, size);
@@ -312,7 +328,7 @@ Message_recv(FastMPIMessageObject *self, PyObject *const *args,
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Mrecv", MPI_COMM_NULL, self->probed.MPI_SOURCE,
                  self->probed.MPI_TAG, size,
-                 ierr = MPI_Mrecv(data, size, MPI_BYTE, &handle, status));
+                 ierr = MPI_Mrecv(data, count, type, &handle, status));
     FASTMPI_NOGIL_END
     self->ob_mpi = handle;
     if (fastmpi_check(ierr) < 0) {
@@ -327,9 +343,12 @@ Message_recv(FastMPIMessageObject *self, PyObject *const *args,
 static PyObject *
 Message_irecv(FastMPIMessageObject *self, PyObject *unused)
 {
-    int size, ierr;
+    Py_ssize_t size;
+    int ierr, count;
+    MPI_Datatype type;
     if (check_receivable(self, "irecv") < 0 ||
-        (size = probed_size(self)) < 0) {
+        (size = probed_size(self)) < 0 ||
+        byte_count(size, "irecv", &count, &type) < 0) {
         return NULL;
     }
     FastMPIRequestObject *req = fastmpi_request_new(fastmpi_st.Request);
@@ -345,8 +364,8 @@ Message_irecv(FastMPIMessageObject *self, PyObject *unused)
     }
     FASTMPI_CALL("MPI_Imrecv", MPI_COMM_NULL, self->probed.MPI_SOURCE,
                  self->probed.MPI_TAG, size,
-                 ierr = MPI_Imrecv(PyByteArray_AS_STRING(req->bytes), size,
-                                   MPI_BYTE, &self->ob_mpi, &req->ob_mpi));
+                 ierr = MPI_Imrecv(PyByteArray_AS_STRING(req->bytes), count,
+                                   type, &self->ob_mpi, &req->ob_mpi));
     if (fastmpi_check(ierr) < 0) {
         Py_DECREF(req);
         return NULL;

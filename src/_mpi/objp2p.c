@@ -293,10 +293,9 @@ irecv_target(FastMPIRequestObject *req, PyObject *buf, void **addr,
             if (n == -1 && PyErr_Occurred()) {
                 return -1;
             }
-            if (n < 0 || (!fastmpi_recv_guard && n > INT_MAX)) {
+            if (n < 0) {
                 PyErr_Format(PyExc_ValueError, "irecv() argument 'buf': a "
-                             "size must be between 0 and %d bytes, not %zd",
-                             INT_MAX, n);
+                             "size must not be negative (got %zd)", n);
                 return -1;
             }
         }
@@ -327,23 +326,25 @@ irecv_target(FastMPIRequestObject *req, PyObject *buf, void **addr,
         return 0;
     }
     *datatype = MPI_BYTE;
+    *count = (int)n;
+    if (Py_UNLIKELY(n > INT_MAX)) {
+        /* past 2 GiB: one item of a large type (strided.c) */
+        if (fastmpi_large_type(MPI_BYTE, n, "irecv", "buf", datatype) < 0) {
+            return -1;
+        }
+        *count = 1;
+    }
     if (req->nmsg == 0) {
         req->bytes = PyByteArray_FromStringAndSize(NULL, n);
         if (req->bytes == NULL) {
             return -1;
         }
         *addr = PyByteArray_AS_STRING(req->bytes);
-        *count = (int)n;
         return 0;
     }
-    if (n > INT_MAX) {
-        PyErr_Format(PyExc_OverflowError, "irecv() argument 'buf': %zd "
-                     "bytes is more than one receive can take", n);
-        return -1;
-    }
     m->addr = *addr = m->view.buf;
-    m->count = *count = (int)n;
-    m->datatype = MPI_BYTE;
+    m->count = *count;
+    m->datatype = *datatype;
     m->nbytes = n;
     return 0;
 }

@@ -247,8 +247,11 @@ Comm_Split(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     if (newcomm != MPI_COMM_NULL) {
         MPI_Comm_test_inter(newcomm, &inter);
     }
-    /* an intracommunicator's split is an intracommunicator */
-    PyTypeObject *type = PyObject_TypeCheck(self, fastmpi_st.Intracomm)
+    /* an intracommunicator's split is an intracommunicator (of the
+     * caller's class, but without a topology: Split drops it) */
+    PyTypeObject *type = PyObject_TypeCheck(self, fastmpi_st.Topocomm)
+                             ? fastmpi_st.Intracomm
+                         : PyObject_TypeCheck(self, fastmpi_st.Intracomm)
                              ? Py_TYPE(self)
                              : (inter ? fastmpi_st.Comm
                                       : fastmpi_st.Intracomm);

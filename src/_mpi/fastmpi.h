@@ -23,6 +23,10 @@ typedef struct {
     PyObject *Exception;        /* MPI.Exception */
     PyTypeObject *Comm;
     PyTypeObject *Intracomm;
+    PyTypeObject *Topocomm;     /* topology.c: Topocomm and subclasses */
+    PyTypeObject *Cartcomm;
+    PyTypeObject *Graphcomm;
+    PyTypeObject *Distgraphcomm;
     PyTypeObject *Status;
     PyTypeObject *Datatype;
     PyTypeObject *Request;
@@ -584,6 +588,17 @@ extern PyMethodDef fastmpi_buffer_functions[]; /* p2p.c, module */
 extern PyMethodDef fastmpi_coll_methods[];    /* coll.c, on Comm */
 extern PyMethodDef fastmpi_objcoll_methods[]; /* objcoll.c, on Comm */
 extern PyMethodDef fastmpi_icoll_methods[];   /* icoll.c, on Comm */
+
+/* ---- topology.c, neighbor.c: process topologies ------------------------ */
+
+int fastmpi_topology_init(PyObject *module);
+/* The in- and out-degree of a communicator with a process topology (any
+ * kind); with `in` non-NULL also its neighbour lists, in MPI's order, in
+ * one new PyMem block at *in (*out points into it; PyMem_Free(*in)).
+ * TypeError naming fname for a communicator without a topology. */
+int fastmpi_topo_neighbors(FastMPICommObject *self, const char *fname,
+                           int *indeg, int *outdeg, int **in, int **out);
+extern PyMethodDef fastmpi_neighbor_methods[]; /* neighbor.c, on Topocomm */
 
 /* environment.c: Init, Finalize, Wtime, versions ...; MPI start-up as
  * fastmpi.rc says, on import. */

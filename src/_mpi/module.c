@@ -21,6 +21,7 @@ MPI_exec(PyObject *module)
         fastmpi_op_init(module) < 0 ||
         fastmpi_status_init(module) < 0 ||
         fastmpi_comm_init(module) < 0 ||
+        fastmpi_topology_init(module) < 0 ||
         fastmpi_request_init(module) < 0 ||
         fastmpi_grequest_init(module) < 0 ||
         fastmpi_message_init(module) < 0 ||

@@ -171,17 +171,26 @@ nbr_prepare(int which, FastMPICommObject *self, PyObject **argv,
     int in = n->indeg, out = n->outdeg;
     switch (which) {
     case NBR_ALLGATHER:
-        return parse_buffer(argv[0], FASTMPI_MSG_SEND, -1, fname, "sendbuf",
-                            &n->s) < 0 ||
-                       parse_buffer(argv[1], FASTMPI_MSG_RECV, in, fname,
-                                    "recvbuf", &n->r) < 0
-                   ? -1 : 0;
     case NBR_ALLTOALL:
-        return parse_buffer(argv[0], FASTMPI_MSG_SEND, out, fname,
-                            "sendbuf", &n->s) < 0 ||
-                       parse_buffer(argv[1], FASTMPI_MSG_RECV, in, fname,
-                                    "recvbuf", &n->r) < 0
-                   ? -1 : 0;
+        if (parse_buffer(argv[0], FASTMPI_MSG_SEND,
+                         which == NBR_ALLGATHER ? -1 : out, fname,
+                         "sendbuf", &n->s) < 0 ||
+            parse_buffer(argv[1], FASTMPI_MSG_RECV, in, fname, "recvbuf",
+                         &n->r) < 0) {
+            return -1;
+        }
+        /* Open MPI 4.1.4 skips a rank's sends when its receive count is 0
+         * (and so hangs its out-neighbours), even with no in-neighbours:
+         * a side without neighbours takes the other side's count. */
+        if (in == 0) {
+            n->r.count = n->s.count;
+            n->r.datatype = n->s.datatype;
+        }
+        if (out == 0) {
+            n->s.count = n->r.count;
+            n->s.datatype = n->r.datatype;
+        }
+        return 0;
     case NBR_ALLGATHERV:
         if (alloc_arrays(n, 0) < 0 ||
             parse_buffer(argv[0], FASTMPI_MSG_SEND, -1, fname, "sendbuf",

@@ -154,6 +154,44 @@ alloc_arrays(nbr *n, int with_types)
     return 0;
 }
 
+/* 0, or -1 with NotImplementedError where the library's alltoallw is
+ * broken (compat.h): on MPICH 4.0, a distributed graph in which any
+ * process has different in- and out-degrees.  Every process of the
+ * communicator takes part in a neighbourhood collective, so they agree
+ * with one MPI_Allreduce and all raise together. */
+static int
+alltoallw_supported(nbr *n, const char *fname)
+{
+    if (!FASTMPI_NEIGHBOR_ALLTOALLW_UNEVEN_BROKEN) {
+        return 0;
+    }
+    int topo, uneven = n->indeg != n->outdeg, ierr;
+    if (fastmpi_check(MPI_Topo_test(n->comm, &topo)) < 0) {
+        return -1;
+    }
+    if (topo != MPI_DIST_GRAPH) {
+        return 0;
+    }
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Allreduce", n->comm, MPI_PROC_NULL, 0, sizeof(int),
+                 ierr = MPI_Allreduce(MPI_IN_PLACE, &uneven, 1, MPI_INT,
+                                      MPI_LOR, n->comm));
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) < 0) {
+        return -1;
+    }
+    if (uneven) {
+        PyErr_Format(PyExc_NotImplementedError,
+                     "%s(): MPICH 4.0's neighbor_alltoallw loses data on a "
+                     "distributed graph whose in- and out-degrees differ "
+                     "somewhere; use %s on such graphs", fname,
+                     fname[0] == 'I' ? "Ineighbor_alltoallv"
+                                     : "Neighbor_alltoallv");
+        return -1;
+    }
+    return 0;
+}
+
 /* Check and parse a neighbour collective's arguments.  0, or -1 with an
  * exception; either way the caller calls nbr_release(n). */
 static int
@@ -208,9 +246,12 @@ nbr_prepare(int which, FastMPICommObject *self, PyObject **argv,
                          n->swdispls, n->stypes) < 0) {
             return -1;
         }
-        return parse_vector(argv[1], FASTMPI_MSG_RECV, in, w, fname,
-                            "recvbuf", &n->r, n->rcounts, n->rdispls,
-                            n->rwdispls, n->rtypes);
+        if (parse_vector(argv[1], FASTMPI_MSG_RECV, in, w, fname,
+                         "recvbuf", &n->r, n->rcounts, n->rdispls,
+                         n->rwdispls, n->rtypes) < 0) {
+            return -1;
+        }
+        return w ? alltoallw_supported(n, fname) : 0;
     }
     }
 }
@@ -576,9 +617,16 @@ object_exchange(FastMPICommObject *self, PyObject *sendobj, int all,
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
-    /* ssizes, sdispls (outdeg); rsizes, rcounts, rdispls (indeg) */
+    int dup = 0;
+    if (!all && cart_duplicates(comm, &dup) < 0) {
+        PyMem_Free(in);
+        return NULL;
+    }
+    /* ssizes, sdispls, ones, iota (outdeg); rsizes, rcounts, rdispls
+     * (indeg); ones and iota run to the larger degree */
+    int most = outdeg > indeg ? outdeg : indeg;
     int *mem = PyMem_Malloc(sizeof(int) * (size_t)(2 * outdeg + 3 * indeg +
-                                                   1));
+                                                   2 * most + 1));
     if (mem == NULL) {
         PyMem_Free(in);
         return PyErr_NoMemory();
@@ -586,6 +634,11 @@ object_exchange(FastMPICommObject *self, PyObject *sendobj, int all,
     int *ssizes = mem, *sdispls = mem + outdeg;
     int *rsizes = sdispls + outdeg, *rcounts = rsizes + indeg;
     int *rdispls = rcounts + indeg;
+    int *ones = rdispls + indeg, *iota = ones + most;
+    for (int i = 0; i < most; i++) {
+        ones[i] = 1;
+        iota[i] = i;
+    }
     void *sdata = NULL;
     int scount = 0;
     MPI_Datatype stype = MPI_BYTE;
@@ -644,11 +697,21 @@ object_exchange(FastMPICommObject *self, PyObject *sendobj, int all,
                                                    rsizes, 1, MPI_INT,
                                                    comm));
     }
-    else {
+    else if (dup) {
         FASTMPI_CALL("MPI_Neighbor_alltoall", comm, MPI_PROC_NULL, 0,
                      sizeof(int),
                      ierr = MPI_Neighbor_alltoall(ssizes, 1, MPI_INT,
                                                   rsizes, 1, MPI_INT, comm));
+    }
+    else {
+        /* the sizes through the same MPI function as the data: with a
+         * neighbour listed twice, the libraries differ in which of the
+         * two messages lands where, but each is consistent with itself */
+        FASTMPI_CALL("MPI_Neighbor_alltoallv", comm, MPI_PROC_NULL, 0,
+                     sizeof(int),
+                     ierr = MPI_Neighbor_alltoallv(ssizes, ones, iota,
+                                                   MPI_INT, rsizes, ones,
+                                                   iota, MPI_INT, comm));
     }
     FASTMPI_NOGIL_END
     Py_ssize_t total;
@@ -664,10 +727,6 @@ object_exchange(FastMPICommObject *self, PyObject *sendobj, int all,
         scount = 0;
     }
     char *rdata = PyByteArray_AS_STRING(rbuf);
-    int dup = 0;
-    if (!all && cart_duplicates(comm, &dup) < 0) {
-        goto done;
-    }
     if (dup) {
         if (uniform_alltoall(comm, sdata, outdeg, ssizes, sdispls, rsizes,
                              indeg, rdispls, &rbuf) < 0) {

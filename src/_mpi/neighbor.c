@@ -130,7 +130,7 @@ parse_vector(PyObject *obj, int mode, int blocks, int with_types,
 
 /* The arrays of the vector variants, for in + out blocks. */
 static int
-alloc_arrays(nbr *n, int with_types)
+alloc_arrays(nbr *n)
 {
     size_t in = (size_t)n->indeg, out = (size_t)n->outdeg;
     size_t size = (in + out) * (2 * sizeof(int) + sizeof(MPI_Aint) +
@@ -150,7 +150,6 @@ alloc_arrays(nbr *n, int with_types)
     n->sdispls = n->scounts + out;
     n->rcounts = n->sdispls + out;
     n->rdispls = n->rcounts + in;
-    (void)with_types;
     return 0;
 }
 
@@ -230,7 +229,7 @@ nbr_prepare(int which, FastMPICommObject *self, PyObject **argv,
         }
         return 0;
     case NBR_ALLGATHERV:
-        if (alloc_arrays(n, 0) < 0 ||
+        if (alloc_arrays(n) < 0 ||
             parse_buffer(argv[0], FASTMPI_MSG_SEND, -1, fname, "sendbuf",
                          &n->s) < 0) {
             return -1;
@@ -240,7 +239,7 @@ nbr_prepare(int which, FastMPICommObject *self, PyObject **argv,
                             NULL);
     default: {
         int w = which == NBR_ALLTOALLW;
-        if (alloc_arrays(n, w) < 0 ||
+        if (alloc_arrays(n) < 0 ||
             parse_vector(argv[0], FASTMPI_MSG_SEND, out, w, fname,
                          "sendbuf", &n->s, n->scounts, n->sdispls,
                          n->swdispls, n->stypes) < 0) {
@@ -377,7 +376,7 @@ nbr_nonblocking(int which, const char *mpiname, FastMPICommObject *self,
     return fastmpi_request_started(req);
 }
 
-#define DEFINE_NBR(NAME, INAME, WHICH)                                            \
+#define DEFINE_NBR(NAME, INAME, WHICH)                                     \
     static PyObject *Topocomm_##NAME(FastMPICommObject *self,              \
                                      PyObject *const *args,                \
                                      Py_ssize_t nargs, PyObject *kwnames)  \
@@ -547,8 +546,8 @@ cart_duplicates(MPI_Comm comm, int *dup)
  * into a new *rbuf, block i at rdispls[i]. */
 static int
 uniform_alltoall(MPI_Comm comm, const char *sdata, int outdeg,
-                 const int *ssizes, const int *sdispls, const int *rsizes,
-                 int indeg, int *rdispls, PyObject **rbuf)
+                 const int *ssizes, const int *sdispls, int indeg,
+                 int *rdispls, PyObject **rbuf)
 {
     int block = 0, ierr;
     for (int i = 0; i < outdeg; i++) {
@@ -597,7 +596,6 @@ uniform_alltoall(MPI_Comm comm, const char *sdata, int outdeg,
         return -1;
     }
     Py_SETREF(*rbuf, rb);
-    (void)rsizes;
     return 0;
 }
 
@@ -728,8 +726,8 @@ object_exchange(FastMPICommObject *self, PyObject *sendobj, int all,
     }
     char *rdata = PyByteArray_AS_STRING(rbuf);
     if (dup) {
-        if (uniform_alltoall(comm, sdata, outdeg, ssizes, sdispls, rsizes,
-                             indeg, rdispls, &rbuf) < 0) {
+        if (uniform_alltoall(comm, sdata, outdeg, ssizes, sdispls, indeg,
+                             rdispls, &rbuf) < 0) {
             goto done;
         }
         goto received;

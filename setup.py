@@ -14,7 +14,7 @@ setup(
     version="0.1.0",
     description="MPI for Python, written in C",
     package_dir={"": "src"},
-    packages=["fastmpi"],
+    packages=["fastmpi", "fastmpi.util"],
     package_data={"fastmpi": ["*.pyi"]},
     ext_modules=[
         Extension(

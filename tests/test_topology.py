@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from _impl import MPI, IMPL
+from _impl import MPI, IMPL, FLAVOR
 
 BAD = (TypeError, ValueError)
 
@@ -172,6 +172,19 @@ def test_cart_dup_split_constructors(comm):
     split = cart.Split(0, 0)
     assert type(split) is MPI.Intracomm
     assert split.Get_topology() == MPI.UNDEFINED
+    # communicators made from the group drop the topology, and the class
+    # (Open MPI 4.1.4's MPI_Comm_create_group keeps the Cartesian
+    # topology; the class is Intracomm there too, as in mpi4py)
+    for name, made in (("Create", cart.Create(cart.Get_group())),
+                       ("Create_group", cart.Create_group(cart.Get_group())),
+                       ("Split_type", cart.Split_type(MPI.COMM_TYPE_SHARED))):
+        assert type(made) is MPI.Intracomm
+        if not (name == "Create_group" and FLAVOR == "openmpi"):
+            assert made.Get_topology() == MPI.UNDEFINED
+        made.Free()
+    clone = cart.Clone()
+    assert type(clone) is MPI.Cartcomm and clone.dims == [comm.size]
+    clone.Free()
     assert type(MPI.Cartcomm(cart)) is MPI.Cartcomm
     assert MPI.Cartcomm(cart) == cart
     assert MPI.Cartcomm() == MPI.COMM_NULL
@@ -362,6 +375,21 @@ def test_dist_graph_general(comm, rank, size):
     dg.Free()
 
 
+def test_dist_graph_with_info(comm, rank, size):
+    info = MPI.Info.Create()
+    info.Set("fastmpi_hint", "1")
+    for arg in (info, MPI.INFO_NULL, None):
+        dg = comm.Create_dist_graph_adjacent([(rank - 1) % size],
+                                             [(rank + 1) % size], info=arg)
+        assert dg.inedges == [(rank - 1) % size]
+        dg.Free()
+        dg = comm.Create_dist_graph([rank], [1], [(rank + 1) % size],
+                                    info=arg, reorder=False)
+        assert dg.outedges == [(rank + 1) % size]
+        dg.Free()
+    info.Free()
+
+
 def test_dist_graph_empty(comm):
     dg = comm.Create_dist_graph_adjacent([], [], [], [])
     assert dg.Get_dist_neighbors_count() == (0, 0, True)
@@ -391,8 +419,10 @@ def test_dist_graph_bad_inputs(comm, rank, size):
         f([rank], [rank], [1], None)
     with pytest.raises(TypeError, match="sources"):
         f(None, [rank])
-    with pytest.raises(NotImplementedError, match="info"):
+    with pytest.raises(TypeError, match="info"):
         f([rank], [rank], info=object())
+    with pytest.raises(TypeError, match="info"):
+        comm.Create_dist_graph([rank], [1], [rank], info=5)
     g = comm.Create_dist_graph
     with pytest.raises(ValueError, match="degrees"):
         g([rank], [2], [rank])                 # degrees add up to 2, not 1

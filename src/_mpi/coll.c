@@ -12,7 +12,15 @@
  * half-started behind it.  Arguments a rank ignores (the receive buffer of
  * a Gather on a non-root, ...) are not looked at, as in mpi4py.
  *
- * Intercommunicators are not supported yet (nor can they be made yet).
+ * On an intercommunicator (c->inter) the MPI rules for one are followed
+ * here too: a rooted collective's root is MPI.ROOT at the root,
+ * MPI.PROC_NULL at the rest of its group (who pass no buffers) and the
+ * root's rank in the remote group elsewhere; buffers that hold one block
+ * per rank of the other group (Gather's at the root, Allgather's and
+ * Alltoall's receive, ...) are split into remote-size blocks; MPI.IN_PLACE
+ * is refused; Scan and Exscan are refused; Reduce_scatter needs its
+ * recvcounts.  A rank's send and receive sizes are not compared (they
+ * pair with different ranks).  The intracommunicator paths test one flag.
  */
 #include "fastmpi.h"
 
@@ -56,6 +64,38 @@ msg_in_place(fastmpi_msg *m, const fastmpi_msg *like)
     m->addr = MPI_IN_PLACE;
     m->count = like->count;
     m->datatype = like->datatype;
+}
+
+/* An ignored send buffer that still tells MPI count and datatype (Reduce's
+ * at an intercommunicator's root, where MPI reads them from the send
+ * side).  MPICH 4.0.2 refuses a NULL sendbuf there, and one aliasing
+ * recvbuf, although MPI never reads it: it gets a dummy address. */
+static void
+msg_like(fastmpi_msg *m, const fastmpi_msg *like)
+{
+    static char never_read;
+    msg_unused(m);
+    m->addr = &never_read;
+    m->count = like->count;
+    m->datatype = like->datatype;
+}
+
+/* The buffer of a rank passing MPI.PROC_NULL to an intercommunicator's
+ * Bcast or Reduce: MPI ignores it, but Open MPI 4.1.4's MPI_Ibcast and
+ * MPI_Ireduce return at once for a count of 0 without taking part, which
+ * leaves the communicator's nonblocking collectives out of step (the next
+ * one hangs; reproduced in C).  One element of a type op accepts, at a
+ * dummy address, is never read. */
+static void
+msg_placeholder(fastmpi_msg *m, const FastMPIOpObject *op)
+{
+    static int never_read[2];
+    msg_unused(m);
+    m->addr = never_read;
+    m->count = 1;
+    m->datatype = op == NULL ? MPI_BYTE
+                : (op->kind == FASTMPI_OP_MAXLOC ||
+                   op->kind == FASTMPI_OP_MINLOC) ? MPI_2INT : MPI_INT;
 }
 
 static void
@@ -196,7 +236,7 @@ finish(int ierr, FastMPIOpObject *op)
  * rank returns a result that is not one. */
 static PyObject *
 finish_reduction(int call_ierr, FastMPIOpObject *op, MPI_Comm comm,
-                 const char *fname)
+                 int inter, const char *fname)
 {
     if (op->kind != FASTMPI_OP_USER) {
         return finish(call_ierr, NULL);
@@ -206,10 +246,14 @@ finish_reduction(int call_ierr, FastMPIOpObject *op, MPI_Comm comm,
         return NULL;
     }
     flag = op->error != NULL ? rank + 1 : 0;
+    /* On an intercommunicator each group learns the other's flags (no
+     * MPI_IN_PLACE there): ranks then raise for their own function or for
+     * one of the remote group's. */
+    int mine = flag;
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Allreduce", comm, MPI_PROC_NULL, 0, sizeof(int),
-                 ierr = MPI_Allreduce(MPI_IN_PLACE, &flag, 1, MPI_INT,
-                                      MPI_MAX, comm));
+                 ierr = MPI_Allreduce(inter ? (void *)&mine : MPI_IN_PLACE,
+                                      &flag, 1, MPI_INT, MPI_MAX, comm));
     FASTMPI_NOGIL_END
     if (fastmpi_op_raised(op) < 0 || fastmpi_check(call_ierr) < 0 ||
         fastmpi_check(ierr) < 0) {
@@ -218,8 +262,9 @@ finish_reduction(int call_ierr, FastMPIOpObject *op, MPI_Comm comm,
     if (flag != 0) {
         return PyErr_Format(PyExc_RuntimeError,
                             "%s(): the Op's Python function raised on rank "
-                            "%d (see its exception there); the result is "
-                            "not valid", fname, flag - 1);
+                            "%d%s (see its exception there); the result is "
+                            "not valid", fname, flag - 1,
+                            inter ? " of the remote group" : "");
     }
     Py_RETURN_NONE;
 }
@@ -229,26 +274,48 @@ finish_reduction(int call_ierr, FastMPIOpObject *op, MPI_Comm comm,
 typedef int (*prepare_fn)(PyObject **argv, const char *fname, int rank,
                           int size, fastmpi_coll *c);
 
+/* This rank's part in a rooted collective. */
+enum {
+    ROLE_LEAF = 0,      /* not the root */
+    ROLE_ROOT,          /* the root */
+    ROLE_NONE,          /* intercommunicator, MPI.PROC_NULL: no part */
+};
+
+/* The root argument into c->root, checked; this rank's role in *role. */
 static int
-root_arg(PyObject *obj, const char *fname, int size, int *root)
+root_arg(PyObject *obj, const char *fname, int rank, int size,
+         fastmpi_coll *c, int *role)
 {
     static const char *const names[] = {"root", NULL};
     fastmpi_argspec spec = {fname, names, 0, 1, NULL};
-    if (fastmpi_arg_int(&spec, 0, obj, 0, root) < 0) {
+    int root;
+    if (fastmpi_arg_int(&spec, 0, obj, 0, &root) < 0) {
         return -1;
     }
-    return fastmpi_coll_root_check(fname, *root, size);
+    c->root = root;
+    if (Py_UNLIKELY(c->inter)) {
+        *role = root == MPI_ROOT ? ROLE_ROOT
+              : root == MPI_PROC_NULL ? ROLE_NONE : ROLE_LEAF;
+        return fastmpi_inter_root_check(fname, root, c->rsize);
+    }
+    *role = rank == root ? ROLE_ROOT : ROLE_LEAF;
+    return fastmpi_coll_root_check(fname, root, size);
 }
 
 static int
 prep_bcast(PyObject **argv, const char *fname, int rank, int size,
            fastmpi_coll *c)
 {
-    if (root_arg(argv[1], fname, size, &c->root) < 0) {
+    int role;
+    if (root_arg(argv[1], fname, rank, size, c, &role) < 0) {
         return -1;
     }
-    return parse_plain(argv[0], rank == c->root ? FASTMPI_MSG_SEND
-                                                : FASTMPI_MSG_RECV,
+    if (role == ROLE_NONE) {
+        msg_placeholder(&c->s, NULL);
+        return 0;
+    }
+    return parse_plain(argv[0], role == ROLE_ROOT ? FASTMPI_MSG_SEND
+                                                  : FASTMPI_MSG_RECV,
                        fname, "buf", "in no broadcast", &c->s);
 }
 
@@ -257,30 +324,37 @@ static int
 prep_gather_any(PyObject **argv, const char *fname, int rank, int size,
                 fastmpi_coll *c, int vector)
 {
-    if (root_arg(argv[2], fname, size, &c->root) < 0) {
+    int role;
+    if (root_arg(argv[2], fname, rank, size, c, &role) < 0) {
         return -1;
     }
-    if (rank != c->root) {
+    if (role == ROLE_NONE) {
+        return 0;
+    }
+    if (role == ROLE_LEAF) {
         return parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf",
                            "at the root only", &c->s);
     }
-    int count;
+    int count, blocks = c->inter ? c->rsize : size;
     MPI_Datatype type;
     if (vector) {
-        if (parse_vector(argv[1], FASTMPI_MSG_RECV, size, 0, fname,
+        if (parse_vector(argv[1], FASTMPI_MSG_RECV, blocks, 0, fname,
                          "recvbuf", "as 'sendbuf' only", &c->rv) < 0) {
             return -1;
         }
-        count = c->rv.counts[rank];
+        count = c->inter ? 0 : c->rv.counts[rank];
         type = c->rv.msg.datatype;
     }
     else {
-        if (parse_blocks(argv[1], FASTMPI_MSG_RECV, size, fname, "recvbuf",
-                         "as 'sendbuf' only", &c->r) < 0) {
+        if (parse_blocks(argv[1], FASTMPI_MSG_RECV, blocks, fname,
+                         "recvbuf", "as 'sendbuf' only", &c->r) < 0) {
             return -1;
         }
         count = c->r.count;
         type = c->r.datatype;
+    }
+    if (c->inter) {
+        return 0;       /* an intercommunicator's root sends nothing */
     }
     if (is_in_place(argv[0])) {
         msg_in_place(&c->s, vector ? &c->rv.msg : &c->r);
@@ -314,30 +388,37 @@ static int
 prep_scatter_any(PyObject **argv, const char *fname, int rank, int size,
                  fastmpi_coll *c, int vector)
 {
-    if (root_arg(argv[2], fname, size, &c->root) < 0) {
+    int role;
+    if (root_arg(argv[2], fname, rank, size, c, &role) < 0) {
         return -1;
     }
-    if (rank != c->root) {
+    if (role == ROLE_NONE) {
+        return 0;
+    }
+    if (role == ROLE_LEAF) {
         return parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
                            "at the root only", &c->r);
     }
-    int count;
+    int count, blocks = c->inter ? c->rsize : size;
     MPI_Datatype type;
     if (vector) {
-        if (parse_vector(argv[0], FASTMPI_MSG_SEND, size, 0, fname,
+        if (parse_vector(argv[0], FASTMPI_MSG_SEND, blocks, 0, fname,
                          "sendbuf", "as 'recvbuf' only", &c->sv) < 0) {
             return -1;
         }
-        count = c->sv.counts[rank];
+        count = c->inter ? 0 : c->sv.counts[rank];
         type = c->sv.msg.datatype;
     }
     else {
-        if (parse_blocks(argv[0], FASTMPI_MSG_SEND, size, fname, "sendbuf",
-                         "as 'recvbuf' only", &c->s) < 0) {
+        if (parse_blocks(argv[0], FASTMPI_MSG_SEND, blocks, fname,
+                         "sendbuf", "as 'recvbuf' only", &c->s) < 0) {
             return -1;
         }
         count = c->s.count;
         type = c->s.datatype;
+    }
+    if (c->inter) {
+        return 0;       /* an intercommunicator's root receives nothing */
     }
     if (is_in_place(argv[1])) {
         msg_in_place(&c->r, vector ? &c->sv.msg : &c->s);
@@ -369,8 +450,8 @@ static int
 prep_allgather(PyObject **argv, const char *fname, int rank, int size,
                fastmpi_coll *c)
 {
-    if (parse_blocks(argv[1], FASTMPI_MSG_RECV, size, fname, "recvbuf",
-                     "as 'sendbuf' only", &c->r) < 0) {
+    if (parse_blocks(argv[1], FASTMPI_MSG_RECV, c->inter ? c->rsize : size,
+                     fname, "recvbuf", "as 'sendbuf' only", &c->r) < 0) {
         return -1;
     }
     if (is_in_place(argv[0])) {
@@ -381,6 +462,9 @@ prep_allgather(PyObject **argv, const char *fname, int rank, int size,
                     &c->s) < 0) {
         return -1;
     }
+    if (c->inter) {
+        return 0;
+    }
     return check_bytes(fname, c->s.count, c->s.datatype, c->r.count,
                        c->r.datatype, "'recvbuf' takes per rank");
 }
@@ -389,8 +473,8 @@ static int
 prep_allgatherv(PyObject **argv, const char *fname, int rank, int size,
                 fastmpi_coll *c)
 {
-    if (parse_vector(argv[1], FASTMPI_MSG_RECV, size, 0, fname, "recvbuf",
-                     "as 'sendbuf' only", &c->rv) < 0) {
+    if (parse_vector(argv[1], FASTMPI_MSG_RECV, c->inter ? c->rsize : size,
+                     0, fname, "recvbuf", "as 'sendbuf' only", &c->rv) < 0) {
         return -1;
     }
     if (is_in_place(argv[0])) {
@@ -401,6 +485,9 @@ prep_allgatherv(PyObject **argv, const char *fname, int rank, int size,
                     &c->s) < 0) {
         return -1;
     }
+    if (c->inter) {
+        return 0;
+    }
     return check_bytes(fname, c->s.count, c->s.datatype, c->rv.counts[rank],
                        c->rv.msg.datatype, "'recvbuf' takes from it");
 }
@@ -409,7 +496,8 @@ static int
 prep_alltoall(PyObject **argv, const char *fname, int rank, int size,
               fastmpi_coll *c)
 {
-    if (parse_blocks(argv[1], FASTMPI_MSG_RECV, size, fname, "recvbuf",
+    int blocks = c->inter ? c->rsize : size;
+    if (parse_blocks(argv[1], FASTMPI_MSG_RECV, blocks, fname, "recvbuf",
                      "as 'sendbuf' only", &c->r) < 0) {
         return -1;
     }
@@ -417,9 +505,12 @@ prep_alltoall(PyObject **argv, const char *fname, int rank, int size,
         msg_in_place(&c->s, &c->r);
         return 0;
     }
-    if (parse_blocks(argv[0], FASTMPI_MSG_SEND, size, fname, "sendbuf", "",
-                     &c->s) < 0) {
+    if (parse_blocks(argv[0], FASTMPI_MSG_SEND, blocks, fname, "sendbuf",
+                     "", &c->s) < 0) {
         return -1;
+    }
+    if (c->inter) {
+        return 0;
     }
     return check_bytes(fname, c->s.count, c->s.datatype, c->r.count,
                        c->r.datatype, "'recvbuf' takes per rank");
@@ -430,7 +521,8 @@ static int
 prep_alltoall_vector(PyObject **argv, const char *fname, int rank, int size,
                      fastmpi_coll *c, int with_types)
 {
-    if (parse_vector(argv[1], FASTMPI_MSG_RECV, size, with_types, fname,
+    int blocks = c->inter ? c->rsize : size;
+    if (parse_vector(argv[1], FASTMPI_MSG_RECV, blocks, with_types, fname,
                      "recvbuf", "as 'sendbuf' only", &c->rv) < 0) {
         return -1;
     }
@@ -442,9 +534,12 @@ prep_alltoall_vector(PyObject **argv, const char *fname, int rank, int size,
         c->sv_shared = 1;
         return 0;
     }
-    if (parse_vector(argv[0], FASTMPI_MSG_SEND, size, with_types, fname,
+    if (parse_vector(argv[0], FASTMPI_MSG_SEND, blocks, with_types, fname,
                      "sendbuf", "", &c->sv) < 0) {
         return -1;
+    }
+    if (c->inter) {
+        return 0;
     }
     return check_bytes(
         fname, c->sv.counts[rank],
@@ -472,17 +567,26 @@ static int
 prep_reduce(PyObject **argv, const char *fname, int rank, int size,
             fastmpi_coll *c)
 {
+    int role;
     if ((c->op = fastmpi_op_arg(argv[2], fname, "op")) == NULL ||
-        root_arg(argv[3], fname, size, &c->root) < 0) {
+        root_arg(argv[3], fname, rank, size, c, &role) < 0) {
         return -1;
     }
-    if (rank != c->root) {
+    if (role == ROLE_NONE) {
+        msg_placeholder(&c->s, c->op);
+        return 0;
+    }
+    if (role == ROLE_LEAF) {
         return parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf",
                            "at the root only", &c->s);
     }
     if (parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
                     "as 'sendbuf' only", &c->r) < 0) {
         return -1;
+    }
+    if (c->inter) {
+        msg_like(&c->s, &c->r);     /* the root sends nothing */
+        return 0;
     }
     if (is_in_place(argv[0])) {
         msg_in_place(&c->s, &c->r);
@@ -604,6 +708,13 @@ prep_reduce_scatter(PyObject **argv, const char *fname, int rank, int size,
     if ((c->op = fastmpi_op_arg(argv[3], fname, "op")) == NULL) {
         return -1;
     }
+    if (c->inter && (argv[2] == NULL || argv[2] == Py_None)) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): on an intercommunicator 'recvcounts' is "
+                     "required (one count per rank of the local group)",
+                     fname);
+        return -1;
+    }
     if (in_place && (argv[2] == NULL || argv[2] == Py_None)) {
         PyErr_Format(PyExc_ValueError,
                      "%s(): with sendbuf=MPI.IN_PLACE, 'recvcounts' is "
@@ -687,6 +798,31 @@ static const int coll_nrequired[FASTMPI_COLL_COUNT] = {
     1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
+/* An intercommunicator: its remote size into c; what MPI does not allow
+ * there refused. */
+static int
+inter_prepare(int which, FastMPICommObject *self, PyObject **argv,
+              const char *fname, fastmpi_coll *c)
+{
+    if (which == FASTMPI_COLL_SCAN || which == FASTMPI_COLL_EXSCAN) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() is for intracommunicators only; this is an "
+                     "intercommunicator", fname);
+        return -1;
+    }
+    for (int i = 0; coll_names[which][i] != NULL; i++) {
+        if (is_in_place(argv[i])) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': MPI.IN_PLACE is not allowed "
+                         "on an intercommunicator", fname,
+                         coll_names[which][i]);
+            return -1;
+        }
+    }
+    c->inter = 1;
+    return fastmpi_comm_remote_size(self, &c->rsize);
+}
+
 int
 fastmpi_coll_prepare(int which, FastMPICommObject *self, PyObject **argv,
                      const char *fname, fastmpi_coll *c)
@@ -701,7 +837,13 @@ fastmpi_coll_prepare(int which, FastMPICommObject *self, PyObject **argv,
     c->root = 0;
     c->op = NULL;
     c->comm = self->ob_mpi;
+    c->inter = 0;
+    c->rsize = 0;
     if (fastmpi_comm_ranks(self, &rank, &size) < 0) {
+        return -1;
+    }
+    if (Py_UNLIKELY(self->flags & FASTMPI_INTER) &&
+        inter_prepare(which, self, argv, fname, c) < 0) {
         return -1;
     }
     return prepare_table[which](argv, fname, rank, size, c);
@@ -822,7 +964,7 @@ coll_blocking(int which, const char *mpiname, FastMPICommObject *self,
     FASTMPI_NOGIL_END
     fastmpi_coll_release(&c);
     if (c.op != NULL) {
-        return finish_reduction(ierr, c.op, c.comm, spec->fname);
+        return finish_reduction(ierr, c.op, c.comm, c.inter, spec->fname);
     }
     return finish(ierr, NULL);
 }

@@ -15,8 +15,29 @@ fastmpi_comm_new(PyTypeObject *type, MPI_Comm comm, int flags)
         return NULL;
     }
     self->ob_mpi = comm;
+    /* FASTMPI_INTER: an Intercomm is one; a plain Comm asks MPI (the
+     * collectives read the flag instead of asking each time) */
+    if (fastmpi_st.Intercomm != NULL &&
+        PyType_IsSubtype(type, fastmpi_st.Intercomm)) {
+        flags |= FASTMPI_INTER;
+    }
+    else if (comm != MPI_COMM_NULL && fastmpi_mpi_active &&
+             !PyType_IsSubtype(type, fastmpi_st.Intracomm)) {
+        int inter = 0;
+        if (MPI_Comm_test_inter(comm, &inter) == MPI_SUCCESS && inter) {
+            flags |= FASTMPI_INTER;
+        }
+    }
     self->flags = flags;
     return (PyObject *)self;
+}
+
+PyTypeObject *
+fastmpi_comm_derived_type(FastMPICommObject *self)
+{
+    /* Split, Create, ... drop the topology (Dup and Idup keep it) */
+    return PyObject_TypeCheck(self, fastmpi_st.Topocomm)
+               ? fastmpi_st.Intracomm : Py_TYPE(self);
 }
 
 int
@@ -53,6 +74,7 @@ Comm_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     MPI_Comm handle = MPI_COMM_NULL;
+    int inter = 0;
     if (other != NULL && other != Py_None) {
         if (!PyObject_TypeCheck(other, fastmpi_st.Comm)) {
             return PyErr_Format(PyExc_TypeError,
@@ -61,8 +83,18 @@ Comm_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                                 Py_TYPE(other)->tp_name);
         }
         handle = ((FastMPICommObject *)other)->ob_mpi;
+        inter = ((FastMPICommObject *)other)->flags & FASTMPI_INTER;
     }
-    return fastmpi_comm_new(type, handle, 0);
+    /* an Intracomm or Intercomm object wraps only its own kind */
+    if (handle != MPI_COMM_NULL &&
+        ((inter && PyType_IsSubtype(type, fastmpi_st.Intracomm)) ||
+         (!inter && PyType_IsSubtype(type, fastmpi_st.Intercomm)))) {
+        return PyErr_Format(PyExc_TypeError,
+                            "%s() argument 'comm' is an %s", type->tp_name,
+                            inter ? "intercommunicator"
+                                  : "intracommunicator");
+    }
+    return fastmpi_comm_new(type, handle, inter);
 }
 
 static void
@@ -194,25 +226,10 @@ Comm_Dup(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     static const char *const names[] = {"info", NULL};
     static fastmpi_argspec spec = {"Dup", names, 0};
     PyObject *argv[1];
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_comm_check(self) < 0) {
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0) {
         return NULL;
     }
-    if (argv[0] != NULL && argv[0] != Py_None) {
-        return PyErr_Format(PyExc_NotImplementedError,
-                            "Dup() with an info argument is not supported "
-                            "yet; use Dup()");
-    }
-    MPI_Comm newcomm = MPI_COMM_NULL;
-    int ierr;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Comm_dup", self->ob_mpi, MPI_PROC_NULL, 0, 0,
-                 ierr = MPI_Comm_dup(self->ob_mpi, &newcomm));
-    FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
-        return NULL;
-    }
-    return fastmpi_comm_new(Py_TYPE(self), newcomm, 0);
+    return fastmpi_comm_dup(self, argv[0], "Dup");     /* commctor.c */
 }
 
 static PyObject *
@@ -243,39 +260,41 @@ Comm_Split(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
-    int inter = 0;
-    if (newcomm != MPI_COMM_NULL) {
-        MPI_Comm_test_inter(newcomm, &inter);
+    /* a split is of the same kind: intra- or intercommunicator */
+    PyTypeObject *type = fastmpi_comm_derived_type(self);
+    if (!PyObject_TypeCheck(self, fastmpi_st.Intracomm) &&
+        !PyObject_TypeCheck(self, fastmpi_st.Intercomm)) {
+        type = (self->flags & FASTMPI_INTER) ? fastmpi_st.Intercomm
+                                             : fastmpi_st.Intracomm;
     }
-    /* an intracommunicator's split is an intracommunicator (of the
-     * caller's class, but without a topology: Split drops it) */
-    PyTypeObject *type = PyObject_TypeCheck(self, fastmpi_st.Topocomm)
-                             ? fastmpi_st.Intracomm
-                         : PyObject_TypeCheck(self, fastmpi_st.Intracomm)
-                             ? Py_TYPE(self)
-                             : (inter ? fastmpi_st.Comm
-                                      : fastmpi_st.Intracomm);
     return fastmpi_comm_new(type, newcomm, 0);
 }
 
 static PyObject *
 Comm_Free(FastMPICommObject *self, PyObject *unused)
 {
-    if (self->flags & FASTMPI_PREDEFINED) {
-        return fastmpi_error_raise(MPI_ERR_COMM);
-    }
     if (fastmpi_comm_check(self) < 0) {
         return NULL;
     }
+    if (self->flags & FASTMPI_PREDEFINED || self->ob_mpi == MPI_COMM_WORLD ||
+        self->ob_mpi == MPI_COMM_SELF) {
+        return fastmpi_error_raise_detail(
+            MPI_ERR_COMM, "Free(): %s is predefined and cannot be freed",
+            self->ob_mpi == MPI_COMM_WORLD ? "COMM_WORLD" : "COMM_SELF");
+    }
     int ierr;
+    fastmpi_attr_begin();       /* delete_fn may run (attr.c) */
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Comm_free", self->ob_mpi, MPI_PROC_NULL, 0, 0,
                  ierr = MPI_Comm_free(&self->ob_mpi));
     FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
+    if (ierr == MPI_SUCCESS) {
+        self->ob_mpi = MPI_COMM_NULL;
+    }
+    fastmpi_check(ierr);
+    if (fastmpi_attr_end() < 0) {
         return NULL;
     }
-    self->ob_mpi = MPI_COMM_NULL;
     Py_RETURN_NONE;
 }
 
@@ -320,44 +339,6 @@ Comm_Barrier(FastMPICommObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-/* The predefined attributes are ints; user keyvals come later. */
-static PyObject *
-Comm_Get_attr(FastMPICommObject *self, PyObject *arg)
-{
-    int keyval, flag = 0;
-    void *value = NULL;
-    if (!PyLong_Check(arg)) {
-        return PyErr_Format(PyExc_TypeError,
-                            "Get_attr() argument 'keyval' must be int, "
-                            "not %.100s", Py_TYPE(arg)->tp_name);
-    }
-    keyval = (int)PyLong_AsLong(arg);
-    if (keyval == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    if (keyval != MPI_TAG_UB && keyval != MPI_HOST && keyval != MPI_IO &&
-        keyval != MPI_WTIME_IS_GLOBAL && keyval != MPI_UNIVERSE_SIZE &&
-        keyval != MPI_APPNUM && keyval != MPI_LASTUSEDCODE) {
-        return PyErr_Format(PyExc_NotImplementedError,
-                            "Get_attr(): only the predefined attributes "
-                            "(TAG_UB, HOST, IO, WTIME_IS_GLOBAL, "
-                            "UNIVERSE_SIZE, APPNUM, LASTUSEDCODE) are "
-                            "supported yet, not keyval %d", keyval);
-    }
-    if (keyval == MPI_UNIVERSE_SIZE && fastmpi_mpich_singleton()) {
-        Py_RETURN_NONE;     /* see compat.h: asking would hang */
-    }
-    if (fastmpi_comm_check(self) < 0 ||
-        fastmpi_check(MPI_Comm_get_attr(self->ob_mpi, keyval, &value,
-                                        &flag)) < 0) {
-        return NULL;
-    }
-    if (!flag || value == NULL) {
-        Py_RETURN_NONE;
-    }
-    return PyLong_FromLong(*(int *)value);
-}
-
 static PyObject *
 Comm_get_handle(FastMPICommObject *self, void *closure)
 {
@@ -370,12 +351,21 @@ Comm_py2f(FastMPICommObject *self, PyObject *unused)
     return PyLong_FromLong((long)MPI_Comm_c2f(self->ob_mpi));
 }
 
+/* The predefined communicators pickle by name (as in mpi4py 4). */
 static PyObject *
-Comm_reduce(PyObject *self, PyObject *unused)
+Comm_reduce(FastMPICommObject *self, PyObject *unused)
 {
+    MPI_Comm c = self->ob_mpi;
+    if (c == MPI_COMM_NULL || c == MPI_COMM_WORLD || c == MPI_COMM_SELF) {
+        return fastmpi_reduce_predefined(
+            (PyObject *)self, c == MPI_COMM_NULL    ? "COMM_NULL"
+                              : c == MPI_COMM_WORLD ? "COMM_WORLD"
+                                                    : "COMM_SELF");
+    }
     return PyErr_Format(PyExc_TypeError,
                         "cannot pickle %.100s: an MPI communicator is local "
-                        "to its process", Py_TYPE(self)->tp_name);
+                        "to its process (only COMM_WORLD, COMM_SELF and "
+                        "COMM_NULL pickle)", Py_TYPE(self)->tp_name);
 }
 
 static PyObject *
@@ -439,10 +429,8 @@ static PyMethodDef Comm_own_methods[] = {
      "Block until every process has called Barrier."},
     {"barrier", (PyCFunction)Comm_Barrier, METH_NOARGS,
      "Block until every process has called barrier."},
-    {"Get_attr", (PyCFunction)Comm_Get_attr, METH_O,
-     "Get_attr(keyval) -> value of a predefined attribute, or None."},
     {"py2f", (PyCFunction)Comm_py2f, METH_NOARGS, "Fortran handle."},
-    {"__reduce__", Comm_reduce, METH_NOARGS, NULL},
+    {"__reduce__", (PyCFunction)Comm_reduce, METH_NOARGS, NULL},
     {NULL},
 };
 
@@ -453,6 +441,9 @@ static PyGetSetDef Comm_getset[] = {
     {"is_inter", (getter)Comm_Is_inter, NULL, "is an intercommunicator"},
     {"is_intra", (getter)Comm_Is_intra, NULL, "is an intracommunicator"},
     {"handle", (getter)Comm_get_handle, NULL, "MPI handle as an int"},
+    {"group", (getter)fastmpi_comm_get_group, NULL, "group (a new Group)"},
+    {"info", (getter)fastmpi_comm_get_info,
+     (setter)fastmpi_comm_set_info, "hints in use (a new Info)"},
     {NULL},
 };
 
@@ -464,7 +455,10 @@ joined_methods(void)
     PyMethodDef *parts[] = {Comm_own_methods, fastmpi_p2p_methods,
                             fastmpi_objp2p_methods, fastmpi_nbp2p_methods,
                             fastmpi_message_methods, fastmpi_coll_methods,
-                            fastmpi_objcoll_methods, fastmpi_icoll_methods};
+                            fastmpi_objcoll_methods, fastmpi_icoll_methods,
+                            fastmpi_attr_comm_methods,
+                            fastmpi_errhandler_comm_methods,
+                            fastmpi_commctor_methods};
     size_t total = 0;
     for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
         for (PyMethodDef *m = parts[p]; m->ml_name != NULL; m++) {
@@ -506,6 +500,7 @@ static PyType_Spec Comm_spec = {
 
 static PyType_Slot Intracomm_slots[] = {
     {Py_tp_doc, "Intracomm(comm=None): an intracommunicator."},
+    {Py_tp_methods, fastmpi_intracomm_methods},     /* intercomm.c */
     {0, NULL},
 };
 

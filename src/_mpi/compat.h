@@ -82,6 +82,16 @@ typedef struct {
 #define Py_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #endif
 
+/* MPICH 4.0.2 dies of SIGILL in MPI_Pack_external, MPI_Unpack_external and
+ * MPI_Pack_external_size for a datatype whose type map mixes basic types
+ * (a struct of MPI_INT and MPI_DOUBLE; reproduced in plain C): pack.c
+ * refuses such types there. */
+#if defined(MPICH_VERSION)
+#define FASTMPI_EXTERNAL32_MIXED_CRASH 1
+#else
+#define FASTMPI_EXTERNAL32_MIXED_CRASH 0
+#endif
+
 #ifndef FASTMPI_TRUNCATION_OVERFLOWS
 #define FASTMPI_TRUNCATION_OVERFLOWS 0
 #endif

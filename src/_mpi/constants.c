@@ -22,6 +22,12 @@ static const int_constant int_constants[] = {
     C(MAX_LIBRARY_VERSION_STRING), C(MAX_PORT_NAME), C(MAX_INFO_KEY),
     C(MAX_INFO_VAL),
     C(COMM_TYPE_SHARED),
+#ifdef MPI_COMM_TYPE_HW_GUIDED
+    C(COMM_TYPE_HW_GUIDED),
+#endif
+#ifdef MPI_COMM_TYPE_HW_UNGUIDED
+    C(COMM_TYPE_HW_UNGUIDED),
+#endif
     /* error classes */
     C(SUCCESS), C(ERR_BUFFER), C(ERR_COUNT), C(ERR_TYPE), C(ERR_TAG),
     C(ERR_COMM), C(ERR_RANK), C(ERR_REQUEST), C(ERR_ROOT), C(ERR_GROUP),

@@ -1,5 +1,7 @@
-/* datatype.c: MPI.Datatype, the predefined datatypes, and the mapping from
- * buffer-protocol format strings to MPI datatypes. */
+/* datatype.c: MPI.Datatype (the object, Commit, Free, extents), the
+ * predefined datatypes, and the mapping from buffer-protocol format strings
+ * to MPI datatypes.  Constructors live in dtcreate.c, decoding in
+ * dtdecode.c, packing in pack.c, numpy dtypes in dtnumpy.c. */
 #include "fastmpi.h"
 
 #include <string.h>
@@ -14,11 +16,17 @@ Datatype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     MPI_Datatype handle = MPI_DATATYPE_NULL;
+    int flags = 0;
     if (other != NULL && other != Py_None) {
-        handle = fastmpi_datatype_arg(other, "Datatype", "datatype");
-        if (handle == MPI_DATATYPE_NULL && PyErr_Occurred()) {
-            return NULL;
+        if (!PyObject_TypeCheck(other, fastmpi_st.Datatype)) {
+            return PyErr_Format(PyExc_TypeError,
+                                "Datatype() argument 'datatype' must be "
+                                "MPI.Datatype, not %.100s",
+                                Py_TYPE(other)->tp_name);
         }
+        /* the same handle: the copy does not own it */
+        handle = ((FastMPIDatatypeObject *)other)->ob_mpi;
+        flags = ((FastMPIDatatypeObject *)other)->flags & ~FASTMPI_DT_OWNED;
     }
     FastMPIDatatypeObject *self =
         (FastMPIDatatypeObject *)type->tp_alloc(type, 0);
@@ -26,16 +34,166 @@ Datatype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     self->ob_mpi = handle;
-    self->flags = 0;
+    self->flags = flags;
     return (PyObject *)self;
+}
+
+/* ---- references fastmpi holds on derived handles ----------------------- */
+
+/* dict: handle int -> 2 * references held + committed.  An entry whose
+ * count fell to 0 stays, so later use of the stale handle is caught; a new
+ * type that reuses the value starts afresh. */
+static PyObject *live_refs;
+
+static PyObject *
+handle_key(MPI_Datatype dt)
+{
+    return PyLong_FromLongLong((long long)FASTMPI_HANDLE_TO_INT(dt));
+}
+
+/* The entry for dt, or -1 when fastmpi never counted it. */
+static long
+live_get(MPI_Datatype dt)
+{
+    PyObject *key = handle_key(dt);
+    long state = -1;
+    if (key != NULL && live_refs != NULL) {
+        PyObject *v = PyDict_GetItemWithError(live_refs, key);
+        if (v != NULL) {
+            state = PyLong_AsLong(v);
+        }
+    }
+    Py_XDECREF(key);
+    PyErr_Clear();
+    return state;
+}
+
+static void
+live_set(MPI_Datatype dt, long state)
+{
+    PyObject *key = handle_key(dt);
+    PyObject *v = PyLong_FromLong(state);
+    if (key == NULL || v == NULL || live_refs == NULL ||
+        PyDict_SetItem(live_refs, key, v) < 0) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(key);
+    Py_XDECREF(v);
+}
+
+/* Add `delta` references for dt (never below 0); a handle taken afresh
+ * (count was 0: MPI reused the value) starts uncommitted, or committed. */
+static void
+live_add(MPI_Datatype dt, long delta, int committed)
+{
+    PyObject *et, *ev, *etb;
+    PyErr_Fetch(&et, &ev, &etb);
+    long state = live_get(dt);
+    long n = state < 0 ? 0 : state / 2;
+    long bit = state < 0 || n == 0 ? committed != 0 : state & 1;
+    n = n + delta < 0 ? 0 : n + delta;
+    live_set(dt, 2 * n + bit);
+    PyErr_Restore(et, ev, etb);
+}
+
+/* 1 if fastmpi saw every reference to dt given back (freed), else 0. */
+static int
+live_freed(MPI_Datatype dt)
+{
+    long state = live_get(dt);
+    return state >= 0 && state / 2 == 0;
+}
+
+
+int
+fastmpi_datatype_handle(PyObject *self, const char *fname, MPI_Datatype *dt)
+{
+    FastMPIDatatypeObject *d = (FastMPIDatatypeObject *)self;
+    if (fastmpi_require_mpi() < 0) {
+        return -1;
+    }
+    *dt = d->ob_mpi;
+    if (*dt == MPI_DATATYPE_NULL) {
+        fastmpi_error_raise_detail(MPI_ERR_TYPE,
+                                   "%s(): the datatype is DATATYPE_NULL "
+                                   "(freed, or never created)", fname);
+        return -1;
+    }
+    if (!(d->flags & FASTMPI_PREDEFINED) && live_freed(*dt)) {
+        fastmpi_error_raise_detail(MPI_ERR_TYPE,
+                                   "%s(): the datatype was freed (through "
+                                   "another Datatype object sharing its "
+                                   "handle)", fname);
+        return -1;
+    }
+    return 0;
 }
 
 static void
 Datatype_dealloc(PyObject *self)
 {
+    FastMPIDatatypeObject *dt = (FastMPIDatatypeObject *)self;
     PyTypeObject *tp = Py_TYPE(self);
+    if ((dt->flags & FASTMPI_DT_OWNED) && dt->ob_mpi != MPI_DATATYPE_NULL &&
+        fastmpi_mpi_active && !live_freed(dt->ob_mpi)) {
+        live_add(dt->ob_mpi, -1, 0);
+        MPI_Type_free(&dt->ob_mpi);
+    }
     tp->tp_free(self);
     Py_DECREF(tp);
+}
+
+PyObject *
+fastmpi_datatype_new(MPI_Datatype handle, int flags)
+{
+    FastMPIDatatypeObject *obj = PyObject_New(FastMPIDatatypeObject,
+                                              fastmpi_st.Datatype);
+    if (obj == NULL) {
+        return NULL;
+    }
+    obj->ob_mpi = handle;
+    obj->flags = flags;
+    return (PyObject *)obj;
+}
+
+PyObject *
+fastmpi_datatype_adopt(MPI_Datatype handle, int flags)
+{
+    PyObject *obj = fastmpi_datatype_new(handle, flags);
+    if (obj == NULL) {
+        MPI_Type_free(&handle);
+        return NULL;
+    }
+    live_add(handle, 1, flags & FASTMPI_DT_COMMITTED);
+    return obj;
+}
+
+int
+fastmpi_datatype_is_named(MPI_Datatype dt)
+{
+    int ni, na, nd, combiner;
+    if (dt == MPI_DATATYPE_NULL) {
+        return 0;
+    }
+    if (fastmpi_check(MPI_Type_get_envelope(dt, &ni, &na, &nd,
+                                            &combiner)) < 0) {
+        return -1;
+    }
+    return combiner == MPI_COMBINER_NAMED;
+}
+
+PyObject *
+fastmpi_datatype_wrap(MPI_Datatype handle, int flags)
+{
+    int named = fastmpi_datatype_is_named(handle);
+    if (named < 0) {
+        return NULL;
+    }
+    if (named) {
+        return fastmpi_datatype_new(handle, FASTMPI_PREDEFINED |
+                                                FASTMPI_DT_COMMITTED);
+    }
+    return fastmpi_datatype_adopt(handle, flags);
 }
 
 MPI_Datatype
@@ -47,23 +205,108 @@ fastmpi_datatype_arg(PyObject *obj, const char *fname, const char *argname)
                      fname, argname, Py_TYPE(obj)->tp_name);
         return MPI_DATATYPE_NULL;
     }
-    MPI_Datatype dt = ((FastMPIDatatypeObject *)obj)->ob_mpi;
+    FastMPIDatatypeObject *d = (FastMPIDatatypeObject *)obj;
+    MPI_Datatype dt = d->ob_mpi;
     if (Py_UNLIKELY(dt == MPI_DATATYPE_NULL)) {
         PyErr_Format(PyExc_ValueError,
                      "%s() argument '%s' is MPI.DATATYPE_NULL", fname,
                      argname);
+        return dt;
+    }
+    if (Py_LIKELY(d->flags & FASTMPI_PREDEFINED)) {
+        return dt;
+    }
+    /* a derived type: not freed through another object, committed */
+    long state = live_get(dt);
+    if (state >= 0 && state / 2 == 0) {
+        fastmpi_error_raise_detail(
+            MPI_ERR_TYPE, "%s() argument '%s': the datatype was freed "
+            "(through another Datatype object sharing its handle)", fname,
+            argname);
+        return MPI_DATATYPE_NULL;
+    }
+    if (!(d->flags & FASTMPI_DT_COMMITTED) && !(state >= 0 && (state & 1))) {
+        int named = fastmpi_datatype_is_named(dt);
+        if (named <= 0) {
+            if (named == 0) {
+                fastmpi_error_raise_detail(
+                    MPI_ERR_TYPE, "%s() argument '%s': the derived datatype "
+                    "is not committed; call its Commit() first", fname,
+                    argname);
+            }
+            return MPI_DATATYPE_NULL;
+        }
     }
     return dt;
+}
+
+int
+fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
+                         const char *argname, MPI_Datatype *dt,
+                         MPI_Aint *lb, MPI_Aint *extent, MPI_Aint *true_lb,
+                         MPI_Aint *true_extent)
+{
+    if (Py_UNLIKELY(!PyObject_TypeCheck(obj, fastmpi_st.Datatype))) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s': the datatype must be "
+                     "MPI.Datatype, not %.100s",
+                     fname, argname, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    FastMPIDatatypeObject *d = (FastMPIDatatypeObject *)obj;
+    *dt = d->ob_mpi;
+    if (Py_UNLIKELY(*dt == MPI_DATATYPE_NULL)) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': the datatype is "
+                     "MPI.DATATYPE_NULL (freed, or never created)",
+                     fname, argname);
+        return -1;
+    }
+    if (Py_LIKELY(d->flags & FASTMPI_PREDEFINED)) {
+        if (fastmpi_check(MPI_Type_get_extent(*dt, lb, extent)) < 0) {
+            return -1;
+        }
+        *true_lb = *lb;
+        *true_extent = *extent;
+        return 0;
+    }
+    long state = live_get(*dt);     /* one lookup: freed? committed? */
+    if (state >= 0 && state / 2 == 0) {
+        fastmpi_error_raise_detail(
+            MPI_ERR_TYPE, "%s() argument '%s': the datatype was freed "
+            "(through another Datatype object sharing its handle)", fname,
+            argname);
+        return -1;
+    }
+    if (fastmpi_check(MPI_Type_get_extent(*dt, lb, extent)) < 0) {
+        return -1;
+    }
+    if (!(d->flags & FASTMPI_DT_COMMITTED) && !(state >= 0 && (state & 1))) {
+        int named = fastmpi_datatype_is_named(*dt);
+        if (named < 0) {
+            return -1;
+        }
+        if (!named) {
+            fastmpi_error_raise_detail(
+                MPI_ERR_TYPE,
+                "%s() argument '%s': the derived datatype is not "
+                "committed; call its Commit() first", fname, argname);
+            return -1;
+        }
+    }
+    return fastmpi_check(MPI_Type_get_true_extent(*dt, true_lb,
+                                                  true_extent));
 }
 
 static PyObject *
 Datatype_Get_size(FastMPIDatatypeObject *self, PyObject *unused)
 {
     int size = 0;
-    if (fastmpi_require_mpi() < 0) {
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Get_size", &dt) < 0) {
         return NULL;
     }
-    if (fastmpi_check(MPI_Type_size(self->ob_mpi, &size)) < 0) {
+    if (fastmpi_check(MPI_Type_size(dt, &size)) < 0) {
         return NULL;
     }
     return PyLong_FromLong(size);
@@ -73,10 +316,11 @@ static PyObject *
 Datatype_Get_extent(FastMPIDatatypeObject *self, PyObject *unused)
 {
     MPI_Aint lb = 0, extent = 0;
-    if (fastmpi_require_mpi() < 0) {
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Get_extent", &dt) < 0) {
         return NULL;
     }
-    if (fastmpi_check(MPI_Type_get_extent(self->ob_mpi, &lb, &extent)) < 0) {
+    if (fastmpi_check(MPI_Type_get_extent(dt, &lb, &extent)) < 0) {
         return NULL;
     }
     return Py_BuildValue("(nn)", (Py_ssize_t)lb, (Py_ssize_t)extent);
@@ -86,10 +330,11 @@ static PyObject *
 extent_part(FastMPIDatatypeObject *self, int which)
 {
     MPI_Aint lb = 0, extent = 0;
-    if (fastmpi_require_mpi() < 0) {
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Get_extent", &dt) < 0) {
         return NULL;
     }
-    if (fastmpi_check(MPI_Type_get_extent(self->ob_mpi, &lb, &extent)) < 0) {
+    if (fastmpi_check(MPI_Type_get_extent(dt, &lb, &extent)) < 0) {
         return NULL;
     }
     MPI_Aint v = which == 0 ? lb : which == 1 ? extent : lb + extent;
@@ -119,10 +364,11 @@ Datatype_Get_name(FastMPIDatatypeObject *self, PyObject *unused)
 {
     char name[MPI_MAX_OBJECT_NAME + 1];
     int len = 0;
-    if (fastmpi_require_mpi() < 0) {
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Get_name", &dt) < 0) {
         return NULL;
     }
-    if (fastmpi_check(MPI_Type_get_name(self->ob_mpi, name, &len)) < 0) {
+    if (fastmpi_check(MPI_Type_get_name(dt, name, &len)) < 0) {
         return NULL;
     }
     return PyUnicode_FromStringAndSize(name, len);
@@ -137,25 +383,137 @@ Datatype_Set_name(FastMPIDatatypeObject *self, PyObject *arg)
                             "not %.100s", Py_TYPE(arg)->tp_name);
     }
     const char *name = PyUnicode_AsUTF8(arg);
-    if (name == NULL || fastmpi_require_mpi() < 0 ||
-        fastmpi_check(MPI_Type_set_name(self->ob_mpi, (char *)name)) < 0) {
+    MPI_Datatype dt;
+    if (name == NULL ||
+        fastmpi_datatype_handle((PyObject *)self, "Set_name", &dt) < 0 ||
+        fastmpi_check(MPI_Type_set_name(dt, (char *)name)) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
 }
 
 static PyObject *
-Datatype_Free(FastMPIDatatypeObject *self, PyObject *unused)
+Datatype_Get_true_extent(FastMPIDatatypeObject *self, PyObject *unused)
 {
-    if (self->flags & FASTMPI_PREDEFINED) {
-        return fastmpi_error_raise(MPI_ERR_TYPE);
-    }
-    if (fastmpi_require_mpi() < 0 ||
-        fastmpi_check(MPI_Type_free(&self->ob_mpi)) < 0) {
+    MPI_Aint lb = 0, extent = 0;
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Get_true_extent",
+                                &dt) < 0 ||
+        fastmpi_check(MPI_Type_get_true_extent(dt, &lb, &extent)) < 0) {
         return NULL;
     }
-    self->ob_mpi = MPI_DATATYPE_NULL;
+    return Py_BuildValue("(nn)", (Py_ssize_t)lb, (Py_ssize_t)extent);
+}
+
+static PyObject *
+true_extent_part(FastMPIDatatypeObject *self, int which)
+{
+    MPI_Aint lb = 0, extent = 0;
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Get_true_extent",
+                                &dt) < 0 ||
+        fastmpi_check(MPI_Type_get_true_extent(dt, &lb, &extent)) < 0) {
+        return NULL;
+    }
+    MPI_Aint v = which == 0 ? lb : which == 1 ? extent : lb + extent;
+    return PyLong_FromSsize_t((Py_ssize_t)v);
+}
+
+static PyObject *
+Datatype_get_true_lb(FastMPIDatatypeObject *self, void *c)
+{
+    return true_extent_part(self, 0);
+}
+
+static PyObject *
+Datatype_get_true_extent(FastMPIDatatypeObject *self, void *c)
+{
+    return true_extent_part(self, 1);
+}
+
+static PyObject *
+Datatype_get_true_ub(FastMPIDatatypeObject *self, void *c)
+{
+    return true_extent_part(self, 2);
+}
+
+/* Commit() -> self: the type may now be used in communication. */
+static PyObject *
+Datatype_Commit(FastMPIDatatypeObject *self, PyObject *unused)
+{
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Commit", &dt) < 0 ||
+        fastmpi_check(MPI_Type_commit(&self->ob_mpi)) < 0) {
+        return NULL;
+    }
+    self->flags |= FASTMPI_DT_COMMITTED;
+    if (!(self->flags & FASTMPI_PREDEFINED)) {
+        long state = live_get(dt);
+        live_set(dt, state < 0 ? 3 : state | 1);  /* unknown: count 1 */
+    }
+    return Py_NewRef(self);
+}
+
+static PyObject *
+Datatype_Free(FastMPIDatatypeObject *self, PyObject *unused)
+{
+    MPI_Datatype dt;
+    if (fastmpi_datatype_handle((PyObject *)self, "Free", &dt) < 0) {
+        return NULL;
+    }
+    int named = (self->flags & FASTMPI_PREDEFINED)
+        ? 1 : fastmpi_datatype_is_named(dt);
+    if (named < 0) {
+        return NULL;
+    }
+    if (named) {
+        return fastmpi_error_raise_detail(
+            MPI_ERR_TYPE, "Free(): a predefined datatype cannot be freed");
+    }
+    fastmpi_attr_begin();       /* a keyval's delete_fn may run (attr.c) */
+    int ierr = MPI_Type_free(&self->ob_mpi);
+    if (ierr == MPI_SUCCESS) {
+        live_add(dt, -1, 0);
+        self->ob_mpi = MPI_DATATYPE_NULL;
+        self->flags = 0;
+    }
+    fastmpi_check(ierr);
+    if (fastmpi_attr_end() < 0 || ierr != MPI_SUCCESS) {
+        return NULL;
+    }
     Py_RETURN_NONE;
+}
+
+static PyObject *
+Datatype_py2f(FastMPIDatatypeObject *self, PyObject *unused)
+{
+    return PyLong_FromLong((long)MPI_Type_c2f(self->ob_mpi));
+}
+
+static PyObject *
+Datatype_f2py(PyObject *cls, PyObject *arg)
+{
+    long f = PyLong_AsLong(arg);
+    if (f == -1 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Format(PyExc_TypeError,
+                         "f2py() argument 'arg' must be int, not %.100s",
+                         Py_TYPE(arg)->tp_name);
+        }
+        return NULL;
+    }
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    /* an alias of a handle someone holds: no reference taken */
+    MPI_Datatype dt = MPI_Type_f2c((MPI_Fint)f);
+    int named = fastmpi_datatype_is_named(dt);
+    if (named < 0) {
+        return NULL;
+    }
+    return fastmpi_datatype_new(dt, named ? FASTMPI_PREDEFINED |
+                                                FASTMPI_DT_COMMITTED
+                                          : FASTMPI_DT_COMMITTED);
 }
 
 static PyObject *
@@ -190,6 +548,9 @@ Datatype_repr(FastMPIDatatypeObject *self)
     if (self->ob_mpi == MPI_DATATYPE_NULL) {
         return PyUnicode_FromString("<MPI.Datatype DATATYPE_NULL>");
     }
+    if (!(self->flags & FASTMPI_PREDEFINED) && live_freed(self->ob_mpi)) {
+        return PyUnicode_FromString("<MPI.Datatype (freed)>");
+    }
     if (!fastmpi_mpi_active ||
         MPI_Type_get_name(self->ob_mpi, name, &len) != MPI_SUCCESS ||
         len == 0) {
@@ -199,10 +560,19 @@ Datatype_repr(FastMPIDatatypeObject *self)
     return PyUnicode_FromFormat("<MPI.Datatype %s>", name);
 }
 
+/* Pickling, as mpi4py 4: a predefined datatype by its name, a derived one
+ * by its construction (decode()), rebuilt committed.  The Python side is
+ * fastmpi.util.dtlib._datatype_reduce. */
 static PyObject *
 Datatype_reduce(PyObject *self, PyObject *unused)
 {
-    return PyErr_Format(PyExc_TypeError, "cannot pickle MPI.Datatype");
+    PyObject *dtlib = PyImport_ImportModule("fastmpi.util.dtlib");
+    if (dtlib == NULL) {
+        return NULL;
+    }
+    PyObject *r = PyObject_CallMethod(dtlib, "_datatype_reduce", "O", self);
+    Py_DECREF(dtlib);
+    return r;
 }
 
 static PyMethodDef Datatype_methods[] = {
@@ -212,8 +582,15 @@ static PyMethodDef Datatype_methods[] = {
      "Get_extent() -> (lb, extent)."},
     {"Get_name", (PyCFunction)Datatype_Get_name, METH_NOARGS, "Name."},
     {"Set_name", (PyCFunction)Datatype_Set_name, METH_O, "Set the name."},
+    {"Get_true_extent", (PyCFunction)Datatype_Get_true_extent, METH_NOARGS,
+     "Get_true_extent() -> (true_lb, true_extent)."},
+    {"Commit", (PyCFunction)Datatype_Commit, METH_NOARGS,
+     "Commit() -> self: make the datatype usable in communication."},
     {"Free", (PyCFunction)Datatype_Free, METH_NOARGS,
-     "Free a user-defined datatype."},
+     "Free a user-defined datatype (it becomes DATATYPE_NULL)."},
+    {"py2f", (PyCFunction)Datatype_py2f, METH_NOARGS, "Fortran handle."},
+    {"f2py", (PyCFunction)Datatype_f2py, METH_O | METH_CLASS,
+     "f2py(arg): the Datatype of a Fortran handle."},
     {"__reduce__", Datatype_reduce, METH_NOARGS, NULL},
     {NULL},
 };
@@ -223,6 +600,9 @@ static PyGetSetDef Datatype_getset[] = {
     {"extent", (getter)Datatype_get_extent, NULL, "extent in bytes"},
     {"lb", (getter)Datatype_get_lb, NULL, "lower bound"},
     {"ub", (getter)Datatype_get_ub, NULL, "upper bound"},
+    {"true_lb", (getter)Datatype_get_true_lb, NULL, "true lower bound"},
+    {"true_extent", (getter)Datatype_get_true_extent, NULL, "true extent"},
+    {"true_ub", (getter)Datatype_get_true_ub, NULL, "true upper bound"},
     {"name", (getter)Datatype_Get_name, NULL, "name"},
     {"handle", (getter)Datatype_get_handle, NULL, "MPI handle as an int"},
     {NULL},
@@ -235,8 +615,8 @@ static PyType_Slot Datatype_slots[] = {
     {Py_tp_repr, Datatype_repr},
     {Py_tp_richcompare, Datatype_richcompare},
     {Py_nb_bool, Datatype_bool},
-    {Py_tp_methods, Datatype_methods},
-    {Py_tp_getset, Datatype_getset},
+    {Py_tp_methods, NULL},      /* filled by fastmpi_datatype_init */
+    {Py_tp_getset, NULL},
     {0, NULL},
 };
 
@@ -379,7 +759,8 @@ fastmpi_datatype_from_format(const char *format, Py_ssize_t itemsize,
     if (strchr(f, 'T') != NULL) {
         PyErr_Format(PyExc_ValueError,
                      "%s() argument '%s': structured buffer format '%.200s' "
-                     "has no MPI datatype yet; pass [buf, MPI.BYTE]",
+                     "has no MPI datatype; pass the numpy array itself, or "
+                     "[buf, datatype] (fastmpi.util.dtlib)",
                      fname, argname, f);
     }
     else {
@@ -407,15 +788,63 @@ add_predefined(PyObject *module, const char *name, MPI_Datatype handle)
         return -1;
     }
     obj->ob_mpi = handle;
-    obj->flags = FASTMPI_PREDEFINED;
+    obj->flags = handle == MPI_DATATYPE_NULL
+        ? 0 : FASTMPI_PREDEFINED | FASTMPI_DT_COMMITTED;
     int r = PyModule_AddObjectRef(module, name, (PyObject *)obj);
     Py_DECREF(obj);
     return r;
 }
 
+/* A table that is the concatenation of `n` NULL-terminated tables of
+ * `size`-byte entries, kept for the life of the process (the type points
+ * into it), or NULL with MemoryError. */
+static void *
+joined_table(void *const *parts, size_t n, size_t size)
+{
+    size_t total = 0;
+    for (size_t p = 0; p < n; p++) {
+        for (char *e = parts[p]; *(const char *const *)e != NULL; e += size) {
+            total++;
+        }
+    }
+    char *all = PyMem_Calloc(total + 1, size);
+    if (all == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    size_t i = 0;
+    for (size_t p = 0; p < n; p++) {
+        for (char *e = parts[p]; *(const char *const *)e != NULL; e += size) {
+            memcpy(all + size * i++, e, size);
+        }
+    }
+    return all;
+}
+
 int
 fastmpi_datatype_init(PyObject *module)
 {
+    void *methods[] = {Datatype_methods, fastmpi_dtcreate_methods,
+                       fastmpi_dtdecode_methods, fastmpi_pack_methods,
+                       fastmpi_dtnumpy_methods};
+    void *getsets[] = {Datatype_getset, fastmpi_dtdecode_getset,
+                       fastmpi_dtnumpy_getset};
+    for (PyType_Slot *slot = Datatype_slots; slot->slot != 0; slot++) {
+        if (slot->slot == Py_tp_methods && slot->pfunc == NULL) {
+            slot->pfunc = joined_table(methods, 5, sizeof(PyMethodDef));
+        }
+        else if (slot->slot == Py_tp_getset && slot->pfunc == NULL) {
+            slot->pfunc = joined_table(getsets, 3, sizeof(PyGetSetDef));
+        }
+        if ((slot->slot == Py_tp_methods || slot->slot == Py_tp_getset) &&
+            slot->pfunc == NULL) {
+            return -1;
+        }
+    }
+    live_refs = PyDict_New();   /* kept for the life of the process */
+    if (live_refs == NULL) {
+        return -1;
+    }
     PyObject *type = PyType_FromModuleAndSpec(module, &Datatype_spec, NULL);
     if (type == NULL) {
         return -1;
@@ -464,5 +893,6 @@ fastmpi_datatype_init(PyObject *module)
             return -1;
         }
     }
-    return 0;
+    return fastmpi_dtcreate_init(module) < 0 ||
+           fastmpi_dtnumpy_init(module) < 0 ? -1 : 0;
 }

@@ -193,6 +193,7 @@ atexit_finalize(PyObject *module, PyObject *unused)
     int ierr;
     fastmpi_request_before_finalize();
     fastmpi_area_before_finalize();
+    fastmpi_dtnumpy_before_finalize();
     fastmpi_mpi_active = 0;
     FASTMPI_NOGIL_BEGIN
     ierr = MPI_Finalize();
@@ -270,11 +271,14 @@ Finalize(PyObject *module, PyObject *unused)
     }
     fastmpi_request_before_finalize();
     fastmpi_area_before_finalize();
+    fastmpi_dtnumpy_before_finalize();
     fastmpi_mpi_active = 0;
+    fastmpi_attr_begin();   /* COMM_SELF's attributes go first (attr.c) */
     FASTMPI_NOGIL_BEGIN
     ierr = MPI_Finalize();
     FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
+    fastmpi_check(ierr);
+    if (fastmpi_attr_end() < 0) {
         return NULL;
     }
     Py_RETURN_NONE;

@@ -234,6 +234,7 @@ fastmpi_error_raise(int ierr)
 {
     PyObject *exc = PyObject_CallFunction(fastmpi_st.Exception, "i", ierr);
     if (exc != NULL) {
+        fastmpi_errhandler_attach(exc, ierr);
         PyErr_SetObject(fastmpi_st.Exception, exc);
         Py_DECREF(exc);
     }
@@ -254,6 +255,7 @@ fastmpi_error_raise_detail(int errclass, const char *fmt, ...)
                                           errclass);
     if (exc != NULL) {
         Py_XSETREF(((FastMPIExceptionObject *)exc)->detail, detail);
+        fastmpi_errhandler_attach(exc, errclass);
         PyErr_SetObject(fastmpi_st.Exception, exc);
         Py_DECREF(exc);
     }

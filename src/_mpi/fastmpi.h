@@ -27,6 +27,7 @@ typedef struct {
     PyTypeObject *Cartcomm;
     PyTypeObject *Graphcomm;
     PyTypeObject *Distgraphcomm;
+    PyTypeObject *Intercomm;    /* intercomm.c */
     PyTypeObject *Status;
     PyTypeObject *Datatype;
     PyTypeObject *Request;
@@ -57,6 +58,8 @@ extern fastmpi_state fastmpi_st;
 
 enum {
     FASTMPI_PREDEFINED = 1,     /* a predefined handle: never freed */
+    FASTMPI_INTER = 2,          /* Comm: an intercommunicator (set once, at
+                                   creation, so collectives test a bit) */
 };
 
 typedef struct {
@@ -225,6 +228,10 @@ int fastmpi_arg_status(fastmpi_argspec *spec, int index, PyObject *obj,
 int fastmpi_comm_init(PyObject *module);
 /* New reference: a Comm object of `type` wrapping `comm`. */
 PyObject *fastmpi_comm_new(PyTypeObject *type, MPI_Comm comm, int flags);
+/* The class of a communicator made from self that drops its topology
+ * (Split, Create, Create_group, Split_type): Intracomm for a Topocomm,
+ * else self's own class.  Borrowed. */
+PyTypeObject *fastmpi_comm_derived_type(FastMPICommObject *self);
 /* Raise MPI.Exception(ERR_COMM) and return -1 if self is COMM_NULL. */
 int fastmpi_comm_check(FastMPICommObject *self);
 /* fastmpi_comm_check, then this process's rank and the size: 0 or -1. */
@@ -244,9 +251,76 @@ MPI_Datatype fastmpi_datatype_from_format(const char *format,
                                           const char *fname,
                                           const char *argname);
 /* Borrowed handle of a Datatype object, or MPI_DATATYPE_NULL with
- * TypeError set. */
+ * TypeError set (ValueError for DATATYPE_NULL, MPI.Exception(ERR_TYPE) for
+ * a freed or uncommitted derived type). */
 MPI_Datatype fastmpi_datatype_arg(PyObject *obj, const char *fname,
                                   const char *argname);
+
+/* ---- derived datatypes: dtcreate.c, dtdecode.c, pack.c, dtnumpy.c ------
+ *
+ * Datatype objects carry flags: FASTMPI_PREDEFINED (a named type, never
+ * freed), FASTMPI_DT_COMMITTED (Commit() was called: usable in messages)
+ * and FASTMPI_DT_OWNED (a handle Get_contents/decode made: freed when the
+ * object goes away, unless Free() came first). */
+enum {
+    FASTMPI_DT_COMMITTED = 2,
+    FASTMPI_DT_OWNED = 4,
+};
+
+/* Freed handles.  Several objects may share a derived handle (Datatype(t),
+ * f2py, and MPICH's Get_contents, which hands back the same handle with its
+ * reference count raised), and an MPI call on a freed handle crashes MPICH.
+ * So datatype.c counts, per derived handle, the references fastmpi took
+ * (fastmpi_datatype_adopt) and gave back (Free): a handle whose count fell
+ * to 0 is refused with MPI.Exception(ERR_TYPE) instead of reaching MPI.
+ * Handles it never saw pass, so every Datatype object that holds a new MPI
+ * reference must be made with fastmpi_datatype_adopt (or _wrap). */
+
+/* New reference: a Datatype object wrapping `handle` with `flags` (an
+ * alias or a predefined type: no reference counted). */
+PyObject *fastmpi_datatype_new(MPI_Datatype handle, int flags);
+/* New reference: a Datatype object for a handle MPI just created or handed
+ * over (a constructor's result, Dup, ...): one reference counted.  On
+ * failure the handle is freed. */
+PyObject *fastmpi_datatype_adopt(MPI_Datatype handle, int flags);
+/* New reference for a handle MPI gave back (Get_contents, ...): flagged
+ * predefined when MPI says it is named, else adopted with `flags`. */
+PyObject *fastmpi_datatype_wrap(MPI_Datatype handle, int flags);
+/* The handle of Datatype object `self` for a method `fname` that calls
+ * MPI: 0, or -1 with MPI.Exception(ERR_TYPE) when it is DATATYPE_NULL or
+ * was freed (or MPI is not running). */
+int fastmpi_datatype_handle(PyObject *self, const char *fname,
+                            MPI_Datatype *dt);
+/* 1 if `dt` is a named (predefined) type, 0 if not, -1 with an exception. */
+int fastmpi_datatype_is_named(MPI_Datatype dt);
+/* The datatype of a message ([buf, count, datatype]): like
+ * fastmpi_datatype_arg, and also refuses a freed or uncommitted derived
+ * type (MPI.Exception ERR_TYPE saying so).  Fills the extent and the true
+ * extent.  0, or -1 with an exception naming fname/argname. */
+int fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
+                             const char *argname, MPI_Datatype *dt,
+                             MPI_Aint *lb, MPI_Aint *extent,
+                             MPI_Aint *true_lb, MPI_Aint *true_extent);
+/* A committed datatype for a numpy dtype with fields (a structured array
+ * passed as a message), built once per dtype object and cached (a few
+ * dozen entries; freed before MPI_Finalize).  Borrowed handle, or
+ * MPI_DATATYPE_NULL with ValueError naming fname/argname. */
+MPI_Datatype fastmpi_datatype_from_descr(PyObject *descr, const char *fname,
+                                         const char *argname);
+void fastmpi_dtnumpy_before_finalize(void);
+
+/* Method and attribute tables joined onto Datatype by datatype.c. */
+extern PyMethodDef fastmpi_dtcreate_methods[];   /* dtcreate.c */
+extern PyMethodDef fastmpi_dtdecode_methods[];   /* dtdecode.c */
+extern PyGetSetDef fastmpi_dtdecode_getset[];    /* dtdecode.c */
+extern PyMethodDef fastmpi_pack_methods[];       /* pack.c */
+extern PyMethodDef fastmpi_dtnumpy_methods[];    /* dtnumpy.c */
+extern PyGetSetDef fastmpi_dtnumpy_getset[];     /* dtnumpy.c */
+/* dtcreate.c: COMBINER_*, TYPECLASS_*, DISTRIBUTE_*, ORDER_* constants,
+ * Get_address, Aint_add, Aint_diff; dtnumpy.c: the hidden helpers of
+ * fastmpi.util.dtlib. */
+int fastmpi_dtcreate_init(PyObject *module);
+int fastmpi_dtnumpy_init(PyObject *module);
 
 /* ---- msgbuffer.c: buffer specs ----------------------------------------- */
 
@@ -562,6 +636,8 @@ typedef struct {
     int root;
     FastMPIOpObject *op;        /* borrowed from the arguments, or NULL */
     MPI_Comm comm;
+    int inter;                  /* comm is an intercommunicator */
+    int rsize;                  /* its remote group's size (inter only) */
 } fastmpi_coll;
 
 /* Check and parse argv (from fastmpi_coll_args) for collective `which`;
@@ -577,6 +653,16 @@ int fastmpi_coll_args(int which, fastmpi_argspec *spec, PyObject *const *args,
                       Py_ssize_t nargs, PyObject *kwnames, PyObject **argv);
 /* ValueError naming fname's 'root' unless 0 <= root < size. */
 int fastmpi_coll_root_check(const char *fname, int root, int size);
+
+/* ---- intercomm.c: MPI.Intercomm, Intracomm.Create_intercomm ---------- */
+
+int fastmpi_intercomm_init(PyObject *module);
+extern PyMethodDef fastmpi_intracomm_methods[];  /* on Intracomm */
+/* The remote group's size of an intercommunicator: 0 or -1. */
+int fastmpi_comm_remote_size(FastMPICommObject *self, int *rsize);
+/* ValueError naming fname's 'root' unless root is MPI.ROOT, MPI.PROC_NULL
+ * or a rank of the remote group (0 to rsize - 1). */
+int fastmpi_inter_root_check(const char *fname, int root, int rsize);
 
 /* ---- method tables defined in one file, installed on a type in another -- */
 
@@ -599,6 +685,112 @@ int fastmpi_topology_init(PyObject *module);
 int fastmpi_topo_neighbors(FastMPICommObject *self, const char *fname,
                            int *indeg, int *outdeg, int **in, int **out);
 extern PyMethodDef fastmpi_neighbor_methods[]; /* neighbor.c, on Topocomm */
+
+/* ---- attr.c, errhandler.c, objmodel.c: attributes, error handlers and
+ * what every handle object has (f2py, pickling, ...) -------------------- */
+
+/* An exception a Python callback raised inside an MPI call, kept until
+ * the call returns (per thread). */
+typedef struct {
+    PyObject *type, *value, *tb;
+    int code;                   /* errhandler.c: the error code */
+} fastmpi_pending;
+
+/* With an exception set: keep it in p (a second one is printed as
+ * unraisable, never lost). */
+void fastmpi_pending_keep(fastmpi_pending *p, int code);
+/* -1 with p's exception set (p emptied), or 0 if p holds none. */
+int fastmpi_pending_restore(fastmpi_pending *p);
+
+/* Around an MPI call that may run attribute callbacks (Dup, Free,
+ * Set_attr, Delete_attr): begin(); call; end() returns -1 with the
+ * exception a copy_fn or delete_fn raised meanwhile, else 0.  Callbacks
+ * outside such a bracket print their exceptions as unraisable. */
+void fastmpi_attr_begin(void);
+int fastmpi_attr_end(void);
+
+extern PyMethodDef fastmpi_attr_comm_methods[];       /* attr.c, on Comm */
+extern PyMethodDef fastmpi_errhandler_comm_methods[]; /* errhandler.c */
+int fastmpi_attr_init(PyObject *module);        /* after the types */
+int fastmpi_errhandler_init(PyObject *module);
+int fastmpi_objmodel_init(PyObject *module);    /* after every type */
+/* Add the methods of defs that `type` lacks (by name) to it. */
+int fastmpi_type_add_methods(PyTypeObject *type, PyMethodDef *defs);
+/* errors.c calls this with each new MPI.Exception: an exception a Python
+ * error handler raised for this error becomes its __cause__. */
+void fastmpi_errhandler_attach(PyObject *exc, int ierr);
+/* __reduce__ of a predefined object: "name" for MPI.<name> itself, else
+ * (type(self), (MPI.<name>,)). */
+PyObject *fastmpi_reduce_predefined(PyObject *self, const char *name);
+/* f2py's check of what MPI_X_f2c returned (objmodel.c): 0, or -1 with
+ * MPI.Exception(ERR_ARG) for the zero handle (an unknown Fortran index). */
+int fastmpi_f2c_check(intptr_t handle, MPI_Fint f);
+
+/* Whether a callback from MPI (maybe at MPI_Finalize) may still run
+ * Python code. */
+static inline int
+fastmpi_python_alive(void)
+{
+#if PY_VERSION_HEX >= 0x030d0000
+    return Py_IsInitialized() && !Py_IsFinalizing();
+#else
+    return Py_IsInitialized() && !_Py_IsFinalizing();
+#endif
+}
+
+/* ---- group.c: MPI.Group; info.c: MPI.Info; commctor.c: new comms -------
+ *
+ * The type objects live here rather than in fastmpi_state so that these
+ * files add no lines to the shared struct. */
+typedef struct {
+    PyObject_HEAD
+    MPI_Group ob_mpi;
+    int flags;                  /* FASTMPI_PREDEFINED: GROUP_EMPTY/NULL */
+} FastMPIGroupObject;
+
+extern PyTypeObject *fastmpi_group_type;
+int fastmpi_group_init(PyObject *module);
+/* New reference: a Group object of `type` (fastmpi_group_type, or a
+ * subclass) that owns `g` (freed only by its Free()). */
+PyObject *fastmpi_group_new(PyTypeObject *type, MPI_Group g, int flags);
+/* Borrowed handle of a Group argument, or MPI_GROUP_NULL with TypeError
+ * (not a Group) or MPI.Exception(ERR_GROUP) (GROUP_NULL, a freed group)
+ * naming fname/argname. */
+MPI_Group fastmpi_group_arg(PyObject *obj, const char *fname,
+                            const char *argname);
+
+typedef struct {
+    PyObject_HEAD
+    MPI_Info ob_mpi;
+    int flags;                  /* FASTMPI_PREDEFINED: INFO_NULL/ENV */
+} FastMPIInfoObject;
+
+extern PyTypeObject *fastmpi_info_type;
+int fastmpi_info_init(PyObject *module);
+/* New reference: an Info object of `type` owning `info`. */
+PyObject *fastmpi_info_new(PyTypeObject *type, MPI_Info info, int flags);
+/* The MPI_Info for an `info` argument: None or INFO_NULL -> MPI_INFO_NULL;
+ * an Info -> its handle (borrowed); a mapping or an iterable of (key,
+ * value) pairs of str -> a new MPI_Info holding them.  On error
+ * MPI_INFO_NULL with an exception naming fname/argname (so check
+ * PyErr_Occurred() when MPI_INFO_NULL comes back).  Every successful call
+ * is paired with fastmpi_info_arg_release(obj, info), which frees the
+ * MPI_Info made from a mapping. */
+MPI_Info fastmpi_info_arg(PyObject *obj, const char *fname,
+                          const char *argname);
+void fastmpi_info_arg_release(PyObject *obj, MPI_Info info);
+
+/* commctor.c: Create, Create_group, Split_type, Idup, ...; on Comm. */
+extern PyMethodDef fastmpi_commctor_methods[];
+/* New reference: a duplicate of self of the same type, with info's hints
+ * when infoarg (an `info` argument, may be NULL or None) is given. */
+PyObject *fastmpi_comm_dup(FastMPICommObject *self, PyObject *infoarg,
+                           const char *fname);
+/* Comm.group and Comm.info (getters in Comm's getset, comm.c). */
+PyObject *fastmpi_comm_get_group(FastMPICommObject *self, void *closure);
+PyObject *fastmpi_comm_get_info(FastMPICommObject *self, void *closure);
+int fastmpi_comm_set_info(FastMPICommObject *self, PyObject *value,
+                          void *closure);
 
 /* environment.c: Init, Finalize, Wtime, versions ...; MPI start-up as
  * fastmpi.rc says, on import. */

@@ -194,6 +194,23 @@ coll_nonblocking(int which, const char *mpiname, FastMPICommObject *self,
     s->view.obj = r->view.obj = NULL;
     s->owner = r->owner = NULL;
     Py_ssize_t bytes = s->nbytes + r->nbytes;
+#if defined(MPICH_VERSION)
+    if (Py_UNLIKELY(c.inter) && which == FASTMPI_COLL_BCAST) {
+        /* MPICH 4.0.2's MPI_Ibcast on an intercommunicator broadcasts
+         * in the receiving group from local rank `root` instead of 0:
+         * wrong data whenever root > 0 (reproduced in C).  Its MPI_Bcast
+         * is right: every rank (each knows the library and that this is
+         * an intercommunicator) broadcasts blocking, and the request is
+         * complete at once. */
+        FASTMPI_NOGIL_BEGIN
+        FASTMPI_CALL("MPI_Bcast", c.comm, c.root, 0, bytes,
+                     ierr = MPI_Bcast(s->addr, s->count, s->datatype,
+                                      c.root, c.comm));
+        FASTMPI_NOGIL_END
+        req->ob_mpi = MPI_REQUEST_NULL;
+    }
+    else
+#endif
     FASTMPI_CALL(mpiname, c.comm, c.root, 0, bytes,
                  ierr = coll_start(which, &c, &req->ob_mpi));
     /* the arrays are the request's (mem) now */

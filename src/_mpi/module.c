@@ -17,14 +17,18 @@ MPI_exec(PyObject *module)
     if (PyModule_AddStringConstant(module, "_mpi_vendor",
                                    FASTMPI_MPI_VENDOR) < 0 ||
         fastmpi_errors_init(module) < 0 ||
+        fastmpi_errhandler_init(module) < 0 ||
         fastmpi_datatype_init(module) < 0 ||
         fastmpi_op_init(module) < 0 ||
         fastmpi_status_init(module) < 0 ||
         fastmpi_comm_init(module) < 0 ||
+        fastmpi_intercomm_init(module) < 0 ||
         fastmpi_topology_init(module) < 0 ||
+        fastmpi_group_init(module) < 0 || fastmpi_info_init(module) < 0 ||
         fastmpi_request_init(module) < 0 ||
         fastmpi_grequest_init(module) < 0 ||
         fastmpi_message_init(module) < 0 ||
+        fastmpi_attr_init(module) < 0 || fastmpi_objmodel_init(module) < 0 ||
         fastmpi_area_init(module) < 0 ||
         fastmpi_pickle_init(module) < 0 ||
         fastmpi_constants_init(module) < 0 ||

@@ -190,6 +190,42 @@ set_count(fastmpi_msg *msg, Py_ssize_t count, const char *fname,
     return 0;
 }
 
+/* A numpy array with a structured dtype (fields): its memory, as a view
+ * without a format (numpy cannot export every structured layout as one),
+ * and the derived datatype dtnumpy.c builds, commits and caches for its
+ * dtype.  1: done (view held, *datatype set); 0: not such an array, no
+ * exception; -1: error.  Only reached off the fast path. */
+static int
+structured_array(PyObject *obj, int mode, const char *fname,
+                 const char *argname, Py_buffer *view,
+                 MPI_Datatype *datatype)
+{
+    if (!is_ndarray(obj)) {
+        return 0;
+    }
+    PyObject *descr = ((fastmpi_ndarray *)obj)->descr;
+    PyObject *names = PyObject_GetAttrString(descr, "names");
+    if (names == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int structured = names != Py_None;
+    Py_DECREF(names);
+    if (!structured) {
+        return 0;
+    }
+    if (get_view(obj, mode, 0, fname, argname, view) < 0) {
+        return -1;
+    }
+    *datatype = fastmpi_datatype_from_descr(descr, fname, argname);
+    if (*datatype == MPI_DATATYPE_NULL) {
+        PyBuffer_Release(view);
+        view->obj = NULL;
+        return -1;
+    }
+    return 1;
+}
+
 static int
 parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
             fastmpi_msg *msg)
@@ -198,12 +234,20 @@ parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
     if (ndarray && ndarray_fast(obj, mode, msg)) {
         return 0;
     }
-    if (get_view(obj, mode, 1, fname, argname, &msg->view) < 0) {
+    int structured = ndarray ? structured_array(obj, mode, fname, argname,
+                                                &msg->view, &msg->datatype)
+                             : 0;
+    if (structured < 0 ||
+        (!structured &&
+         get_view(obj, mode, 1, fname, argname, &msg->view) < 0)) {
         return -1;
     }
     Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize : 1;
-    msg->datatype = fastmpi_datatype_from_format(msg->view.format, itemsize,
-                                                 fname, argname);
+    if (!structured) {
+        msg->datatype = fastmpi_datatype_from_format(msg->view.format,
+                                                     itemsize, fname,
+                                                     argname);
+    }
     if (msg->datatype == MPI_DATATYPE_NULL ||
         set_count(msg, msg->view.len / itemsize, fname, argname) < 0) {
         PyBuffer_Release(&msg->view);
@@ -212,7 +256,7 @@ parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
     }
     msg->addr = msg->view.buf;
     msg->nbytes = msg->view.len;
-    if (ndarray) {
+    if (ndarray && !structured) {
         dtype_cache_add(((fastmpi_ndarray *)obj)->descr, msg->datatype,
                         itemsize);
     }
@@ -274,16 +318,11 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
         }
     }
 
-    MPI_Aint lb = 0, extent = 1;
-    if (dtobj != NULL) {
-        msg->datatype = fastmpi_datatype_arg(dtobj, fname, argname);
-        if (msg->datatype == MPI_DATATYPE_NULL) {
-            return -1;
-        }
-        if (fastmpi_check(MPI_Type_get_extent(msg->datatype, &lb,
-                                              &extent)) < 0) {
-            return -1;
-        }
+    MPI_Aint lb = 0, extent = 1, true_lb = 0, true_extent = 1;
+    if (dtobj != NULL &&
+        fastmpi_datatype_msg_arg(dtobj, fname, argname, &msg->datatype, &lb,
+                                 &extent, &true_lb, &true_extent) < 0) {
+        return -1;
     }
 
     if (buf == fastmpi_st.BOTTOM || buf == Py_None) {
@@ -303,18 +342,26 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
         return set_count(msg, count < 0 ? 0 : count, fname, argname);
     }
 
-    if (get_view(buf, mode, dtobj == NULL, fname, argname, &msg->view) < 0) {
+    int structured = dtobj == NULL
+        ? structured_array(buf, mode, fname, argname, &msg->view,
+                           &msg->datatype)
+        : 0;
+    if (structured < 0 ||
+        (!structured && get_view(buf, mode, dtobj == NULL, fname, argname,
+                                 &msg->view) < 0)) {
         return -1;
     }
     if (dtobj == NULL) {
         Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize
                                                      : 1;
-        msg->datatype = fastmpi_datatype_from_format(
-            msg->view.format, itemsize, fname, argname);
+        if (!structured) {
+            msg->datatype = fastmpi_datatype_from_format(
+                msg->view.format, itemsize, fname, argname);
+        }
         if (msg->datatype == MPI_DATATYPE_NULL) {
             goto error;
         }
-        extent = itemsize;
+        extent = true_extent = itemsize;
     }
     Py_ssize_t len = msg->view.len;
     if (count < 0) {
@@ -327,14 +374,20 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
         }
         count = len / extent;
     }
-    else if (count > 0 &&
-             (displ + count) * (Py_ssize_t)extent > len + (Py_ssize_t)lb) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s': count %zd (displacement %zd) of "
-                     "%zd-byte extents needs more than the buffer's %zd "
-                     "bytes", fname, argname, count, displ,
-                     (Py_ssize_t)extent, len);
-        goto error;
+    else if (count > 0) {
+        /* the bytes the elements touch: from the first one's true lower
+         * bound to the last one's true upper bound */
+        Py_ssize_t first = displ * (Py_ssize_t)extent + (Py_ssize_t)true_lb;
+        Py_ssize_t end = (displ + count - 1) * (Py_ssize_t)extent +
+                         (Py_ssize_t)(true_lb + true_extent);
+        if (first < 0 || end > len) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': count %zd (displacement %zd) "
+                         "of %zd-byte extents reaches bytes %zd to %zd, "
+                         "outside the buffer's %zd bytes", fname, argname,
+                         count, displ, (Py_ssize_t)extent, first, end, len);
+            goto error;
+        }
     }
     msg->addr = (char *)msg->view.buf + displ * (Py_ssize_t)extent;
     msg->nbytes = count * (Py_ssize_t)extent;

@@ -26,6 +26,16 @@
  * ranks see the same combined cell, so all take the same path: the value
  * when it is a float or an int, else the general path (gather and fold),
  * which gives Python's exact result.  A rank never decides alone.
+ *
+ * On an intercommunicator (FASTMPI_INTER, tested once per call) the
+ * objects come from the remote group: the root passes MPI.ROOT and gets
+ * the list or reduction (None from bcast and scatter), the rest of its
+ * group MPI.PROC_NULL (None), the other group the root's remote rank.
+ * allreduce skips the fast path there (each group would see only the
+ * other's cells, so the two could take different paths): it gathers and
+ * folds.  bcast sends a fixed two messages (the ranks passing
+ * MPI.PROC_NULL cannot know whether a second is needed).  scan and exscan
+ * are refused.
  */
 #include "fastmpi.h"
 
@@ -113,6 +123,14 @@ typedef struct {
     PyObject *type, *value, *tb;
 } saved_error;
 
+/* Nothing to send (an intercommunicator's root group). */
+static void
+pickled_empty(fastmpi_pickled *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->datatype = MPI_BYTE;
+}
+
 /* Pickle obj; on failure keep the exception in *err and send nothing. */
 static void
 dump_or_save(PyObject *obj, fastmpi_pickled *p, saved_error *err)
@@ -127,26 +145,32 @@ dump_or_save(PyObject *obj, fastmpi_pickled *p, saved_error *err)
     }
 }
 
-/* Every rank's object, as a new list, at `root` (None elsewhere) or, with
- * root < 0, at every rank. */
+/* Every rank's object, as a new list of `size`, at `root` (None
+ * elsewhere) or, with all, at every rank.  receiving: this rank gets the
+ * list; sending: it sends an object (not so in an intercommunicator's
+ * root group); size: the group's size, or the remote group's. */
 static PyObject *
 gather_objects(const char *fname, MPI_Comm comm, PyObject *obj, int root,
-               int rank, int size)
+               int all, int receiving, int sending, int size)
 {
     fastmpi_pickled p;
-    saved_error err;
+    saved_error err = {NULL, NULL, NULL};
     PyObject *buf = NULL, *result = NULL;
     int ierr, *sizes = NULL, *displs = NULL, failed = -1;
-    int receiving = root < 0 || root == rank;
     sizes = PyMem_Malloc(2 * sizeof(int) * (size_t)size);
     if (sizes == NULL) {
         return PyErr_NoMemory();
     }
     displs = sizes + size;
-    dump_or_save(obj, &p, &err);
+    if (sending) {
+        dump_or_save(obj, &p, &err);
+    }
+    else {
+        pickled_empty(&p);
+    }
     int mine = (int)p.nbytes;
     FASTMPI_NOGIL_BEGIN
-    if (root < 0) {
+    if (all) {
         FASTMPI_CALL("MPI_Allgather", comm, MPI_PROC_NULL, 0, sizeof(int),
                      ierr = MPI_Allgather(&mine, 1, MPI_INT, sizes, 1,
                                           MPI_INT, comm));
@@ -171,7 +195,7 @@ gather_objects(const char *fname, MPI_Comm comm, PyObject *obj, int root,
         data = PyByteArray_AS_STRING(buf);
     }
     FASTMPI_NOGIL_BEGIN
-    if (root < 0) {
+    if (all) {
         FASTMPI_CALL("MPI_Allgatherv", comm, MPI_PROC_NULL, 0, p.nbytes,
                      ierr = MPI_Allgatherv(p.addr, p.count, p.datatype, data,
                                            sizes, displs, MPI_BYTE, comm));
@@ -271,6 +295,94 @@ out:
 
 /* ---- bcast ------------------------------------------------------------- */
 
+/* Where this rank stands in a rooted collective on an intercommunicator:
+ * 1 the root (MPI.ROOT), 0 the root's group (MPI.PROC_NULL), -1 the other
+ * group; the remote size in *rsize.  -2 with an exception. */
+static int
+inter_role(FastMPICommObject *self, const char *fname, int root, int *rsize)
+{
+    if (fastmpi_comm_remote_size(self, rsize) < 0 ||
+        fastmpi_inter_root_check(fname, root, *rsize) < 0) {
+        return -2;
+    }
+    return root == MPI_ROOT ? 1 : root == MPI_PROC_NULL ? 0 : -1;
+}
+
+/* bcast on an intercommunicator: the length, then the data, always two
+ * broadcasts.  None at the root's group. */
+static PyObject *
+bcast_inter(FastMPICommObject *self, PyObject *obj, int root)
+{
+    int rsize, ierr;
+    int role = inter_role(self, "bcast", root, &rsize);
+    if (role == -2) {
+        return NULL;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    fastmpi_pickled p;
+    saved_error err = {NULL, NULL, NULL};
+    PyObject *buf = NULL, *result = NULL;
+    int64_t len = 0;
+    pickled_empty(&p);
+    if (role == 1) {
+        dump_or_save(obj, &p, &err);
+        len = p.nbytes;     /* -1 if it failed */
+    }
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Bcast", comm, root, 0, sizeof(len),
+                 ierr = MPI_Bcast(&len, 1, MPI_INT64_T, root, comm));
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) < 0) {
+        goto done;
+    }
+    void *addr = p.addr;
+    int count = p.count;
+    MPI_Datatype type = p.datatype;
+    int too_big = 0;
+    if (role == -1) {
+        if (len > INT_MAX) {
+            too_big = 1;
+            len = 0;    /* still take part: the root sends, MPI errs */
+        }
+        buf = PyByteArray_FromStringAndSize(NULL, len > 0 ? len : 0);
+        if (buf == NULL) {
+            goto done;
+        }
+        addr = PyByteArray_AS_STRING(buf);
+        count = len > 0 ? (int)len : 0;
+        type = MPI_BYTE;
+    }
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Bcast", comm, root, 0, count,
+                 ierr = MPI_Bcast(addr, count, type, root, comm));
+    FASTMPI_NOGIL_END
+    if (too_big) {
+        PyErr_Format(PyExc_OverflowError,
+                     "bcast(): the object is more than 2**31-1 bytes; "
+                     "not supported yet");
+        goto done;
+    }
+    if (fastmpi_check(ierr) < 0 || err.type != NULL) {
+        goto done;
+    }
+    if (role != -1) {
+        result = Py_NewRef(Py_None);
+    }
+    else if (len < 0) {
+        peer_failed("bcast", root);
+    }
+    else {
+        result = fastmpi_pickle_load_exported(buf);
+    }
+done:
+    if (err.type != NULL) {
+        PyErr_Restore(err.type, err.value, err.tb);
+    }
+    fastmpi_pickled_release(&p);
+    Py_XDECREF(buf);
+    return result;
+}
+
 static PyObject *
 Comm_bcast(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
            PyObject *kwnames)
@@ -288,8 +400,13 @@ Comm_bcast(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     char *inline_data = head.bytes + sizeof(int64_t);
     const Py_ssize_t room = BCAST_HEAD - (Py_ssize_t)sizeof(int64_t);
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0 ||
-        fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+        fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0) {
+        return NULL;
+    }
+    if (Py_UNLIKELY(self->flags & FASTMPI_INTER)) {
+        return bcast_inter(self, argv[0] ? argv[0] : Py_None, root);
+    }
+    if (fastmpi_comm_ranks(self, &rank, &size) < 0 ||
         fastmpi_coll_root_check("bcast", root, size) < 0) {
         return NULL;
     }
@@ -352,6 +469,20 @@ done:
 
 /* ---- gather, allgather ------------------------------------------------- */
 
+/* This rank's rank, and the number of ranks objects come from: the size,
+ * or on an intercommunicator the remote group's size.  0 or -1. */
+static int
+group_size(FastMPICommObject *self, int *rank, int *size)
+{
+    if (fastmpi_comm_ranks(self, rank, size) < 0) {
+        return -1;
+    }
+    if (Py_UNLIKELY(self->flags & FASTMPI_INTER)) {
+        return fastmpi_comm_remote_size(self, size);
+    }
+    return 0;
+}
+
 static PyObject *
 Comm_gather(FastMPICommObject *self, PyObject *const *args,
             Py_ssize_t nargs, PyObject *kwnames)
@@ -361,13 +492,24 @@ Comm_gather(FastMPICommObject *self, PyObject *const *args,
     PyObject *argv[2];
     int root, rank, size;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0 ||
-        fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+        fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0) {
+        return NULL;
+    }
+    PyObject *obj = argv[0] ? argv[0] : Py_None;
+    if (Py_UNLIKELY(self->flags & FASTMPI_INTER)) {
+        int role = inter_role(self, "gather", root, &size);
+        if (role == -2) {
+            return NULL;
+        }
+        return gather_objects("gather", self->ob_mpi, obj, root, 0,
+                              role == 1, role == -1, size);
+    }
+    if (fastmpi_comm_ranks(self, &rank, &size) < 0 ||
         fastmpi_coll_root_check("gather", root, size) < 0) {
         return NULL;
     }
-    return gather_objects("gather", self->ob_mpi,
-                          argv[0] ? argv[0] : Py_None, root, rank, size);
+    return gather_objects("gather", self->ob_mpi, obj, root, 0,
+                          rank == root, 1, size);
 }
 
 static PyObject *
@@ -379,10 +521,10 @@ Comm_allgather(FastMPICommObject *self, PyObject *const *args,
     PyObject *argv[1];
     int rank, size;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_comm_ranks(self, &rank, &size) < 0) {
+        group_size(self, &rank, &size) < 0) {
         return NULL;
     }
-    return gather_objects("allgather", self->ob_mpi, argv[0], -1, rank,
+    return gather_objects("allgather", self->ob_mpi, argv[0], 0, 1, 1, 1,
                           size);
 }
 
@@ -399,10 +541,26 @@ Comm_scatter(FastMPICommObject *self, PyObject *const *args,
     int root, rank, size, ierr, mine = 0, *sizes = NULL, *displs = NULL;
     saved_error err = {NULL, NULL, NULL};
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0 ||
-        fastmpi_comm_ranks(self, &rank, &size) < 0 ||
-        fastmpi_coll_root_check("scatter", root, size) < 0) {
+        fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0) {
         return NULL;
+    }
+    /* the root's side: the root; on an intercommunicator also the ranks
+     * passing MPI.PROC_NULL, which send and receive nothing */
+    int root_side, inter = self->flags & FASTMPI_INTER;
+    if (Py_UNLIKELY(inter)) {
+        int role = inter_role(self, "scatter", root, &size);
+        if (role == -2) {
+            return NULL;
+        }
+        rank = role == 1 ? root : MPI_UNDEFINED;
+        root_side = role >= 0;
+    }
+    else {
+        if (fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+            fastmpi_coll_root_check("scatter", root, size) < 0) {
+            return NULL;
+        }
+        root_side = rank == root;
     }
     MPI_Comm comm = self->ob_mpi;
     char *sdata = NULL, *rdata = NULL;
@@ -419,6 +577,7 @@ Comm_scatter(FastMPICommObject *self, PyObject *const *args,
             PyErr_Fetch(&err.type, &err.value, &err.tb);
             for (int i = 0; i < size; i++) {
                 sizes[i] = -1;
+                displs[i] = 0;
             }
         }
         else {
@@ -430,11 +589,34 @@ Comm_scatter(FastMPICommObject *self, PyObject *const *args,
                  ierr = MPI_Scatter(sizes, 1, MPI_INT, &mine, 1, MPI_INT,
                                     root, comm));
     FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0 || err.type != NULL) {
+    /* on an intercommunicator the ranks passing MPI.PROC_NULL cannot
+     * know of a failure: every rank always takes part in both calls */
+    if (fastmpi_check(ierr) < 0 || (err.type != NULL && !inter)) {
         goto done;
     }
-    if (mine < 0) {
+    if (mine < 0 && !root_side) {
+        if (inter) {
+            FASTMPI_NOGIL_BEGIN
+            FASTMPI_CALL("MPI_Scatterv", comm, root, 0, 0,
+                         ierr = MPI_Scatterv(NULL, NULL, NULL, MPI_BYTE,
+                                             NULL, 0, MPI_BYTE, root, comm));
+            FASTMPI_NOGIL_END
+        }
         peer_failed("scatter", root);
+        goto done;
+    }
+    if (Py_UNLIKELY(inter) && root_side) {
+        if (sizes != NULL) {
+            clear_failures(sizes, size);
+        }
+        FASTMPI_NOGIL_BEGIN
+        FASTMPI_CALL("MPI_Scatterv", comm, root, 0, 0,
+                     ierr = MPI_Scatterv(sdata, sizes, displs, MPI_BYTE,
+                                         NULL, 0, MPI_BYTE, root, comm));
+        FASTMPI_NOGIL_END
+        if (fastmpi_check(ierr) == 0 && err.type == NULL) {
+            result = Py_NewRef(Py_None);
+        }
         goto done;
     }
     if (rank == root) {
@@ -484,7 +666,7 @@ Comm_alltoall(FastMPICommObject *self, PyObject *const *args,
     int rank, size, ierr, *mem = NULL;
     saved_error err = {NULL, NULL, NULL};
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_comm_ranks(self, &rank, &size) < 0) {
+        group_size(self, &rank, &size) < 0) {
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;
@@ -601,13 +783,27 @@ Comm_reduce(FastMPICommObject *self, PyObject *const *args,
     FastMPIOpObject *mop;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_arg_int(&spec, 2, argv[2], 0, &root) < 0 ||
-        reduction_op(argv[1], "reduce", &mop) < 0 ||
-        fastmpi_comm_ranks(self, &rank, &size) < 0 ||
-        fastmpi_coll_root_check("reduce", root, size) < 0) {
+        reduction_op(argv[1], "reduce", &mop) < 0) {
         return NULL;
     }
+    int receiving, sending = 1;
+    if (Py_UNLIKELY(self->flags & FASTMPI_INTER)) {
+        int role = inter_role(self, "reduce", root, &size);
+        if (role == -2) {
+            return NULL;
+        }
+        receiving = role == 1;
+        sending = role == -1;
+    }
+    else {
+        if (fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+            fastmpi_coll_root_check("reduce", root, size) < 0) {
+            return NULL;
+        }
+        receiving = rank == root;
+    }
     PyObject *all = gather_objects("reduce", self->ob_mpi, argv[0], root,
-                                   rank, size);
+                                   0, receiving, sending, size);
     if (all == NULL || all == Py_None) {
         return all;
     }
@@ -765,14 +961,15 @@ Comm_allreduce(FastMPICommObject *self, PyObject *const *args,
     FastMPIOpObject *mop;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         reduction_op(argv[1], "allreduce", &mop) < 0 ||
-        fastmpi_comm_ranks(self, &rank, &size) < 0) {
+        group_size(self, &rank, &size) < 0) {
         return NULL;
     }
-    if (allreduce_fast(self->ob_mpi, argv[0], mop, &result)) {
+    if (!(self->flags & FASTMPI_INTER) &&
+        allreduce_fast(self->ob_mpi, argv[0], mop, &result)) {
         return result;
     }
-    PyObject *all = gather_objects("allreduce", self->ob_mpi, argv[0], -1,
-                                   rank, size);
+    PyObject *all = gather_objects("allreduce", self->ob_mpi, argv[0], 0, 1,
+                                   1, 1, size);
     if (all == NULL) {
         return NULL;
     }
@@ -795,8 +992,13 @@ scan_common(FastMPICommObject *self, PyObject *const *args,
         fastmpi_comm_ranks(self, &rank, &size) < 0) {
         return NULL;
     }
-    PyObject *all = gather_objects(spec->fname, self->ob_mpi, argv[0], -1,
-                                   rank, size);
+    if (self->flags & FASTMPI_INTER) {
+        return PyErr_Format(PyExc_TypeError,
+                            "%s() is for intracommunicators only; this is "
+                            "an intercommunicator", spec->fname);
+    }
+    PyObject *all = gather_objects(spec->fname, self->ob_mpi, argv[0], 0, 1,
+                                   1, 1, size);
     if (all == NULL) {
         return NULL;
     }

@@ -476,9 +476,14 @@ static PyObject *
 Op_Free(FastMPIOpObject *self, PyObject *unused)
 {
     if (self->flags & FASTMPI_PREDEFINED || self->base != NULL ||
-        self->ob_mpi == MPI_OP_NULL) {
+        self->ob_mpi == MPI_OP_NULL || self->kind != FASTMPI_OP_USER) {
         /* predefined, a copy, or already freed */
-        return fastmpi_error_raise(MPI_ERR_OP);
+        return fastmpi_error_raise_detail(
+            MPI_ERR_OP, "Free(): %s",
+            self->ob_mpi == MPI_OP_NULL ? "the op is OP_NULL"
+            : self->kind != FASTMPI_OP_USER
+                ? "a predefined op cannot be freed"
+                : "a copy made by Op(op) cannot be freed; free the original");
     }
     if (fastmpi_require_mpi() < 0 ||
         fastmpi_check(MPI_Op_free(&self->ob_mpi)) < 0) {

@@ -212,26 +212,17 @@ bool_arg(PyObject *obj, int *out)
     return *out < 0 ? -1 : 0;
 }
 
-/* info: only the default yet (MPI.Info is not there yet). */
+/* An info argument (info.c): *info set, 0; or -1 with an exception.
+ * Pair with fastmpi_info_arg_release(obj, *info) once MPI is done. */
 static int
-info_arg(PyObject *obj, const char *fname)
+info_arg(PyObject *obj, const char *fname, MPI_Info *info)
 {
-    if (obj == NULL || obj == Py_None) {
+    *info = MPI_INFO_NULL;
+    if (obj == NULL) {
         return 0;
     }
-    PyObject *null = PyObject_GetAttrString(fastmpi_st.module, "INFO_NULL");
-    if (null == NULL) {
-        PyErr_Clear();
-    }
-    int same = null != NULL && null == obj;
-    Py_XDECREF(null);
-    if (same) {
-        return 0;
-    }
-    PyErr_Format(PyExc_NotImplementedError,
-                 "%s(): an info argument is not supported yet; leave it "
-                 "out (INFO_NULL)", fname);
-    return -1;
+    *info = fastmpi_info_arg(obj, fname, "info");
+    return *info == MPI_INFO_NULL && PyErr_Occurred() ? -1 : 0;
 }
 
 /* ---- the types ---------------------------------------------------------- */
@@ -567,8 +558,11 @@ Intracomm_Create_dist_graph_adjacent(FastMPICommObject *self,
     PyObject *argv[6], *result = NULL;
     int *src = NULL, *dst = NULL, *sw = NULL, *dw = NULL, *swo = NULL;
     int *dwo = NULL, nsrc = 0, ndst = 0, reorder, rank, size;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        info_arg(argv[4], fname) < 0 || bool_arg(argv[5], &reorder) < 0 ||
+    MPI_Info info = MPI_INFO_NULL;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0) {
+        return NULL;
+    }
+    if (bool_arg(argv[5], &reorder) < 0 ||
         fastmpi_comm_ranks(self, &rank, &size) < 0 ||
         int_seq(argv[0], fname, "sources", &src, &nsrc) < 0 ||
         int_seq(argv[1], fname, "destinations", &dst, &ndst) < 0 ||
@@ -584,15 +578,19 @@ Intracomm_Create_dist_graph_adjacent(FastMPICommObject *self,
                      "neither", fname);
         goto done;
     }
+    if (info_arg(argv[4], fname, &info) < 0) {
+        goto done;
+    }
     MPI_Comm newcomm = MPI_COMM_NULL;
     int ierr;
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Dist_graph_create_adjacent", self->ob_mpi,
                  MPI_PROC_NULL, 0, 0,
                  ierr = MPI_Dist_graph_create_adjacent(
-                     self->ob_mpi, nsrc, src, sw, ndst, dst, dw,
-                     MPI_INFO_NULL, reorder, &newcomm));
+                     self->ob_mpi, nsrc, src, sw, ndst, dst, dw, info,
+                     reorder, &newcomm));
     FASTMPI_NOGIL_END
+    fastmpi_info_arg_release(argv[4], info);
     result = finish_distgraph(ierr, newcomm);
 done:
     PyMem_Free(src);
@@ -613,8 +611,11 @@ Intracomm_Create_dist_graph(FastMPICommObject *self, PyObject *const *args,
     PyObject *argv[6], *result = NULL;
     int *src = NULL, *deg = NULL, *dst = NULL, *w = NULL, *wo = NULL;
     int nsrc = 0, ndeg = 0, ndst = 0, reorder, rank, size;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        info_arg(argv[4], fname) < 0 || bool_arg(argv[5], &reorder) < 0 ||
+    MPI_Info info = MPI_INFO_NULL;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0) {
+        return NULL;
+    }
+    if (bool_arg(argv[5], &reorder) < 0 ||
         fastmpi_comm_ranks(self, &rank, &size) < 0 ||
         int_seq(argv[0], fname, "sources", &src, &nsrc) < 0 ||
         int_seq(argv[1], fname, "degrees", &deg, &ndeg) < 0 ||
@@ -640,7 +641,8 @@ Intracomm_Create_dist_graph(FastMPICommObject *self, PyObject *const *args,
                      "%d items; they must agree", fname, total, ndst);
         goto done;
     }
-    if (weights_arg(argv[3], ndst, fname, "weights", &w, &wo) < 0) {
+    if (weights_arg(argv[3], ndst, fname, "weights", &w, &wo) < 0 ||
+        info_arg(argv[4], fname, &info) < 0) {
         goto done;
     }
     MPI_Comm newcomm = MPI_COMM_NULL;
@@ -648,9 +650,10 @@ Intracomm_Create_dist_graph(FastMPICommObject *self, PyObject *const *args,
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Dist_graph_create", self->ob_mpi, MPI_PROC_NULL, 0, 0,
                  ierr = MPI_Dist_graph_create(self->ob_mpi, nsrc, src, deg,
-                                              dst, w, MPI_INFO_NULL, reorder,
+                                              dst, w, info, reorder,
                                               &newcomm));
     FASTMPI_NOGIL_END
+    fastmpi_info_arg_release(argv[4], info);
     result = finish_distgraph(ierr, newcomm);
 done:
     PyMem_Free(src);

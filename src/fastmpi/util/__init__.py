@@ -1,0 +1,1 @@
+"""fastmpi.util: helpers built on fastmpi.MPI (as mpi4py.util)."""

@@ -35,6 +35,8 @@ def test_compute_dims_results():
     assert MPI.Compute_dims(7, 1) == [7]
     assert MPI.Compute_dims(1, 0) == []
     assert MPI.Compute_dims(5, (5,)) == [5]
+    assert MPI.Compute_dims(np.int64(6), np.array([0, 0])) == [3, 2]
+    assert MPI.Compute_dims(6, np.int32(2)) == [3, 2]
 
 
 @pytest.mark.beyond_mpi4py

@@ -319,7 +319,8 @@ Compute_dims(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
                             "Compute_dims() argument 'nnodes' is %d; it "
                             "must be >= 1", nnodes);
     }
-    if (PyIndex_Check(argv[1]) && !PyBool_Check(argv[1])) {
+    if (PyLong_Check(argv[1]) ||
+        (PyIndex_Check(argv[1]) && !PySequence_Check(argv[1]))) {
         if (fastmpi_arg_int(&spec, 1, argv[1], 0, &ndims) < 0) {
             return NULL;
         }

@@ -28,12 +28,14 @@ Comm_Get_group(FastMPICommObject *self, PyObject *unused)
     return fastmpi_comm_get_group(self, NULL);
 }
 
-/* New reference: a communicator of self's type wrapping newcomm (which
- * is freed again if the object cannot be made). */
+/* New reference: a communicator of self's type (without a topology's:
+ * Intracomm for a Topocomm) wrapping newcomm (which is freed again if the
+ * object cannot be made). */
 static PyObject *
 new_like(FastMPICommObject *self, MPI_Comm newcomm)
 {
-    PyObject *obj = fastmpi_comm_new(Py_TYPE(self), newcomm, 0);
+    PyObject *obj = fastmpi_comm_new(fastmpi_comm_derived_type(self),
+                                     newcomm, 0);
     if (obj == NULL && newcomm != MPI_COMM_NULL) {
         MPI_Comm_free(&newcomm);
     }
@@ -91,7 +93,8 @@ Comm_Create_group(FastMPICommObject *self, PyObject *const *args,
         return NULL;
     }
     if (member == MPI_UNDEFINED) {
-        return fastmpi_comm_new(Py_TYPE(self), MPI_COMM_NULL, 0);
+        return fastmpi_comm_new(fastmpi_comm_derived_type(self),
+                                MPI_COMM_NULL, 0);
     }
     MPI_Comm newcomm = MPI_COMM_NULL;
     int ierr;
@@ -191,7 +194,12 @@ dup_common(FastMPICommObject *self, PyObject *infoarg, int with_info,
     if (ierr != MPI_SUCCESS) {
         return NULL;
     }
-    return new_like(self, newcomm);
+    /* a duplicate keeps the topology, so also the class */
+    PyObject *obj = fastmpi_comm_new(Py_TYPE(self), newcomm, 0);
+    if (obj == NULL) {
+        MPI_Comm_free(&newcomm);
+    }
+    return obj;
 }
 
 PyObject *

@@ -23,6 +23,10 @@ typedef struct {
     PyObject *Exception;        /* MPI.Exception */
     PyTypeObject *Comm;
     PyTypeObject *Intracomm;
+    PyTypeObject *Topocomm;     /* topology.c: Topocomm and subclasses */
+    PyTypeObject *Cartcomm;
+    PyTypeObject *Graphcomm;
+    PyTypeObject *Distgraphcomm;
     PyTypeObject *Intercomm;    /* intercomm.c */
     PyTypeObject *Status;
     PyTypeObject *Datatype;
@@ -224,6 +228,10 @@ int fastmpi_arg_status(fastmpi_argspec *spec, int index, PyObject *obj,
 int fastmpi_comm_init(PyObject *module);
 /* New reference: a Comm object of `type` wrapping `comm`. */
 PyObject *fastmpi_comm_new(PyTypeObject *type, MPI_Comm comm, int flags);
+/* The class of a communicator made from self that drops its topology
+ * (Split, Create, Create_group, Split_type): Intracomm for a Topocomm,
+ * else self's own class.  Borrowed. */
+PyTypeObject *fastmpi_comm_derived_type(FastMPICommObject *self);
 /* Raise MPI.Exception(ERR_COMM) and return -1 if self is COMM_NULL. */
 int fastmpi_comm_check(FastMPICommObject *self);
 /* fastmpi_comm_check, then this process's rank and the size: 0 or -1. */
@@ -695,6 +703,17 @@ extern PyMethodDef fastmpi_buffer_functions[]; /* p2p.c, module */
 extern PyMethodDef fastmpi_coll_methods[];    /* coll.c, on Comm */
 extern PyMethodDef fastmpi_objcoll_methods[]; /* objcoll.c, on Comm */
 extern PyMethodDef fastmpi_icoll_methods[];   /* icoll.c, on Comm */
+
+/* ---- topology.c, neighbor.c: process topologies ------------------------ */
+
+int fastmpi_topology_init(PyObject *module);
+/* The in- and out-degree of a communicator with a process topology (any
+ * kind); with `in` non-NULL also its neighbour lists, in MPI's order, in
+ * one new PyMem block at *in (*out points into it; PyMem_Free(*in)).
+ * TypeError naming fname for a communicator without a topology. */
+int fastmpi_topo_neighbors(FastMPICommObject *self, const char *fname,
+                           int *indeg, int *outdeg, int **in, int **out);
+extern PyMethodDef fastmpi_neighbor_methods[]; /* neighbor.c, on Topocomm */
 
 /* ---- attr.c, errhandler.c, objmodel.c: attributes, error handlers and
  * what every handle object has (f2py, pickling, ...) -------------------- */

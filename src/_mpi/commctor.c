@@ -15,7 +15,7 @@ fastmpi_comm_get_group(FastMPICommObject *self, void *closure)
         fastmpi_check(MPI_Comm_group(self->ob_mpi, &g)) < 0) {
         return NULL;
     }
-    PyObject *obj = fastmpi_group_new(fastmpi_group_type, g, 0);
+    PyObject *obj = fastmpi_group_new(fastmpi_st.Group, g, 0);
     if (obj == NULL) {
         MPI_Group_free(&g);
     }
@@ -302,7 +302,7 @@ fastmpi_comm_get_info(FastMPICommObject *self, void *closure)
         fastmpi_check(MPI_Comm_get_info(self->ob_mpi, &info)) < 0) {
         return NULL;
     }
-    PyObject *obj = fastmpi_info_new(fastmpi_info_type, info, 0);
+    PyObject *obj = fastmpi_info_new(fastmpi_st.Info, info, 0);
     if (obj == NULL && info != MPI_INFO_NULL) {
         MPI_Info_free(&info);
     }

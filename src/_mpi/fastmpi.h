@@ -36,6 +36,8 @@ typedef struct {
     PyTypeObject *Message;
     PyTypeObject *RecvArea;
     PyTypeObject *Op;
+    PyTypeObject *Group;        /* group.c */
+    PyTypeObject *Info;         /* info.c */
     PyObject *orphans;          /* list: pending requests nobody holds */
     PyTypeObject *Sentinel;     /* type of BOTTOM and IN_PLACE */
     PyObject *BOTTOM;
@@ -767,19 +769,15 @@ fastmpi_python_alive(void)
 #endif
 }
 
-/* ---- group.c: MPI.Group; info.c: MPI.Info; commctor.c: new comms -------
- *
- * The type objects live here rather than in fastmpi_state so that these
- * files add no lines to the shared struct. */
+/* ---- group.c: MPI.Group; info.c: MPI.Info; commctor.c: new comms ------- */
 typedef struct {
     PyObject_HEAD
     MPI_Group ob_mpi;
     int flags;                  /* FASTMPI_PREDEFINED: GROUP_EMPTY/NULL */
 } FastMPIGroupObject;
 
-extern PyTypeObject *fastmpi_group_type;
-int fastmpi_group_init(PyObject *module);
-/* New reference: a Group object of `type` (fastmpi_group_type, or a
+extern int fastmpi_group_init(PyObject *module);
+/* New reference: a Group object of `type` (fastmpi_st.Group, or a
  * subclass) that owns `g` (freed only by its Free()). */
 PyObject *fastmpi_group_new(PyTypeObject *type, MPI_Group g, int flags);
 /* Borrowed handle of a Group argument, or MPI_GROUP_NULL with TypeError
@@ -794,8 +792,7 @@ typedef struct {
     int flags;                  /* FASTMPI_PREDEFINED: INFO_NULL/ENV */
 } FastMPIInfoObject;
 
-extern PyTypeObject *fastmpi_info_type;
-int fastmpi_info_init(PyObject *module);
+extern int fastmpi_info_init(PyObject *module);
 /* New reference: an Info object of `type` owning `info`. */
 PyObject *fastmpi_info_new(PyTypeObject *type, MPI_Info info, int flags);
 /* The MPI_Info for an `info` argument: None or INFO_NULL -> MPI_INFO_NULL;

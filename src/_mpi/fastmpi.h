@@ -376,6 +376,49 @@ int fastmpi_strided_is(const fastmpi_msg *msg);
 void fastmpi_strided_before_finalize(void);
 int fastmpi_strided_init(PyObject *module);
 
+/* ---- staged.c: reductions on strided buffers, through contiguous
+ * temporaries ------------------------------------------------------------
+ *
+ * Between fastmpi_staged_begin() and _end() (per thread), a strided
+ * buffer that strided.c parses becomes a contiguous temporary of its
+ * items with the element datatype, owned by a capsule in msg->owner (see
+ * staged.c): a send buffer packed at once, a receive buffer copied back
+ * by fastmpi_msg_unstage once the operation is complete. */
+#define FASTMPI_STAGED_MAX_NDIM 64
+void fastmpi_staged_begin(void);
+void fastmpi_staged_end(void);
+int fastmpi_staged_active(void);
+/* strided.c, with msg->view held: stage the simplified view (nd >= 1,
+ * `nitems` items from `first`) as a message of `count` (<= nitems) items
+ * of `base`.  0 (the view moved into msg->owner), or -1 with an exception
+ * (ValueError past 2**31-1 items; the view still in msg). */
+int fastmpi_staged_parse(int mode, MPI_Datatype base, Py_ssize_t itemsize,
+                         char *first, int nd, const Py_ssize_t *shape,
+                         const Py_ssize_t *strides, Py_ssize_t nitems,
+                         Py_ssize_t count, const char *fname,
+                         const char *argname, fastmpi_msg *msg);
+/* A staged receive buffer that the operation reads: copy the view's
+ * elements into the temporary.  Nothing for other messages. */
+void fastmpi_staged_fill(fastmpi_msg *msg);
+void fastmpi_staged_copy_back(fastmpi_msg *msg);
+
+static inline int
+fastmpi_msg_is_staged(const fastmpi_msg *msg)
+{
+    return msg->owner != NULL && PyCapsule_CheckExact(msg->owner);
+}
+
+/* The operation on msg is complete: a staged receive buffer's result goes
+ * back into the caller's view (only the elements it selects).  Nothing
+ * for other messages. */
+static inline void
+fastmpi_msg_unstage(fastmpi_msg *msg)
+{
+    if (Py_UNLIKELY(fastmpi_msg_is_staged(msg))) {
+        fastmpi_staged_copy_back(msg);
+    }
+}
+
 /* ---- p2p.c: receives that never write past the buffer ----------------
  * (Open MPI 4.1.4 does, for truncated large messages; see p2p.c.)  MPI
  * return codes, no GIL needed.  fastmpi_mrecv_checked takes a message

@@ -529,16 +529,24 @@ Op_Reduce_local(FastMPIOpObject *self, PyObject *const *args,
     }
     FastMPIOpObject *op = fastmpi_op_arg((PyObject *)self, "Reduce_local",
                                          "self");
-    if (op == NULL ||
-        fastmpi_msg_parse(argv[0], FASTMPI_MSG_SEND, 0, "Reduce_local",
+    if (op == NULL) {
+        return NULL;
+    }
+    /* strided buffers through contiguous temporaries (staged.c) */
+    fastmpi_staged_begin();
+    if (fastmpi_msg_parse(argv[0], FASTMPI_MSG_SEND, 0, "Reduce_local",
                           "inbuf", &in) < 0) {
+        fastmpi_staged_end();
         return NULL;
     }
     if (fastmpi_msg_parse(argv[1], FASTMPI_MSG_RECV, 0, "Reduce_local",
                           "inoutbuf", &inout) < 0) {
+        fastmpi_staged_end();
         fastmpi_msg_release(&in);
         return NULL;
     }
+    fastmpi_staged_end();
+    fastmpi_staged_fill(&inout);    /* read as well as written */
     PyObject *result = NULL;
     if (in.count != inout.count) {
         PyErr_Format(PyExc_ValueError,
@@ -557,6 +565,7 @@ Op_Reduce_local(FastMPIOpObject *self, PyObject *const *args,
     int ierr = MPI_Reduce_local(in.addr, inout.addr, in.count, in.datatype,
                                 op->ob_mpi);
     if (fastmpi_op_raised(op) == 0 && fastmpi_check(ierr) == 0) {
+        fastmpi_msg_unstage(&inout);
         result = Py_NewRef(Py_None);
     }
     Py_DECREF(op);

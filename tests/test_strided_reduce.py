@@ -205,6 +205,38 @@ def test_reduce_every_root(comm, rank, size, send, recv):
             comm.Reduce(iview, None, op=MPI.MIN, root=root)
 
 
+@pytest.mark.mpich_big
+def test_intercommunicator_reductions(comm, rank, size):
+    if size < 2:
+        pytest.skip("an intercommunicator needs 2 ranks (two groups)")
+    half = size // 2
+    color = 0 if rank < half else 1
+    local = comm.Split(color, rank)
+    inter = local.Create_intercomm(0, comm, half if color == 0 else 0,
+                                   tag=12)
+    try:
+        remote = range(half, size) if color == 0 else range(half)
+        # Allreduce: each group gets the other group's reduction
+        _, sview = make("every_other", N, values=data(rank, N))
+        rbase, rview = make("column", N)
+        inter.Allreduce(sview, rview, op=MPI.SUM)
+        check("column", rbase, serial("SUM", [data(r, N) for r in remote]))
+        # Reduce to local rank 0 of group 1 (MPI.ROOT there)
+        rbase, rview = make("reversed", N)
+        if color == 1:
+            root = MPI.ROOT if local.Get_rank() == 0 else MPI.PROC_NULL
+            inter.Reduce(None, rview if root == MPI.ROOT else None,
+                         op=MPI.MAX, root=root)
+            if root == MPI.ROOT:
+                check("reversed", rbase,
+                      serial("MAX", [data(r, N) for r in range(half)]))
+        else:
+            inter.Reduce(sview, None, op=MPI.MAX, root=0)
+    finally:
+        inter.Free()
+        local.Free()
+
+
 # ---- Reduce_scatter_block, Reduce_scatter ------------------------------
 
 K = 6       # items per rank

@@ -496,6 +496,19 @@ def test_more_than_int_max_items_refused(comm):
     comm.Barrier()
 
 
+def test_contiguous_past_int_max_still_refused(comm):
+    # calloc'd: 2 GiB of address space each, no memory touched
+    a = np.zeros(2 ** 31, "u1")
+    b = np.zeros(2 ** 31, "u1")
+    with pytest.raises(ValueError, match=r"2\*\*31-1"):
+        comm.Allreduce(a, b, op=MPI.SUM)
+    with pytest.raises(ValueError, match=r"2\*\*31-1"):
+        comm.Iallreduce(MPI.IN_PLACE, b, op=MPI.SUM)
+    with pytest.raises(ValueError, match=r"2\*\*31-1"):
+        MPI.SUM.Reduce_local(a, b)
+    comm.Barrier()
+
+
 # ---- memory --------------------------------------------------------------
 
 def _rss_kb():

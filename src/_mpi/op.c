@@ -548,6 +548,13 @@ Op_Reduce_local(FastMPIOpObject *self, PyObject *const *args,
     fastmpi_staged_end();
     fastmpi_staged_fill(&inout);    /* read as well as written */
     PyObject *result = NULL;
+    if (fastmpi_strided_is(&in) || fastmpi_strided_is(&inout)) {
+        /* a large type (strided.c): MPI's ops do not take it */
+        PyErr_SetString(PyExc_ValueError,
+                        "Reduce_local(): reductions take buffers of at most "
+                        "2**31-1 items; reduce in parts");
+        goto done;
+    }
     if (in.count != inout.count) {
         PyErr_Format(PyExc_ValueError,
                      "Reduce_local(): 'inbuf' has %d elements and "

@@ -8,6 +8,7 @@ numpy on every rank, and the elements a view does not select must keep
 their sentinel.  mpi4py refuses non-contiguous buffers, so these tests are
 beyond_mpi4py."""
 import gc
+import os
 import sys
 
 import numpy as np
@@ -17,7 +18,7 @@ from _impl import MPI
 
 pytestmark = pytest.mark.beyond_mpi4py
 
-BAD = (TypeError, ValueError, BufferError, MPI.Exception)
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
 # name: (base shape for n selected items, the view of a base)
 LAYOUTS = {
@@ -536,5 +537,6 @@ def test_no_leak_strided_reductions(selfcomm):
     gc.collect()
     blocks1, rss1 = sys.getallocatedblocks(), _rss_kb()
     assert blocks1 - blocks0 < 200, (blocks0, blocks1)
-    assert rss1 - rss0 < 4096, (rss0, rss1)
+    if not UNDER_ASAN:      # its quarantine keeps freed memory
+        assert rss1 - rss0 < 4096, (rss0, rss1)
     assert np.array_equal(b[:, 1], 2 * a[::2])

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from _impl import MPI
+from _impl import UNDER_ASAN, rss_kb as _rss_kb
 
 pytestmark = pytest.mark.beyond_mpi4py
 
-UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
 # name: (base shape for n selected items, the view of a base)
 LAYOUTS = {
@@ -511,10 +511,6 @@ def test_contiguous_past_int_max_still_refused(comm):
 
 
 # ---- memory --------------------------------------------------------------
-
-def _rss_kb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4
 
 
 @pytest.mark.fastmpi_only

@@ -2,7 +2,8 @@
 # The fastmpi showcase, run by `make demo` after `make build`:
 #   1. the seed tutorial's four mpi4py programs, unchanged, on 4 ranks,
 #      through fastmpi's opt-in mpi4py alias (python3 -m fastmpi --mpi4py);
-#   2. our own programs (examples/pi.py, examples/ring.py) on 4 ranks.
+#   2. our own programs (examples/pi.py, examples/ring.py,
+#      examples/halo2d.py) on 4 ranks.
 # It uses the MPI library of the in-place build (src/fastmpi/.mpi) and its
 # launcher.  Exits non-zero if any run fails or prints the wrong thing.
 #   NP=4 (ranks)  PYTHON=/usr/bin/python3  TIMEOUT=120 (seconds per run)
@@ -123,9 +124,13 @@ section "examples/ring.py: numpy arrays around a ring, timed with MPI.Wtime"
 run ring.py 'all arrays arrived intact' \
     -- "${launcher[@]}" "$PYTHON" -m fastmpi examples/ring.py
 
+section "examples/halo2d.py: 2-D Cartesian grid, halo exchange with Shift and Sendrecv"
+run halo2d.py '^halo2d: OK$' \
+    -- "${launcher[@]}" "$PYTHON" -m fastmpi examples/halo2d.py
+
 section "summary"
 if (( ${#failures[@]} )); then
     echo "demo FAILED: ${failures[*]}"
     exit 1
 fi
-echo "demo: all 6 programs ran correctly on $NP ranks with $mpi"
+echo "demo: all 7 programs ran correctly on $NP ranks with $mpi"

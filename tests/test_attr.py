@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from _impl import MPI, FLAVOR
+from _impl import UNDER_ASAN, rss_kb as _rss_kb
 
 
 @pytest.fixture
@@ -282,13 +283,7 @@ def test_datatype_callback_exceptions_raised_by_dup_and_free():
         MPI.Datatype.Free_keyval(kd)
 
 
-# AddressSanitizer (make asan) keeps freed memory in a quarantine.
-UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
-
-def _rss_kb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4
 
 
 def test_keyval_loop_no_leak(dup):

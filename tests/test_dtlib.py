@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from _impl import MPI, IMPL, peer
+from _impl import UNDER_ASAN, rss_kb as _rss_kb
 
 if IMPL == "mpi4py":
     from mpi4py.util import dtlib
@@ -315,10 +316,6 @@ def test_structured_view_with_count(comm, rank):
     assert (b[2:] == np.zeros(2, REC)).all()
 
 
-def _rss_kb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4
-
 
 @pytest.mark.beyond_mpi4py
 def test_structured_messages_no_growth(comm):
@@ -343,6 +340,6 @@ def test_structured_messages_no_growth(comm):
     # a leak of one object per iteration would be 3000 blocks; allocator
     # and cache noise settles below a few hundred
     assert sys.getallocatedblocks() - blocks0 < 1000
-    if "libasan" not in os.environ.get("LD_PRELOAD", ""):
+    if not UNDER_ASAN:
         # AddressSanitizer keeps freed memory in a quarantine
         assert _rss_kb() - rss0 < 2048

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from _impl import MPI, peer
+from _impl import UNDER_ASAN, rss_kb as _rss_kb
 
 I4 = MPI.INT.Get_size()
 F8 = MPI.DOUBLE.Get_size()
@@ -493,10 +494,6 @@ def test_mismatched_signature_truncates(comm, rank):
     big.Free()
 
 
-def _rss_kb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4
-
 
 def _churn(n):
     for _ in range(n):
@@ -518,6 +515,6 @@ def test_create_commit_free_no_growth():
     _churn(10_000)
     gc.collect()
     assert sys.getallocatedblocks() - blocks0 < 200
-    if "libasan" not in os.environ.get("LD_PRELOAD", ""):
+    if not UNDER_ASAN:
         # AddressSanitizer keeps freed memory in a quarantine
         assert _rss_kb() - rss0 < 2048

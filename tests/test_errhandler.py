@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from _impl import MPI, FLAVOR
+from _impl import UNDER_ASAN, rss_kb as _rss_kb
 
 
 @pytest.fixture
@@ -154,13 +155,7 @@ def test_inherited_by_dup(dup):
         c2.Free()
 
 
-# AddressSanitizer (make asan) keeps freed memory in a quarantine.
-UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
-
-def _rss_kb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4
 
 
 @pytest.mark.beyond_mpi4py

@@ -14,13 +14,9 @@ import numpy as np
 import pytest
 
 from _impl import MPI
+from _impl import UNDER_ASAN, rss_kb as _rss_kb
 
-UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
-
-def _rss_kb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4
 
 
 def _error_class(excinfo):

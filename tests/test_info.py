@@ -9,13 +9,9 @@ import sys
 import pytest
 
 from _impl import MPI
+from _impl import UNDER_ASAN, rss_kb as _rss_kb
 
-UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
-
-def _rss_kb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4
 
 
 @pytest.fixture

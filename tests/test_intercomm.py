@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from _impl import MPI, IMPL, FLAVOR
+from _impl import UNDER_ASAN, rss_kb as _rss_kb
 
 BAD = (TypeError, ValueError, MPI.Exception)
 
@@ -780,12 +781,7 @@ def test_null_intercomm(comm):
 
 # ---- leaks -------------------------------------------------------------------
 
-def _rss_kb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4
 
-
-UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
 
 @pytest.mark.skipif(UNDER_ASAN, reason="ASan's quarantine grows memory")

@@ -7,17 +7,12 @@ import numpy as np
 import pytest
 
 from _impl import MPI, FLAVOR, Drain
+from _impl import UNDER_ASAN, rss_kb as _rss_kb
 
-# AddressSanitizer (make asan) keeps freed memory in a quarantine.
-UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
 ITERATIONS = 20_000 if FLAVOR == "mpich" else 100_000
 WARMUP = 2_000
 
-
-def _rss_kb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4  # pages -> KiB (4 KiB pages)
 
 
 def _loop(comm, rank, n):

@@ -229,15 +229,8 @@ def test_nonblocking_collective(comm, rank, size):
     assert (a[1::3] == SENTINEL).all() and (a[2::3] == SENTINEL).all()
 
 
-def test_reductions_refuse_clearly(comm):
-    x = np.arange(10.0)
-    y = np.zeros(10)
-    with pytest.raises(ValueError, match="contiguous"):
-        comm.Allreduce(x[::2], y[::2], op=MPI.SUM)
-    with pytest.raises(ValueError, match="contiguous"):
-        comm.Reduce(x[::2], y[::2] if comm.Get_rank() == 0 else None,
-                    op=MPI.SUM, root=0)
-    comm.Barrier()
+# Reductions with strided buffers (staged through contiguous temporaries):
+# tests/test_strided_reduce.py.
 
 
 @pytest.mark.fastmpi_only

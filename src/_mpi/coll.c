@@ -837,6 +837,33 @@ inter_prepare(int which, FastMPICommObject *self, PyObject **argv,
     return fastmpi_comm_remote_size(self, &c->rsize);
 }
 
+/* A reduction's parsed buffers.  Neither library reduces derived
+ * datatypes, so a strided buffer was staged through a contiguous
+ * temporary (staged.c: the one place fastmpi copies a buffer); one past
+ * 2**31-1 items (a contiguous buffer described by a large type) is
+ * refused.  A staged receive buffer that MPI reads or leaves partly alone
+ * gets the view's elements first: IN_PLACE, Exscan's rank 0 (left as
+ * is), Reduce_scatter (recvbuf may be longer than its count). */
+static int
+reduction_buffers(int which, int rank, const char *fname, fastmpi_coll *c)
+{
+    if (Py_UNLIKELY(fastmpi_strided_is(&c->s) ||
+                    fastmpi_strided_is(&c->r))) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): reductions take buffers of at most 2**31-1 "
+                     "items (MPI's reduction operations do not take the "
+                     "derived datatype a larger buffer becomes); reduce in "
+                     "parts", fname);
+        return -1;
+    }
+    if (Py_UNLIKELY(fastmpi_msg_is_staged(&c->r)) &&
+        (c->s.addr == MPI_IN_PLACE || which == FASTMPI_COLL_REDUCE_SCATTER ||
+         (which == FASTMPI_COLL_EXSCAN && rank == 0))) {
+        fastmpi_staged_fill(&c->r);
+    }
+    return 0;
+}
+
 int
 fastmpi_coll_prepare(int which, FastMPICommObject *self, PyObject **argv,
                      const char *fname, fastmpi_coll *c)
@@ -860,23 +887,19 @@ fastmpi_coll_prepare(int which, FastMPICommObject *self, PyObject **argv,
         inter_prepare(which, self, argv, fname, c) < 0) {
         return -1;
     }
-    if (prepare_table[which](argv, fname, rank, size, c) < 0 ||
-        (Py_UNLIKELY(fastmpi_vlarge_is(c)) &&
-         fastmpi_vlarge_prepare(which, c, fname) < 0)) {
-        return -1;
+    if (which < FASTMPI_COLL_REDUCE || which > FASTMPI_COLL_EXSCAN) {
+        if (prepare_table[which](argv, fname, rank, size, c) < 0 ||
+            (Py_UNLIKELY(fastmpi_vlarge_is(c)) &&
+             fastmpi_vlarge_prepare(which, c, fname) < 0)) {
+            return -1;
+        }
+        return 0;
     }
-    if (c->op != NULL && (fastmpi_strided_is(&c->s) ||
-                          fastmpi_strided_is(&c->r))) {
-        /* strided.c: neither library reduces derived datatypes */
-        PyErr_Format(PyExc_ValueError,
-                     "%s(): reductions need contiguous buffers of at most "
-                     "2**31-1 items (MPI's reduction operations do not "
-                     "take the derived datatype a non-contiguous or larger "
-                     "buffer becomes); pass numpy.ascontiguousarray(...), "
-                     "or reduce in parts", fname);
-        return -1;
-    }
-    return 0;
+    /* a reduction: strided buffers staged (staged.c) */
+    fastmpi_staged_begin();
+    int rc = prepare_table[which](argv, fname, rank, size, c);
+    fastmpi_staged_end();
+    return rc < 0 ? -1 : reduction_buffers(which, rank, fname, c);
 }
 
 void
@@ -995,6 +1018,9 @@ coll_blocking(int which, const char *mpiname, FastMPICommObject *self,
     FASTMPI_CALL(mpiname, c.comm, c.root, 0, bytes,
                  ierr = coll_call(which, &c));
     FASTMPI_NOGIL_END
+    if (ierr == MPI_SUCCESS) {
+        fastmpi_msg_unstage(&c.r);  /* a strided recvbuf: the result */
+    }
     fastmpi_coll_release(&c);
     if (c.op != NULL) {
         return finish_reduction(ierr, c.op, c.comm, c.inter, spec->fname);

@@ -32,6 +32,14 @@ fastmpi_comm_new(PyTypeObject *type, MPI_Comm comm, int flags)
     return (PyObject *)self;
 }
 
+PyTypeObject *
+fastmpi_comm_derived_type(FastMPICommObject *self)
+{
+    /* Split, Create, ... drop the topology (Dup and Idup keep it) */
+    return PyObject_TypeCheck(self, fastmpi_st.Topocomm)
+               ? fastmpi_st.Intracomm : Py_TYPE(self);
+}
+
 int
 fastmpi_comm_check(FastMPICommObject *self)
 {
@@ -253,7 +261,7 @@ Comm_Split(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     /* a split is of the same kind: intra- or intercommunicator */
-    PyTypeObject *type = Py_TYPE(self);
+    PyTypeObject *type = fastmpi_comm_derived_type(self);
     if (!PyObject_TypeCheck(self, fastmpi_st.Intracomm) &&
         !PyObject_TypeCheck(self, fastmpi_st.Intercomm)) {
         type = (self->flags & FASTMPI_INTER) ? fastmpi_st.Intercomm

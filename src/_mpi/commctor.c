@@ -15,7 +15,7 @@ fastmpi_comm_get_group(FastMPICommObject *self, void *closure)
         fastmpi_check(MPI_Comm_group(self->ob_mpi, &g)) < 0) {
         return NULL;
     }
-    PyObject *obj = fastmpi_group_new(fastmpi_group_type, g, 0);
+    PyObject *obj = fastmpi_group_new(fastmpi_st.Group, g, 0);
     if (obj == NULL) {
         MPI_Group_free(&g);
     }
@@ -28,12 +28,14 @@ Comm_Get_group(FastMPICommObject *self, PyObject *unused)
     return fastmpi_comm_get_group(self, NULL);
 }
 
-/* New reference: a communicator of self's type wrapping newcomm (which
- * is freed again if the object cannot be made). */
+/* New reference: a communicator of self's type (without a topology's:
+ * Intracomm for a Topocomm) wrapping newcomm (which is freed again if the
+ * object cannot be made). */
 static PyObject *
 new_like(FastMPICommObject *self, MPI_Comm newcomm)
 {
-    PyObject *obj = fastmpi_comm_new(Py_TYPE(self), newcomm, 0);
+    PyObject *obj = fastmpi_comm_new(fastmpi_comm_derived_type(self),
+                                     newcomm, 0);
     if (obj == NULL && newcomm != MPI_COMM_NULL) {
         MPI_Comm_free(&newcomm);
     }
@@ -91,7 +93,8 @@ Comm_Create_group(FastMPICommObject *self, PyObject *const *args,
         return NULL;
     }
     if (member == MPI_UNDEFINED) {
-        return fastmpi_comm_new(Py_TYPE(self), MPI_COMM_NULL, 0);
+        return fastmpi_comm_new(fastmpi_comm_derived_type(self),
+                                MPI_COMM_NULL, 0);
     }
     MPI_Comm newcomm = MPI_COMM_NULL;
     int ierr;
@@ -191,7 +194,12 @@ dup_common(FastMPICommObject *self, PyObject *infoarg, int with_info,
     if (ierr != MPI_SUCCESS) {
         return NULL;
     }
-    return new_like(self, newcomm);
+    /* a duplicate keeps the topology, so also the class */
+    PyObject *obj = fastmpi_comm_new(Py_TYPE(self), newcomm, 0);
+    if (obj == NULL) {
+        MPI_Comm_free(&newcomm);
+    }
+    return obj;
 }
 
 PyObject *
@@ -294,7 +302,7 @@ fastmpi_comm_get_info(FastMPICommObject *self, void *closure)
         fastmpi_check(MPI_Comm_get_info(self->ob_mpi, &info)) < 0) {
         return NULL;
     }
-    PyObject *obj = fastmpi_info_new(fastmpi_info_type, info, 0);
+    PyObject *obj = fastmpi_info_new(fastmpi_st.Info, info, 0);
     if (obj == NULL && info != MPI_INFO_NULL) {
         MPI_Info_free(&info);
     }

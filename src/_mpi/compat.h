@@ -68,6 +68,15 @@ typedef struct {
 #define FASTMPI_NPY_F_CONTIGUOUS 0x0002
 #define FASTMPI_NPY_WRITEABLE 0x0400
 
+/* MPICH 4.0's MPI_(I)neighbor_alltoallw on a distributed graph where some
+ * process's in- and out-degrees differ delivers nothing (or corrupts the
+ * heap); reproduced in plain C.  neighbor.c refuses such calls. */
+#if defined(MPICH_NUMVERSION) && MPICH_NUMVERSION < 40100000
+#define FASTMPI_NEIGHBOR_ALLTOALLW_UNEVEN_BROKEN 1
+#else
+#define FASTMPI_NEIGHBOR_ALLTOALLW_UNEVEN_BROKEN 0
+#endif
+
 #ifndef Py_LIKELY
 #define Py_LIKELY(x) __builtin_expect(!!(x), 1)
 #define Py_UNLIKELY(x) __builtin_expect(!!(x), 0)

@@ -23,6 +23,10 @@ typedef struct {
     PyObject *Exception;        /* MPI.Exception */
     PyTypeObject *Comm;
     PyTypeObject *Intracomm;
+    PyTypeObject *Topocomm;     /* topology.c: Topocomm and subclasses */
+    PyTypeObject *Cartcomm;
+    PyTypeObject *Graphcomm;
+    PyTypeObject *Distgraphcomm;
     PyTypeObject *Intercomm;    /* intercomm.c */
     PyTypeObject *Status;
     PyTypeObject *Datatype;
@@ -32,6 +36,8 @@ typedef struct {
     PyTypeObject *Message;
     PyTypeObject *RecvArea;
     PyTypeObject *Op;
+    PyTypeObject *Group;        /* group.c */
+    PyTypeObject *Info;         /* info.c */
     PyObject *orphans;          /* list: pending requests nobody holds */
     PyTypeObject *Sentinel;     /* type of BOTTOM and IN_PLACE */
     PyObject *BOTTOM;
@@ -224,6 +230,10 @@ int fastmpi_arg_status(fastmpi_argspec *spec, int index, PyObject *obj,
 int fastmpi_comm_init(PyObject *module);
 /* New reference: a Comm object of `type` wrapping `comm`. */
 PyObject *fastmpi_comm_new(PyTypeObject *type, MPI_Comm comm, int flags);
+/* The class of a communicator made from self that drops its topology
+ * (Split, Create, Create_group, Split_type): Intracomm for a Topocomm,
+ * else self's own class.  Borrowed. */
+PyTypeObject *fastmpi_comm_derived_type(FastMPICommObject *self);
 /* Raise MPI.Exception(ERR_COMM) and return -1 if self is COMM_NULL. */
 int fastmpi_comm_check(FastMPICommObject *self);
 /* fastmpi_comm_check, then this process's rank and the size: 0 or -1. */
@@ -370,6 +380,49 @@ int fastmpi_strided_is(const fastmpi_msg *msg);
 /* Free the cached types (environment.c, before MPI_Finalize). */
 void fastmpi_strided_before_finalize(void);
 int fastmpi_strided_init(PyObject *module);
+
+/* ---- staged.c: reductions on strided buffers, through contiguous
+ * temporaries ------------------------------------------------------------
+ *
+ * Between fastmpi_staged_begin() and _end() (per thread), a strided
+ * buffer that strided.c parses becomes a contiguous temporary of its
+ * items with the element datatype, owned by a capsule in msg->owner (see
+ * staged.c): a send buffer packed at once, a receive buffer copied back
+ * by fastmpi_msg_unstage once the operation is complete. */
+#define FASTMPI_STAGED_MAX_NDIM 64
+void fastmpi_staged_begin(void);
+void fastmpi_staged_end(void);
+int fastmpi_staged_active(void);
+/* strided.c, with msg->view held: stage the simplified view (nd >= 1,
+ * `nitems` items from `first`) as a message of `count` (<= nitems) items
+ * of `base`.  0 (the view moved into msg->owner), or -1 with an exception
+ * (ValueError past 2**31-1 items; the view still in msg). */
+int fastmpi_staged_parse(int mode, MPI_Datatype base, Py_ssize_t itemsize,
+                         char *first, int nd, const Py_ssize_t *shape,
+                         const Py_ssize_t *strides, Py_ssize_t nitems,
+                         Py_ssize_t count, const char *fname,
+                         const char *argname, fastmpi_msg *msg);
+/* A staged receive buffer that the operation reads: copy the view's
+ * elements into the temporary.  Nothing for other messages. */
+void fastmpi_staged_fill(fastmpi_msg *msg);
+void fastmpi_staged_copy_back(fastmpi_msg *msg);
+
+static inline int
+fastmpi_msg_is_staged(const fastmpi_msg *msg)
+{
+    return msg->owner != NULL && PyCapsule_CheckExact(msg->owner);
+}
+
+/* The operation on msg is complete: a staged receive buffer's result goes
+ * back into the caller's view (only the elements it selects).  Nothing
+ * for other messages. */
+static inline void
+fastmpi_msg_unstage(fastmpi_msg *msg)
+{
+    if (Py_UNLIKELY(fastmpi_msg_is_staged(msg))) {
+        fastmpi_staged_copy_back(msg);
+    }
+}
 
 /* ---- p2p.c: receives that never write past the buffer ----------------
  * (Open MPI 4.1.4 does, for truncated large messages; see p2p.c.)  MPI
@@ -737,6 +790,17 @@ extern PyMethodDef fastmpi_coll_methods[];    /* coll.c, on Comm */
 extern PyMethodDef fastmpi_objcoll_methods[]; /* objcoll.c, on Comm */
 extern PyMethodDef fastmpi_icoll_methods[];   /* icoll.c, on Comm */
 
+/* ---- topology.c, neighbor.c: process topologies ------------------------ */
+
+int fastmpi_topology_init(PyObject *module);
+/* The in- and out-degree of a communicator with a process topology (any
+ * kind); with `in` non-NULL also its neighbour lists, in MPI's order, in
+ * one new PyMem block at *in (*out points into it; PyMem_Free(*in)).
+ * TypeError naming fname for a communicator without a topology. */
+int fastmpi_topo_neighbors(FastMPICommObject *self, const char *fname,
+                           int *indeg, int *outdeg, int **in, int **out);
+extern PyMethodDef fastmpi_neighbor_methods[]; /* neighbor.c, on Topocomm */
+
 /* ---- attr.c, errhandler.c, objmodel.c: attributes, error handlers and
  * what every handle object has (f2py, pickling, ...) -------------------- */
 
@@ -789,19 +853,15 @@ fastmpi_python_alive(void)
 #endif
 }
 
-/* ---- group.c: MPI.Group; info.c: MPI.Info; commctor.c: new comms -------
- *
- * The type objects live here rather than in fastmpi_state so that these
- * files add no lines to the shared struct. */
+/* ---- group.c: MPI.Group; info.c: MPI.Info; commctor.c: new comms ------- */
 typedef struct {
     PyObject_HEAD
     MPI_Group ob_mpi;
     int flags;                  /* FASTMPI_PREDEFINED: GROUP_EMPTY/NULL */
 } FastMPIGroupObject;
 
-extern PyTypeObject *fastmpi_group_type;
-int fastmpi_group_init(PyObject *module);
-/* New reference: a Group object of `type` (fastmpi_group_type, or a
+extern int fastmpi_group_init(PyObject *module);
+/* New reference: a Group object of `type` (fastmpi_st.Group, or a
  * subclass) that owns `g` (freed only by its Free()). */
 PyObject *fastmpi_group_new(PyTypeObject *type, MPI_Group g, int flags);
 /* Borrowed handle of a Group argument, or MPI_GROUP_NULL with TypeError
@@ -816,8 +876,7 @@ typedef struct {
     int flags;                  /* FASTMPI_PREDEFINED: INFO_NULL/ENV */
 } FastMPIInfoObject;
 
-extern PyTypeObject *fastmpi_info_type;
-int fastmpi_info_init(PyObject *module);
+extern int fastmpi_info_init(PyObject *module);
 /* New reference: an Info object of `type` owning `info`. */
 PyObject *fastmpi_info_new(PyTypeObject *type, MPI_Info info, int flags);
 /* The MPI_Info for an `info` argument: None or INFO_NULL -> MPI_INFO_NULL;

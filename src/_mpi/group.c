@@ -7,7 +7,6 @@
  */
 #include "fastmpi.h"
 
-PyTypeObject *fastmpi_group_type;
 
 PyObject *
 fastmpi_group_new(PyTypeObject *type, MPI_Group g, int flags)
@@ -40,7 +39,7 @@ group_check(MPI_Group g, const char *fname)
 MPI_Group
 fastmpi_group_arg(PyObject *obj, const char *fname, const char *argname)
 {
-    if (!PyObject_TypeCheck(obj, fastmpi_group_type)) {
+    if (!PyObject_TypeCheck(obj, fastmpi_st.Group)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be MPI.Group, not %.100s",
                      fname, argname, Py_TYPE(obj)->tp_name);
@@ -282,7 +281,7 @@ Group_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     MPI_Group handle = MPI_GROUP_NULL;
     int flags = 0;
     if (other != NULL && other != Py_None) {
-        if (!PyObject_TypeCheck(other, fastmpi_group_type)) {
+        if (!PyObject_TypeCheck(other, fastmpi_st.Group)) {
             return PyErr_Format(PyExc_TypeError,
                                 "Group() argument 'group' must be "
                                 "MPI.Group, not %.100s",
@@ -361,7 +360,7 @@ Group_Translate_ranks(FastMPIGroupObject *self, PyObject *const *args,
     int *ranks1 = NULL, *ranks2 = NULL;
     int n = 0, size = 0;
     PyObject *result = NULL;
-    if (nargs >= 1 && PyObject_TypeCheck(args[0], fastmpi_group_type)) {
+    if (nargs >= 1 && PyObject_TypeCheck(args[0], fastmpi_st.Group)) {
         /* mpi4py 3's classmethod called through an instance:
          * g.Translate_ranks(group1, ranks1, group2) (keyword values stay
          * at args[nargs + k]) */
@@ -445,7 +444,7 @@ Group_Compare(FastMPIGroupObject *self, PyObject *const *args,
     int result = MPI_UNEQUAL;
     if (nargs == 2 && kwnames == NULL) {
         self = (FastMPIGroupObject *)args[0];
-        if (!PyObject_TypeCheck(args[0], fastmpi_group_type)) {
+        if (!PyObject_TypeCheck(args[0], fastmpi_st.Group)) {
             return PyErr_Format(PyExc_TypeError,
                                 "Compare() argument 'group1' must be "
                                 "MPI.Group, not %.100s",
@@ -659,7 +658,7 @@ static PyObject *
 Group_richcompare(PyObject *a, PyObject *b, int op)
 {
     if ((op != Py_EQ && op != Py_NE) ||
-        !PyObject_TypeCheck(b, fastmpi_group_type)) {
+        !PyObject_TypeCheck(b, fastmpi_st.Group)) {
         Py_RETURN_NOTIMPLEMENTED;
     }
     int eq = ((FastMPIGroupObject *)a)->ob_mpi ==
@@ -758,7 +757,7 @@ static PyType_Spec Group_spec = {
 static int
 add_predefined(PyObject *module, const char *name, MPI_Group handle)
 {
-    PyObject *obj = fastmpi_group_new(fastmpi_group_type, handle,
+    PyObject *obj = fastmpi_group_new(fastmpi_st.Group, handle,
                                       FASTMPI_PREDEFINED);
     if (obj == NULL) {
         return -1;
@@ -775,7 +774,7 @@ fastmpi_group_init(PyObject *module)
     if (type == NULL) {
         return -1;
     }
-    fastmpi_group_type = (PyTypeObject *)type;  /* the module keeps it */
+    fastmpi_st.Group = (PyTypeObject *)type;  /* the module keeps it */
     int r = PyModule_AddObjectRef(module, "Group", type);
     Py_DECREF(type);
     if (r < 0 || add_predefined(module, "GROUP_NULL", MPI_GROUP_NULL) < 0 ||

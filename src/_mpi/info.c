@@ -10,7 +10,6 @@
 
 #include <string.h>
 
-PyTypeObject *fastmpi_info_type;
 
 PyObject *
 fastmpi_info_new(PyTypeObject *type, MPI_Info info, int flags)
@@ -208,7 +207,7 @@ fastmpi_info_arg(PyObject *obj, const char *fname, const char *argname)
     if (obj == NULL || obj == Py_None) {
         return MPI_INFO_NULL;
     }
-    if (PyObject_TypeCheck(obj, fastmpi_info_type)) {
+    if (PyObject_TypeCheck(obj, fastmpi_st.Info)) {
         return ((FastMPIInfoObject *)obj)->ob_mpi;  /* INFO_NULL if freed */
     }
     if (PyUnicode_Check(obj) || PyBytes_Check(obj) ||
@@ -236,7 +235,7 @@ void
 fastmpi_info_arg_release(PyObject *obj, MPI_Info info)
 {
     if (obj != NULL && obj != Py_None &&
-        !PyObject_TypeCheck(obj, fastmpi_info_type) &&
+        !PyObject_TypeCheck(obj, fastmpi_st.Info) &&
         info != MPI_INFO_NULL) {
         MPI_Info_free(&info);
     }
@@ -256,7 +255,7 @@ Info_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     MPI_Info handle = MPI_INFO_NULL;
     int flags = 0;
     if (other != NULL && other != Py_None) {
-        if (!PyObject_TypeCheck(other, fastmpi_info_type)) {
+        if (!PyObject_TypeCheck(other, fastmpi_st.Info)) {
             return PyErr_Format(PyExc_TypeError,
                                 "Info() argument 'info' must be MPI.Info, "
                                 "not %.100s", Py_TYPE(other)->tp_name);
@@ -774,7 +773,7 @@ static PyObject *
 Info_richcompare(PyObject *a, PyObject *b, int op)
 {
     if ((op != Py_EQ && op != Py_NE) ||
-        !PyObject_TypeCheck(b, fastmpi_info_type)) {
+        !PyObject_TypeCheck(b, fastmpi_st.Info)) {
         Py_RETURN_NOTIMPLEMENTED;
     }
     int eq = ((FastMPIInfoObject *)a)->ob_mpi ==
@@ -878,7 +877,7 @@ static PyType_Spec Info_spec = {
 static int
 add_predefined(PyObject *module, const char *name, MPI_Info handle)
 {
-    PyObject *obj = fastmpi_info_new(fastmpi_info_type, handle,
+    PyObject *obj = fastmpi_info_new(fastmpi_st.Info, handle,
                                      FASTMPI_PREDEFINED);
     if (obj == NULL) {
         return -1;
@@ -895,7 +894,7 @@ fastmpi_info_init(PyObject *module)
     if (type == NULL) {
         return -1;
     }
-    fastmpi_info_type = (PyTypeObject *)type;   /* the module keeps it */
+    fastmpi_st.Info = (PyTypeObject *)type;   /* the module keeps it */
     int r = PyModule_AddObjectRef(module, "Info", type);
     Py_DECREF(type);
     if (r < 0 || add_predefined(module, "INFO_NULL", MPI_INFO_NULL) < 0 ||

@@ -146,7 +146,7 @@ Intercomm_Get_remote_group(FastMPICommObject *self, PyObject *unused)
         fastmpi_check(MPI_Comm_remote_group(self->ob_mpi, &g)) < 0) {
         return NULL;
     }
-    PyObject *obj = fastmpi_group_new(fastmpi_group_type, g, 0);
+    PyObject *obj = fastmpi_group_new(fastmpi_st.Group, g, 0);
     if (obj == NULL) {
         MPI_Group_free(&g);
     }

@@ -23,6 +23,7 @@ MPI_exec(PyObject *module)
         fastmpi_status_init(module) < 0 ||
         fastmpi_comm_init(module) < 0 ||
         fastmpi_intercomm_init(module) < 0 ||
+        fastmpi_topology_init(module) < 0 ||
         fastmpi_group_init(module) < 0 || fastmpi_info_init(module) < 0 ||
         fastmpi_request_init(module) < 0 ||
         fastmpi_grequest_init(module) < 0 ||

@@ -529,17 +529,32 @@ Op_Reduce_local(FastMPIOpObject *self, PyObject *const *args,
     }
     FastMPIOpObject *op = fastmpi_op_arg((PyObject *)self, "Reduce_local",
                                          "self");
-    if (op == NULL ||
-        fastmpi_msg_parse(argv[0], FASTMPI_MSG_SEND, 0, "Reduce_local",
+    if (op == NULL) {
+        return NULL;
+    }
+    /* strided buffers through contiguous temporaries (staged.c) */
+    fastmpi_staged_begin();
+    if (fastmpi_msg_parse(argv[0], FASTMPI_MSG_SEND, 0, "Reduce_local",
                           "inbuf", &in) < 0) {
+        fastmpi_staged_end();
         return NULL;
     }
     if (fastmpi_msg_parse(argv[1], FASTMPI_MSG_RECV, 0, "Reduce_local",
                           "inoutbuf", &inout) < 0) {
+        fastmpi_staged_end();
         fastmpi_msg_release(&in);
         return NULL;
     }
+    fastmpi_staged_end();
+    fastmpi_staged_fill(&inout);    /* read as well as written */
     PyObject *result = NULL;
+    if (fastmpi_strided_is(&in) || fastmpi_strided_is(&inout)) {
+        /* a large type (strided.c): MPI's ops do not take it */
+        PyErr_SetString(PyExc_ValueError,
+                        "Reduce_local(): reductions take buffers of at most "
+                        "2**31-1 items; reduce in parts");
+        goto done;
+    }
     if (in.count != inout.count) {
         PyErr_Format(PyExc_ValueError,
                      "Reduce_local(): 'inbuf' has %d elements and "
@@ -557,6 +572,7 @@ Op_Reduce_local(FastMPIOpObject *self, PyObject *const *args,
     int ierr = MPI_Reduce_local(in.addr, inout.addr, in.count, in.datatype,
                                 op->ob_mpi);
     if (fastmpi_op_raised(op) == 0 && fastmpi_check(ierr) == 0) {
+        fastmpi_msg_unstage(&inout);
         result = Py_NewRef(Py_None);
     }
     Py_DECREF(op);

@@ -134,6 +134,10 @@ fastmpi_request_complete(FastMPIRequestObject *req, MPI_Status *st,
         req->received = count;
         keep = 1;
     }
+    for (int i = 0; i < req->nmsg; i++) {
+        /* a strided receive buffer of a reduction (staged.c) */
+        fastmpi_msg_unstage(&req->msg[i]);
+    }
     release_held(req, keep);
 }
 

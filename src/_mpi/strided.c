@@ -27,10 +27,12 @@
  * MPI_Type_contiguous_c on MPI-4 (MPICH 4), a chunked struct on MPI-3
  * (Open MPI 4.1).
  *
- * Reductions refuse strided buffers (coll.c asks fastmpi_strided_is):
- * MPICH 4.0.2 ("MPI_SUM operation not defined for this datatype") and
- * Open MPI 4.1.4 (MPI_ERR_OP) both reject predefined operations on these
- * derived types, even though they are made of one basic type.
+ * Reductions cannot use these types: MPICH 4.0.2 ("MPI_SUM operation not
+ * defined for this datatype") and Open MPI 4.1.4 (MPI_ERR_OP) both reject
+ * predefined operations on them, even though they are made of one basic
+ * type.  While a reduction's arguments are parsed a strided buffer is
+ * staged through a contiguous temporary instead (staged.c); one past
+ * 2**31-1 items is refused there (coll.c asks fastmpi_strided_is).
  */
 #include "fastmpi.h"
 
@@ -500,6 +502,7 @@ fastmpi_strided_parse(PyObject *obj, int mode, MPI_Datatype given,
     }
     int nd = simplify(view->ndim, shape, strides);
     char *addr = view->buf;
+    Py_ssize_t avail = total;   /* items from addr to the view's end */
     if (count >= 0) {
         /* an explicit count: of items along a 1-D view; an n-D view is
          * sent whole */
@@ -508,6 +511,7 @@ fastmpi_strided_parse(PyObject *obj, int mode, MPI_Datatype given,
             if (nd == 1) {
                 addr += displ * strides[0];
                 shape[0] = count;
+                avail = total - displ;
             }
             total = count;
             if (total == 0) {
@@ -523,6 +527,19 @@ fastmpi_strided_parse(PyObject *obj, int mode, MPI_Datatype given,
                                   "whole)" : "");
             goto error;
         }
+    }
+    if (fastmpi_staged_active() && total > 0 && nd > 0 &&
+        !(nd == 1 && strides[0] == itemsize)) {
+        /* a reduction's buffer: a contiguous temporary (staged.c) */
+        if (nd == 1) {
+            shape[0] = avail;
+        }
+        if (fastmpi_staged_parse(mode, base, itemsize, addr, nd, shape,
+                                 strides, nd == 1 ? avail : total, total,
+                                 fname, argname, msg) < 0) {
+            goto error;
+        }
+        return 0;
     }
     for (int d = 0; d < nd; d++) {
         if (shape[d] > INT_MAX) {

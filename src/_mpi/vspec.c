@@ -539,7 +539,9 @@ fastmpi_vmsg_release(fastmpi_vmsg *v)
 {
     fastmpi_msg_release(&v->msg);
     PyMem_Free(v->types != NULL ? (void *)v->types : (void *)v->counts);
-    PyMem_Free(v->lcounts);
+    if (Py_UNLIKELY(v->lcounts != NULL)) {
+        PyMem_Free(v->lcounts);
+    }
     v->types = NULL;
     v->counts = NULL;
     v->displs = NULL;

@@ -489,3 +489,29 @@ def test_bad_op(comm):
         comm.Allreduce(np.zeros(1), np.zeros(1), op="sum")
     with pytest.raises(BAD):
         comm.Allreduce(np.zeros(1), np.zeros(1), op=MPI.OP_NULL)
+
+
+# ---- an explicit count in a block spec is per block: every block must fit
+
+@pytest.mark.beyond_mpi4py         # mpi4py 3.1.4 writes past the buffer
+@pytest.mark.mpich_big
+def test_explicit_block_count_checked_for_every_block(comm, size):
+    x = np.arange(3.0)
+    big = np.full(3 * size + 3, -1.0)
+    if size > 1:
+        # room for one block of 3 only: every rank refuses before MPI
+        with pytest.raises(ValueError, match="per block"):
+            comm.Allgather(x, [big[:3], 3, MPI.DOUBLE])
+        with pytest.raises(ValueError, match="per block"):
+            comm.Alltoall([x, 3, MPI.DOUBLE], [big, 3, MPI.DOUBLE])
+        with pytest.raises(ValueError, match="per block"):
+            comm.Reduce_scatter_block([x, 3, MPI.DOUBLE],
+                                      [big[:3], 3, MPI.DOUBLE])
+        with pytest.raises(ValueError, match="per block"):
+            comm.Iallgather(x, [big[1:3 * size], (3, 1), MPI.DOUBLE])
+        assert (big == -1.0).all()      # nothing written
+    # blocks that fit, with a displacement
+    comm.Allgather(x + comm.Get_rank(), [big, (3, 1), MPI.DOUBLE])
+    want = np.concatenate([x + r for r in range(size)])
+    assert big[0] == -1.0 and (big[1:3 * size + 1] == want).all()
+    assert (big[3 * size + 1:] == -1.0).all()

@@ -391,6 +391,12 @@ def test_big_buffer_splits_into_blocks(big_pair):
     for r in range(2):
         assert int(c[r * blk]) == 5 + r and int(c[r * blk + 4096]) == 5 + r
         assert int(c[r * blk + 1]) == 0 and int(c[(r + 1) * blk - 1]) == 7 + r
+    # an explicit count is per block
+    other = c[(1 - rank) * blk:(2 - rank) * blk]
+    other[::4096] = 0
+    comm.Allgather(MPI.IN_PLACE, [c, blk, MPI.BYTE])
+    r = 1 - rank
+    assert int(c[r * blk]) == 5 + r and int(c[r * blk + 8192]) == 5 + r
 
 
 @pytest.mark.beyond_mpi4py

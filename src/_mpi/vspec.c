@@ -50,12 +50,118 @@ parse_counted(PyObject *spec, int mode, const char *fname,
     return rc;
 }
 
+/* spec with its explicit count (items[1]: an int, or (count, displ))
+ * multiplied by `blocks`, so that parsing it checks every block against
+ * the buffer; NULL (no exception) when the count is of another type, for
+ * the ordinary parse to explain. */
+static PyObject *
+spec_of_all_blocks(PyObject *spec, int blocks, Py_ssize_t *count)
+{
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(spec);
+    PyObject **items = PySequence_Fast_ITEMS(spec);
+    PyObject *c = items[1], *displ = NULL;
+    if (PyTuple_Check(c) && PyTuple_GET_SIZE(c) == 2) {
+        displ = PyTuple_GET_ITEM(c, 1);
+        c = PyTuple_GET_ITEM(c, 0);
+    }
+    if (!PyLong_Check(c)) {
+        return NULL;
+    }
+    *count = PyLong_AsSsize_t(c);
+    if (*count < 0 || *count > PY_SSIZE_T_MAX / blocks) {
+        PyErr_Clear();
+        return NULL;            /* the ordinary parse says what is wrong */
+    }
+    PyObject *total = PyLong_FromSsize_t(*count * blocks);
+    if (total != NULL && displ != NULL) {
+        Py_SETREF(total, PyTuple_Pack(2, total, displ));
+    }
+    PyObject *out = total != NULL ? PyList_New(n) : NULL;
+    if (out == NULL) {
+        Py_XDECREF(total);
+        PyErr_Clear();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = i == 1 ? total : Py_NewRef(items[i]);
+        PyList_SET_ITEM(out, i, item);
+    }
+    return out;
+}
+
+/* msg holds the whole buffer as one item of a large type: make it one
+ * block of `per` items of base (an int count, or a smaller large type).
+ * 0, or -1 with msg released. */
+static int
+split_large(fastmpi_msg *msg, MPI_Datatype base, Py_ssize_t per, int blocks,
+            const char *fname, const char *argname)
+{
+    msg->datatype = base;
+    msg->count = (int)per;
+    if (per > INT_MAX) {
+        msg->count = 1;
+        if (fastmpi_large_type(base, per, fname, argname,
+                               &msg->datatype) < 0) {
+            fastmpi_msg_release(msg);
+            return -1;
+        }
+    }
+    msg->nbytes /= blocks;
+    return 0;
+}
+
 int
 fastmpi_msg_parse_blocks(PyObject *spec, int mode, int blocks,
                          const char *fname, const char *argname,
                          fastmpi_msg *msg)
 {
     /* peer 0: None is not an empty message here */
+    if (blocks > 1 && has_explicit_count(spec)) {
+        /* an explicit count is per block: every block must fit */
+        Py_ssize_t count = 0;
+        PyObject *all = spec_of_all_blocks(spec, blocks, &count);
+        if (all == NULL) {
+            return parse_counted(spec, mode, fname, argname, msg);
+        }
+        int rc = parse_counted(all, mode, fname, argname, msg);
+        Py_DECREF(all);
+        if (rc < 0) {
+            if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+                PyObject *t, *v, *tb;
+                PyErr_Fetch(&t, &v, &tb);
+                PyErr_NormalizeException(&t, &v, &tb);
+                PyErr_Format(PyExc_ValueError,
+                             "%s() argument '%s': its count %zd is per "
+                             "block, and %d blocks (one per rank) do not "
+                             "fit: %S", fname, argname, count, blocks, v);
+                Py_XDECREF(t);
+                Py_XDECREF(v);
+                Py_XDECREF(tb);
+            }
+            return -1;
+        }
+        MPI_Datatype base;
+        Py_ssize_t total;
+        if ((Py_ssize_t)msg->count != count * blocks &&
+            msg->nbytes > INT_MAX && msg->count == 1 &&
+            fastmpi_large_type_info(msg->datatype, &base, &total) &&
+            total == count * blocks) {
+            /* a large type (strided.c) stands for the whole buffer */
+            return split_large(msg, base, count, blocks, fname, argname);
+        }
+        if ((Py_ssize_t)msg->count != count * blocks) {
+            fastmpi_msg_release(msg);
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': %d blocks of %zd items "
+                         "(more than 2**31-1 in all) cannot be split "
+                         "into blocks per rank", fname, argname, blocks,
+                         count);
+            return -1;
+        }
+        msg->count = (int)count;
+        msg->nbytes /= blocks;
+        return 0;
+    }
     if (parse_counted(spec, mode, fname, argname, msg) < 0) {
         return -1;
     }
@@ -76,22 +182,10 @@ fastmpi_msg_parse_blocks(PyObject *spec, int mode, int blocks,
             return -1;
         }
         if (Py_UNLIKELY(large)) {
-            Py_ssize_t per = total / blocks;
-            msg->datatype = base;
-            msg->count = (int)per;
-            if (per > INT_MAX &&
-                fastmpi_large_type(base, per, fname, argname,
-                                   &msg->datatype) < 0) {
-                fastmpi_msg_release(msg);
-                return -1;
-            }
-            if (per > INT_MAX) {
-                msg->count = 1;
-            }
+            return split_large(msg, base, total / blocks, blocks, fname,
+                               argname);
         }
-        else {
-            msg->count /= blocks;
-        }
+        msg->count /= blocks;
         msg->nbytes /= blocks;
     }
     return 0;

@@ -293,6 +293,7 @@ def test_big_vector_counts_without_common_factor(big_pair):
 # Allgatherv's counts are every rank's arguments: every rank raises.
 
 @pytest.mark.beyond_mpi4py
+@pytest.mark.mpich_big      # no MPI call: every rank raises first
 def test_vector_count_cannot_be_represented(comm):
     n = comm.Get_size()
     a = np.zeros(8 * n, np.uint8)
@@ -329,6 +330,7 @@ def test_vector_count_cannot_be_represented(comm):
 
 
 @pytest.mark.beyond_mpi4py
+@pytest.mark.mpich_big      # no MPI call: every rank raises first
 def test_vector_negative_counts(comm):
     n = comm.Get_size()
     a = np.zeros(8 * n, np.uint8)

@@ -800,6 +800,26 @@ int fastmpi_topology_init(PyObject *module);
 int fastmpi_topo_neighbors(FastMPICommObject *self, const char *fname,
                            int *indeg, int *outdeg, int **in, int **out);
 extern PyMethodDef fastmpi_neighbor_methods[]; /* neighbor.c, on Topocomm */
+/* topology.c's argument helpers, shared with cartcomm.c and graphcomm.c:
+ * a sequence of ints (or of truth values, `want` of them; None: all
+ * false) into a new PyMem array; an int argument; a list of C ints; and
+ * MPI_UNWEIGHTED (through a function: Open MPI's is ((int *)2), which GCC
+ * takes for an empty array when passed straight to an int[] parameter).
+ * Errors name fname/argname. */
+int fastmpi_topo_int_seq(PyObject *obj, const char *fname,
+                         const char *argname, int **out, int *n);
+int fastmpi_topo_bool_seq(PyObject *obj, int want, const char *fname,
+                          const char *argname, int **out);
+int fastmpi_topo_int_arg(const char *fname, const char *argname,
+                         PyObject *obj, int *out);
+PyObject *fastmpi_topo_int_list(const int *a, int n);
+int *fastmpi_topo_unweighted(void);
+/* The tables of cartcomm.c and graphcomm.c, for topology.c's types. */
+extern PyMethodDef fastmpi_cartcomm_methods[];
+extern PyGetSetDef fastmpi_cartcomm_getset[];
+extern PyMethodDef fastmpi_graphcomm_methods[];
+extern PyGetSetDef fastmpi_graphcomm_getset[];
+extern PyMethodDef fastmpi_distgraphcomm_methods[];
 
 /* ---- attr.c, errhandler.c, objmodel.c: attributes, error handlers and
  * what every handle object has (f2py, pickling, ...) -------------------- */

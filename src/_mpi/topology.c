@@ -1,7 +1,8 @@
-/* topology.c: process topologies: MPI.Topocomm and its subclasses
- * Cartcomm, Graphcomm and Distgraphcomm; Intracomm.Create_cart,
- * Create_graph, Create_dist_graph(_adjacent); Comm.Get_topology;
- * MPI.Compute_dims.
+/* topology.c: process topologies: the types MPI.Topocomm, Cartcomm,
+ * Graphcomm and Distgraphcomm (their queries are in cartcomm.c and
+ * graphcomm.c), Topocomm's degrees and neighbour lists,
+ * Intracomm.Create_cart, Create_graph, Create_dist_graph(_adjacent);
+ * Comm.Get_topology; MPI.Compute_dims.
  *
  * Every argument is checked here before MPI sees it (MPI libraries crash,
  * abort or silently wrap on bad topology arguments): dims and periods of
@@ -25,14 +26,20 @@
  * parameter is declared int[] (-Wstringop-overflow). */
 static int *unweighted;
 
+int *
+fastmpi_topo_unweighted(void)
+{
+    return unweighted;
+}
+
 /* ---- argument helpers --------------------------------------------------- */
 
 /* The ints of a sequence `obj` into a new PyMem array (*out, at least one
  * element allocated), its length in *n.  0, or -1 with TypeError /
  * OverflowError naming fname/argname. */
-static int
-int_seq(PyObject *obj, const char *fname, const char *argname, int **out,
-        int *n)
+int
+fastmpi_topo_int_seq(PyObject *obj, const char *fname, const char *argname,
+                     int **out, int *n)
 {
     *out = NULL;
     if (obj == NULL || PyUnicode_Check(obj) || PyBytes_Check(obj) ||
@@ -96,9 +103,9 @@ error:
 
 /* Truth values of a sequence into a new PyMem int array of `want` items;
  * None gives all false.  0, or -1 naming fname/argname. */
-static int
-bool_seq(PyObject *obj, int want, const char *fname, const char *argname,
-         int **out)
+int
+fastmpi_topo_bool_seq(PyObject *obj, int want, const char *fname,
+                      const char *argname, int **out)
 {
     int *arr = PyMem_Calloc(want ? (size_t)want : 1, sizeof(int));
     if (arr == NULL) {
@@ -174,16 +181,17 @@ check_nonnegative(const int *a, int n, const char *fname,
 }
 
 /* A one-int argument through the args.c converter. */
-static int
-int_arg(const char *fname, const char *argname, PyObject *obj, int *out)
+int
+fastmpi_topo_int_arg(const char *fname, const char *argname, PyObject *obj,
+                     int *out)
 {
     const char *names[] = {argname, NULL};
     fastmpi_argspec spec = {fname, names, 1, 1, NULL};
     return fastmpi_arg_int(&spec, 0, obj, 0, out);
 }
 
-static PyObject *
-int_list(const int *a, int n)
+PyObject *
+fastmpi_topo_int_list(const int *a, int n)
 {
     PyObject *list = PyList_New(n);
     if (list == NULL) {
@@ -334,7 +342,8 @@ Compute_dims(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
             return PyErr_NoMemory();
         }
     }
-    else if (int_seq(argv[1], "Compute_dims", "dims", &dims, &ndims) < 0) {
+    else if (fastmpi_topo_int_seq(argv[1], "Compute_dims", "dims", &dims,
+                                  &ndims) < 0) {
         return NULL;
     }
     PyObject *result = NULL;
@@ -362,7 +371,7 @@ Compute_dims(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
         fastmpi_check(MPI_Dims_create(nnodes, ndims, dims)) < 0) {
         goto done;
     }
-    result = int_list(dims, ndims);
+    result = fastmpi_topo_int_list(dims, ndims);
 done:
     PyMem_Free(dims);
     return result;
@@ -381,10 +390,12 @@ Intracomm_Create_cart(FastMPICommObject *self, PyObject *const *args,
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         bool_arg(argv[2], &reorder) < 0 ||
         fastmpi_comm_ranks(self, &rank, &size) < 0 ||
-        int_seq(argv[0], "Create_cart", "dims", &dims, &ndims) < 0) {
+        fastmpi_topo_int_seq(argv[0], "Create_cart", "dims", &dims,
+                             &ndims) < 0) {
         return NULL;
     }
-    if (bool_seq(argv[1], ndims, "Create_cart", "periods", &periods) < 0) {
+    if (fastmpi_topo_bool_seq(argv[1], ndims, "Create_cart", "periods",
+                              &periods) < 0) {
         goto done;
     }
     long long cells = 1;
@@ -435,8 +446,10 @@ Intracomm_Create_graph(FastMPICommObject *self, PyObject *const *args,
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         bool_arg(argv[2], &reorder) < 0 ||
         fastmpi_comm_ranks(self, &rank, &size) < 0 ||
-        int_seq(argv[0], "Create_graph", "index", &index, &nnodes) < 0 ||
-        int_seq(argv[1], "Create_graph", "edges", &edges, &nedges) < 0) {
+        fastmpi_topo_int_seq(argv[0], "Create_graph", "index", &index,
+                             &nnodes) < 0 ||
+        fastmpi_topo_int_seq(argv[1], "Create_graph", "edges", &edges,
+                             &nedges) < 0) {
         goto done;
     }
     if (nnodes > size) {
@@ -521,7 +534,7 @@ weights_arg(PyObject *obj, int nedges, const char *fname,
         PyErr_Clear();
     }
     int n;
-    if (int_seq(obj, fname, argname, owned, &n) < 0) {
+    if (fastmpi_topo_int_seq(obj, fname, argname, owned, &n) < 0) {
         return -1;
     }
     if (n != nedges) {
@@ -565,8 +578,9 @@ Intracomm_Create_dist_graph_adjacent(FastMPICommObject *self,
     }
     if (bool_arg(argv[5], &reorder) < 0 ||
         fastmpi_comm_ranks(self, &rank, &size) < 0 ||
-        int_seq(argv[0], fname, "sources", &src, &nsrc) < 0 ||
-        int_seq(argv[1], fname, "destinations", &dst, &ndst) < 0 ||
+        fastmpi_topo_int_seq(argv[0], fname, "sources", &src, &nsrc) < 0 ||
+        fastmpi_topo_int_seq(argv[1], fname, "destinations", &dst,
+                             &ndst) < 0 ||
         check_ranks(src, nsrc, size, fname, "sources") < 0 ||
         check_ranks(dst, ndst, size, fname, "destinations") < 0 ||
         weights_arg(argv[2], nsrc, fname, "sourceweights", &sw, &swo) < 0 ||
@@ -618,9 +632,10 @@ Intracomm_Create_dist_graph(FastMPICommObject *self, PyObject *const *args,
     }
     if (bool_arg(argv[5], &reorder) < 0 ||
         fastmpi_comm_ranks(self, &rank, &size) < 0 ||
-        int_seq(argv[0], fname, "sources", &src, &nsrc) < 0 ||
-        int_seq(argv[1], fname, "degrees", &deg, &ndeg) < 0 ||
-        int_seq(argv[2], fname, "destinations", &dst, &ndst) < 0 ||
+        fastmpi_topo_int_seq(argv[0], fname, "sources", &src, &nsrc) < 0 ||
+        fastmpi_topo_int_seq(argv[1], fname, "degrees", &deg, &ndeg) < 0 ||
+        fastmpi_topo_int_seq(argv[2], fname, "destinations", &dst,
+                             &ndst) < 0 ||
         check_ranks(src, nsrc, size, fname, "sources") < 0 ||
         check_nonnegative(deg, ndeg, fname, "degrees") < 0 ||
         check_ranks(dst, ndst, size, fname, "destinations") < 0) {
@@ -786,10 +801,10 @@ edges_common(FastMPICommObject *self, int which)
     }
     PyObject *result = NULL, *a = NULL, *b = NULL;
     if (which != 1) {
-        a = int_list(in, indeg);
+        a = fastmpi_topo_int_list(in, indeg);
     }
     if (which != 0) {
-        b = int_list(out, outdeg);
+        b = fastmpi_topo_int_list(out, outdeg);
     }
     if (which == 0) {
         result = a;
@@ -824,457 +839,6 @@ static PyObject *
 Topocomm_get_inoutedges(FastMPICommObject *self, void *closure)
 {
     return edges_common(self, 2);
-}
-
-/* ---- Cartcomm ----------------------------------------------------------- */
-
-static int
-cart_ndims(FastMPICommObject *self, int *ndims)
-{
-    if (fastmpi_comm_check(self) < 0 ||
-        fastmpi_check(MPI_Cartdim_get(self->ob_mpi, ndims)) < 0) {
-        return -1;
-    }
-    return 0;
-}
-
-static PyObject *
-Cartcomm_Get_dim(FastMPICommObject *self, PyObject *unused)
-{
-    int ndims;
-    if (cart_ndims(self, &ndims) < 0) {
-        return NULL;
-    }
-    return PyLong_FromLong(ndims);
-}
-
-/* dims, periods, coords in one PyMem block of 3 * ndims ints. */
-static int *
-cart_get(FastMPICommObject *self, int *ndims)
-{
-    if (cart_ndims(self, ndims) < 0) {
-        return NULL;
-    }
-    int n = *ndims;
-    int *all = PyMem_Malloc(sizeof(int) * (size_t)(3 * n + 1));
-    if (all == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    if (fastmpi_check(MPI_Cart_get(self->ob_mpi, n, all, all + n,
-                                   all + 2 * n)) < 0) {
-        PyMem_Free(all);
-        return NULL;
-    }
-    return all;
-}
-
-/* which: 0 dims, 1 periods, 2 coords, 3 all three. */
-static PyObject *
-cart_topo(FastMPICommObject *self, int which)
-{
-    int n;
-    int *all = cart_get(self, &n);
-    if (all == NULL) {
-        return NULL;
-    }
-    PyObject *result;
-    if (which < 3) {
-        result = int_list(all + which * n, n);
-    }
-    else {
-        result = Py_BuildValue("(NNN)", int_list(all, n),
-                               int_list(all + n, n), int_list(all + 2 * n,
-                                                              n));
-    }
-    PyMem_Free(all);
-    return result;
-}
-
-static PyObject *
-Cartcomm_Get_topo(FastMPICommObject *self, PyObject *unused)
-{
-    return cart_topo(self, 3);
-}
-
-static PyObject *
-Cartcomm_get_topo(FastMPICommObject *self, void *closure)
-{
-    return cart_topo(self, 3);
-}
-
-static PyObject *
-Cartcomm_get_dims(FastMPICommObject *self, void *closure)
-{
-    return cart_topo(self, 0);
-}
-
-static PyObject *
-Cartcomm_get_periods(FastMPICommObject *self, void *closure)
-{
-    return cart_topo(self, 1);
-}
-
-static PyObject *
-Cartcomm_get_coords(FastMPICommObject *self, void *closure)
-{
-    return cart_topo(self, 2);
-}
-
-static PyObject *
-Cartcomm_Get_cart_rank(FastMPICommObject *self, PyObject *arg)
-{
-    int n, ncoords, *coords = NULL, rank = MPI_PROC_NULL;
-    int *all = cart_get(self, &n);
-    PyObject *result = NULL;
-    if (all == NULL ||
-        int_seq(arg, "Get_cart_rank", "coords", &coords, &ncoords) < 0) {
-        goto done;
-    }
-    if (ncoords != n) {
-        PyErr_Format(PyExc_ValueError,
-                     "Get_cart_rank() argument 'coords' has %d items; the "
-                     "grid has %d dimensions", ncoords, n);
-        goto done;
-    }
-    for (int i = 0; i < n; i++) {
-        if (!all[n + i] && (coords[i] < 0 || coords[i] >= all[i])) {
-            PyErr_Format(PyExc_ValueError,
-                         "Get_cart_rank() argument 'coords': item %d is %d; "
-                         "dimension %d is not periodic and runs from 0 to "
-                         "%d", i, coords[i], i, all[i] - 1);
-            goto done;
-        }
-    }
-    if (fastmpi_check(MPI_Cart_rank(self->ob_mpi, coords, &rank)) == 0) {
-        result = PyLong_FromLong(rank);
-    }
-done:
-    PyMem_Free(all);
-    PyMem_Free(coords);
-    return result;
-}
-
-static PyObject *
-Cartcomm_Get_coords(FastMPICommObject *self, PyObject *arg)
-{
-    int n, rank, size, me;
-    if (int_arg("Get_coords", "rank", arg, &rank) < 0 ||
-        cart_ndims(self, &n) < 0 ||
-        fastmpi_comm_ranks(self, &me, &size) < 0) {
-        return NULL;
-    }
-    if (rank < 0 || rank >= size) {
-        return PyErr_Format(PyExc_ValueError,
-                            "Get_coords() argument 'rank' is %d; the "
-                            "communicator's ranks are 0 to %d", rank,
-                            size - 1);
-    }
-    int *coords = PyMem_Malloc(sizeof(int) * (size_t)(n + 1));
-    if (coords == NULL) {
-        return PyErr_NoMemory();
-    }
-    PyObject *result = NULL;
-    if (fastmpi_check(MPI_Cart_coords(self->ob_mpi, rank, n, coords)) == 0) {
-        result = int_list(coords, n);
-    }
-    PyMem_Free(coords);
-    return result;
-}
-
-static PyObject *
-Cartcomm_Shift(FastMPICommObject *self, PyObject *const *args,
-               Py_ssize_t nargs, PyObject *kwnames)
-{
-    static const char *const names[] = {"direction", "disp", NULL};
-    static fastmpi_argspec spec = {"Shift", names, 2};
-    PyObject *argv[2];
-    int direction, disp, n, source = MPI_PROC_NULL, dest = MPI_PROC_NULL;
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_arg_int(&spec, 0, argv[0], 0, &direction) < 0 ||
-        fastmpi_arg_int(&spec, 1, argv[1], 0, &disp) < 0 ||
-        cart_ndims(self, &n) < 0) {
-        return NULL;
-    }
-    if (direction < 0 || direction >= n) {
-        return PyErr_Format(PyExc_ValueError,
-                            "Shift() argument 'direction' is %d; the grid's "
-                            "dimensions are 0 to %d", direction, n - 1);
-    }
-    if (fastmpi_check(MPI_Cart_shift(self->ob_mpi, direction, disp, &source,
-                                     &dest)) < 0) {
-        return NULL;
-    }
-    return Py_BuildValue("(ii)", source, dest);
-}
-
-static PyObject *
-Cartcomm_Sub(FastMPICommObject *self, PyObject *arg)
-{
-    int n, *remain = NULL;
-    if (cart_ndims(self, &n) < 0 ||
-        bool_seq(arg == Py_None ? NULL : arg, n, "Sub", "remain_dims",
-                 &remain) < 0) {
-        return NULL;
-    }
-    if (arg == Py_None) {
-        PyMem_Free(remain);
-        return PyErr_Format(PyExc_TypeError,
-                            "Sub() argument 'remain_dims' must be a "
-                            "sequence of bools, not None");
-    }
-    MPI_Comm newcomm = MPI_COMM_NULL;
-    int ierr, kept = 0;
-    for (int i = 0; i < n; i++) {
-        kept += remain[i] != 0;
-    }
-    FASTMPI_NOGIL_BEGIN
-    if (kept == 0) {
-        /* MPI: every process gets a zero-dimensional grid of its own.
-         * MPICH 4.0.2 gives it to rank 0 only (COMM_NULL elsewhere), so
-         * it is made here the same way on every library. */
-        FASTMPI_CALL("MPI_Cart_create", MPI_COMM_SELF, MPI_PROC_NULL, 0, 0,
-                     ierr = MPI_Cart_create(MPI_COMM_SELF, 0, remain,
-                                            remain, 0, &newcomm));
-    }
-    else {
-        FASTMPI_CALL("MPI_Cart_sub", self->ob_mpi, MPI_PROC_NULL, 0, 0,
-                     ierr = MPI_Cart_sub(self->ob_mpi, remain, &newcomm));
-    }
-    FASTMPI_NOGIL_END
-    PyMem_Free(remain);
-    if (fastmpi_check(ierr) < 0) {
-        return NULL;
-    }
-    return new_comm(fastmpi_st.Cartcomm, newcomm);
-}
-
-/* ---- Graphcomm ---------------------------------------------------------- */
-
-static PyObject *
-Graphcomm_Get_dims(FastMPICommObject *self, PyObject *unused)
-{
-    int nnodes, nedges;
-    if (fastmpi_comm_check(self) < 0 ||
-        fastmpi_check(MPI_Graphdims_get(self->ob_mpi, &nnodes,
-                                        &nedges)) < 0) {
-        return NULL;
-    }
-    return Py_BuildValue("(ii)", nnodes, nedges);
-}
-
-/* which: 0 nnodes, 1 nedges. */
-static PyObject *
-graph_dim(FastMPICommObject *self, int which)
-{
-    PyObject *dims = Graphcomm_Get_dims(self, NULL);
-    if (dims == NULL) {
-        return NULL;
-    }
-    PyObject *r = Py_NewRef(PyTuple_GET_ITEM(dims, which));
-    Py_DECREF(dims);
-    return r;
-}
-
-static PyObject *
-Graphcomm_get_nnodes(FastMPICommObject *self, void *closure)
-{
-    return graph_dim(self, 0);
-}
-
-static PyObject *
-Graphcomm_get_nedges(FastMPICommObject *self, void *closure)
-{
-    return graph_dim(self, 1);
-}
-
-/* which: 0 index, 1 edges, 2 both. */
-static PyObject *
-graph_topo(FastMPICommObject *self, int which)
-{
-    int nnodes, nedges;
-    if (fastmpi_comm_check(self) < 0 ||
-        fastmpi_check(MPI_Graphdims_get(self->ob_mpi, &nnodes,
-                                        &nedges)) < 0) {
-        return NULL;
-    }
-    int *all = PyMem_Malloc(sizeof(int) * (size_t)(nnodes + nedges + 1));
-    if (all == NULL) {
-        return PyErr_NoMemory();
-    }
-    PyObject *result = NULL;
-    if (fastmpi_check(MPI_Graph_get(self->ob_mpi, nnodes, nedges, all,
-                                    all + nnodes)) == 0) {
-        if (which == 0) {
-            result = int_list(all, nnodes);
-        }
-        else if (which == 1) {
-            result = int_list(all + nnodes, nedges);
-        }
-        else {
-            result = Py_BuildValue("(NN)", int_list(all, nnodes),
-                                   int_list(all + nnodes, nedges));
-        }
-    }
-    PyMem_Free(all);
-    return result;
-}
-
-static PyObject *
-Graphcomm_Get_topo(FastMPICommObject *self, PyObject *unused)
-{
-    return graph_topo(self, 2);
-}
-
-static PyObject *
-Graphcomm_get_topo(FastMPICommObject *self, void *closure)
-{
-    return graph_topo(self, 2);
-}
-
-static PyObject *
-Graphcomm_get_index(FastMPICommObject *self, void *closure)
-{
-    return graph_topo(self, 0);
-}
-
-static PyObject *
-Graphcomm_get_edges(FastMPICommObject *self, void *closure)
-{
-    return graph_topo(self, 1);
-}
-
-/* A rank argument of the graph (or NULL: this process's rank). */
-static int
-graph_rank(FastMPICommObject *self, const char *fname, PyObject *arg,
-           int *rank)
-{
-    int me, size;
-    if (fastmpi_comm_ranks(self, &me, &size) < 0) {
-        return -1;
-    }
-    if (arg == NULL) {
-        *rank = me;
-        return 0;
-    }
-    if (int_arg(fname, "rank", arg, rank) < 0) {
-        return -1;
-    }
-    if (*rank < 0 || *rank >= size) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s() argument 'rank' is %d; the communicator's ranks "
-                     "are 0 to %d", fname, *rank, size - 1);
-        return -1;
-    }
-    return 0;
-}
-
-static PyObject *
-neighbors_count(FastMPICommObject *self, const char *fname, PyObject *arg)
-{
-    int rank, n;
-    if (graph_rank(self, fname, arg, &rank) < 0 ||
-        fastmpi_check(MPI_Graph_neighbors_count(self->ob_mpi, rank,
-                                                &n)) < 0) {
-        return NULL;
-    }
-    return PyLong_FromLong(n);
-}
-
-static PyObject *
-neighbors(FastMPICommObject *self, const char *fname, PyObject *arg)
-{
-    int rank, n;
-    if (graph_rank(self, fname, arg, &rank) < 0 ||
-        fastmpi_check(MPI_Graph_neighbors_count(self->ob_mpi, rank,
-                                                &n)) < 0) {
-        return NULL;
-    }
-    int *list = PyMem_Malloc(sizeof(int) * (size_t)(n + 1));
-    if (list == NULL) {
-        return PyErr_NoMemory();
-    }
-    PyObject *result = NULL;
-    if (fastmpi_check(MPI_Graph_neighbors(self->ob_mpi, rank, n, list)) ==
-        0) {
-        result = int_list(list, n);
-    }
-    PyMem_Free(list);
-    return result;
-}
-
-static PyObject *
-Graphcomm_Get_neighbors_count(FastMPICommObject *self, PyObject *arg)
-{
-    return neighbors_count(self, "Get_neighbors_count", arg);
-}
-
-static PyObject *
-Graphcomm_Get_neighbors(FastMPICommObject *self, PyObject *arg)
-{
-    return neighbors(self, "Get_neighbors", arg);
-}
-
-static PyObject *
-Graphcomm_get_nneighbors(FastMPICommObject *self, void *closure)
-{
-    return neighbors_count(self, "nneighbors", NULL);
-}
-
-static PyObject *
-Graphcomm_get_neighbors(FastMPICommObject *self, void *closure)
-{
-    return neighbors(self, "neighbors", NULL);
-}
-
-/* ---- Distgraphcomm ------------------------------------------------------ */
-
-static PyObject *
-Distgraphcomm_Get_dist_neighbors_count(FastMPICommObject *self,
-                                       PyObject *unused)
-{
-    int indeg, outdeg, weighted;
-    if (fastmpi_comm_check(self) < 0 ||
-        fastmpi_check(MPI_Dist_graph_neighbors_count(
-            self->ob_mpi, &indeg, &outdeg, &weighted)) < 0) {
-        return NULL;
-    }
-    return Py_BuildValue("(iiN)", indeg, outdeg, PyBool_FromLong(weighted));
-}
-
-static PyObject *
-Distgraphcomm_Get_dist_neighbors(FastMPICommObject *self, PyObject *unused)
-{
-    int indeg, outdeg, weighted;
-    if (fastmpi_comm_check(self) < 0 ||
-        fastmpi_check(MPI_Dist_graph_neighbors_count(
-            self->ob_mpi, &indeg, &outdeg, &weighted)) < 0) {
-        return NULL;
-    }
-    int *all = PyMem_Malloc(sizeof(int) * (size_t)(2 * (indeg + outdeg) +
-                                                   1));
-    if (all == NULL) {
-        return PyErr_NoMemory();
-    }
-    int *src = all, *dst = all + indeg;
-    int *sw = dst + outdeg, *dw = sw + indeg;
-    PyObject *result = NULL;
-    if (fastmpi_check(MPI_Dist_graph_neighbors(
-            self->ob_mpi, indeg, src, weighted ? sw : unweighted, outdeg,
-            dst, weighted ? dw : unweighted)) == 0) {
-        if (weighted) {
-            result = Py_BuildValue("(NN(NN))", int_list(src, indeg),
-                                   int_list(dst, outdeg),
-                                   int_list(sw, indeg),
-                                   int_list(dw, outdeg));
-        }
-        else {
-            result = Py_BuildValue("(NNO)", int_list(src, indeg),
-                                   int_list(dst, outdeg), Py_None);
-        }
-    }
-    PyMem_Free(all);
-    return result;
 }
 
 /* ---- tables ------------------------------------------------------------- */
@@ -1327,69 +891,10 @@ static PyGetSetDef Topocomm_getset[] = {
     {NULL},
 };
 
-static PyMethodDef Cartcomm_methods[] = {
-    {"Get_dim", (PyCFunction)Cartcomm_Get_dim, METH_NOARGS,
-     "Number of dimensions."},
-    {"Get_topo", (PyCFunction)Cartcomm_Get_topo, METH_NOARGS,
-     "Get_topo() -> (dims, periods, coords)."},
-    {"Get_cart_rank", (PyCFunction)Cartcomm_Get_cart_rank, METH_O,
-     "Get_cart_rank(coords) -> rank."},
-    {"Get_coords", (PyCFunction)Cartcomm_Get_coords, METH_O,
-     "Get_coords(rank) -> coords."},
-    {"Shift", FASTMPI_FASTCALL(Cartcomm_Shift), FASTCALL_KW,
-     "Shift(direction, disp) -> (source, dest); PROC_NULL past a "
-     "non-periodic edge."},
-    {"Sub", (PyCFunction)Cartcomm_Sub, METH_O,
-     "Sub(remain_dims) -> Cartcomm of the kept dimensions (collective)."},
-    {NULL},
-};
 
-static PyGetSetDef Cartcomm_getset[] = {
-    {"dim", (getter)Cartcomm_Get_dim, NULL, "number of dimensions"},
-    {"ndim", (getter)Cartcomm_Get_dim, NULL, "number of dimensions"},
-    {"topo", (getter)Cartcomm_get_topo, NULL, "(dims, periods, coords)"},
-    {"dims", (getter)Cartcomm_get_dims, NULL, "processes per dimension"},
-    {"periods", (getter)Cartcomm_get_periods, NULL, "periodicity"},
-    {"coords", (getter)Cartcomm_get_coords, NULL, "this process's coords"},
-    {NULL},
-};
 
-static PyMethodDef Graphcomm_methods[] = {
-    {"Get_dims", (PyCFunction)Graphcomm_Get_dims, METH_NOARGS,
-     "Get_dims() -> (nnodes, nedges)."},
-    {"Get_topo", (PyCFunction)Graphcomm_Get_topo, METH_NOARGS,
-     "Get_topo() -> (index, edges)."},
-    {"Get_neighbors_count", (PyCFunction)Graphcomm_Get_neighbors_count,
-     METH_O, "Get_neighbors_count(rank) -> int."},
-    {"Get_neighbors", (PyCFunction)Graphcomm_Get_neighbors, METH_O,
-     "Get_neighbors(rank) -> list of ranks."},
-    {NULL},
-};
 
-static PyGetSetDef Graphcomm_getset[] = {
-    {"dims", (getter)Graphcomm_Get_dims, NULL, "(nnodes, nedges)"},
-    {"nnodes", (getter)Graphcomm_get_nnodes, NULL, "number of nodes"},
-    {"nedges", (getter)Graphcomm_get_nedges, NULL, "number of edges"},
-    {"topo", (getter)Graphcomm_get_topo, NULL, "(index, edges)"},
-    {"index", (getter)Graphcomm_get_index, NULL, "index"},
-    {"edges", (getter)Graphcomm_get_edges, NULL, "edges"},
-    {"nneighbors", (getter)Graphcomm_get_nneighbors, NULL,
-     "number of this process's neighbours"},
-    {"neighbors", (getter)Graphcomm_get_neighbors, NULL,
-     "this process's neighbours"},
-    {NULL},
-};
 
-static PyMethodDef Distgraphcomm_methods[] = {
-    {"Get_dist_neighbors_count",
-     (PyCFunction)Distgraphcomm_Get_dist_neighbors_count, METH_NOARGS,
-     "Get_dist_neighbors_count() -> (indegree, outdegree, weighted)."},
-    {"Get_dist_neighbors", (PyCFunction)Distgraphcomm_Get_dist_neighbors,
-     METH_NOARGS,
-     "Get_dist_neighbors() -> (sources, destinations, (sourceweights, "
-     "destweights) or None)."},
-    {NULL},
-};
 
 static PyMethodDef module_functions[] = {
     {"Compute_dims", FASTMPI_FASTCALL(Compute_dims), FASTCALL_KW,
@@ -1411,21 +916,21 @@ static PyType_Slot Topocomm_slots[] = {
 
 static PyType_Slot Cartcomm_slots[] = {
     {Py_tp_doc, "Cartcomm(comm=None): a Cartesian topology."},
-    {Py_tp_methods, Cartcomm_methods},
-    {Py_tp_getset, Cartcomm_getset},
+    {Py_tp_methods, fastmpi_cartcomm_methods},
+    {Py_tp_getset, fastmpi_cartcomm_getset},
     {0, NULL},
 };
 
 static PyType_Slot Graphcomm_slots[] = {
     {Py_tp_doc, "Graphcomm(comm=None): a general graph topology."},
-    {Py_tp_methods, Graphcomm_methods},
-    {Py_tp_getset, Graphcomm_getset},
+    {Py_tp_methods, fastmpi_graphcomm_methods},
+    {Py_tp_getset, fastmpi_graphcomm_getset},
     {0, NULL},
 };
 
 static PyType_Slot Distgraphcomm_slots[] = {
     {Py_tp_doc, "Distgraphcomm(comm=None): a distributed graph topology."},
-    {Py_tp_methods, Distgraphcomm_methods},
+    {Py_tp_methods, fastmpi_distgraphcomm_methods},
     {0, NULL},
 };
 

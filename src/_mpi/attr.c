@@ -715,5 +715,5 @@ static PyMethodDef attr_type_methods[] = {ATTR_METHODS(Type, "datatype")};
 int
 fastmpi_attr_init(PyObject *module)
 {
-    return fastmpi_type_add_methods(fastmpi_st.Datatype, attr_type_methods);
+    return fastmpi_type_add(fastmpi_st.Datatype, attr_type_methods, NULL, 1);
 }

@@ -56,6 +56,12 @@ typedef struct {
 
 extern fastmpi_state fastmpi_st;
 
+/* module.c: add methods (METH_CLASS ones as class methods) and getters to
+ * a type made in another file; with keep_existing, names the type already
+ * has (its own or inherited) are left as they are.  0, or -1. */
+int fastmpi_type_add(PyTypeObject *type, PyMethodDef *methods,
+                     PyGetSetDef *getset, int keep_existing);
+
 /* ---- object structs ---------------------------------------------------- */
 
 enum {
@@ -849,8 +855,6 @@ extern PyMethodDef fastmpi_errhandler_comm_methods[]; /* errhandler.c */
 int fastmpi_attr_init(PyObject *module);        /* after the types */
 int fastmpi_errhandler_init(PyObject *module);
 int fastmpi_objmodel_init(PyObject *module);    /* after every type */
-/* Add the methods of defs that `type` lacks (by name) to it. */
-int fastmpi_type_add_methods(PyTypeObject *type, PyMethodDef *defs);
 /* errors.c calls this with each new MPI.Exception: an exception a Python
  * error handler raised for this error becomes its __cause__. */
 void fastmpi_errhandler_attach(PyObject *exc, int ierr);

@@ -3,6 +3,43 @@
 
 fastmpi_state fastmpi_st;
 
+int
+fastmpi_type_add(PyTypeObject *type, PyMethodDef *methods,
+                 PyGetSetDef *getset, int keep_existing)
+{
+    for (PyMethodDef *m = methods; m != NULL && m->ml_name != NULL; m++) {
+        if (keep_existing &&
+            PyObject_HasAttrString((PyObject *)type, m->ml_name)) {
+            continue;
+        }
+        PyObject *descr = (m->ml_flags & METH_CLASS)
+                              ? PyDescr_NewClassMethod(type, m)
+                              : PyDescr_NewMethod(type, m);
+        int r = descr ? PyObject_SetAttrString((PyObject *)type, m->ml_name,
+                                               descr)
+                      : -1;
+        Py_XDECREF(descr);
+        if (r < 0) {
+            return -1;
+        }
+    }
+    for (PyGetSetDef *g = getset; g != NULL && g->name != NULL; g++) {
+        if (keep_existing &&
+            PyObject_HasAttrString((PyObject *)type, g->name)) {
+            continue;
+        }
+        PyObject *descr = PyDescr_NewGetSet(type, g);
+        int r = descr ? PyObject_SetAttrString((PyObject *)type, g->name,
+                                               descr)
+                      : -1;
+        Py_XDECREF(descr);
+        if (r < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 MPI_exec(PyObject *module)
 {

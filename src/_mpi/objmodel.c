@@ -3,7 +3,7 @@
  * predefined objects by name (mpi4py 4 pickles those).
  *
  * The methods are added to the types at module start-up, only where the
- * type's own file defines none of that name (fastmpi_type_add_methods):
+ * type's own file defines none of that name (fastmpi_type_add):
  * a type's file can take any of them over later without touching this
  * one.
  */
@@ -14,32 +14,6 @@ typedef struct {
     PyObject_HEAD
     MPI_Message ob_mpi;
 } message_head;
-
-int
-fastmpi_type_add_methods(PyTypeObject *type, PyMethodDef *defs)
-{
-    for (PyMethodDef *m = defs; m->ml_name != NULL; m++) {
-        PyObject *descr;
-        if (PyObject_HasAttrString((PyObject *)type, m->ml_name)) {
-            continue;
-        }
-        if (m->ml_flags & METH_CLASS) {
-            descr = PyDescr_NewClassMethod(type, m);
-        }
-        else {
-            descr = PyDescr_NewMethod(type, m);
-        }
-        if (descr == NULL) {
-            return -1;
-        }
-        int r = PyObject_SetAttrString((PyObject *)type, m->ml_name, descr);
-        Py_DECREF(descr);
-        if (r < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
 
 /* A Fortran handle argument as an MPI_Fint: 0, or -1 with an exception. */
 static int
@@ -269,10 +243,10 @@ static PyMethodDef message_methods[] = {
 int
 fastmpi_objmodel_init(PyObject *module)
 {
-    if (fastmpi_type_add_methods(fastmpi_st.Comm, comm_methods) < 0 ||
-        fastmpi_type_add_methods(fastmpi_st.Op, op_methods) < 0 ||
-        fastmpi_type_add_methods(fastmpi_st.Request, request_methods) < 0 ||
-        fastmpi_type_add_methods(fastmpi_st.Message, message_methods) < 0) {
+    if (fastmpi_type_add(fastmpi_st.Comm, comm_methods, NULL, 1) < 0 ||
+        fastmpi_type_add(fastmpi_st.Op, op_methods, NULL, 1) < 0 ||
+        fastmpi_type_add(fastmpi_st.Request, request_methods, NULL, 1) < 0 ||
+        fastmpi_type_add(fastmpi_st.Message, message_methods, NULL, 1) < 0) {
         return -1;
     }
     return 0;

@@ -478,17 +478,5 @@ static PyMethodDef list_methods[] = {
 int
 fastmpi_requestlist_init(PyObject *module)
 {
-    PyTypeObject *type = fastmpi_st.Request;
-    for (PyMethodDef *m = list_methods; m->ml_name != NULL; m++) {
-        PyObject *descr = PyDescr_NewClassMethod(type, m);
-        if (descr == NULL) {
-            return -1;
-        }
-        int r = PyObject_SetAttrString((PyObject *)type, m->ml_name, descr);
-        Py_DECREF(descr);
-        if (r < 0) {
-            return -1;
-        }
-    }
-    return 0;
+    return fastmpi_type_add(fastmpi_st.Request, list_methods, NULL, 0);
 }

@@ -961,33 +961,6 @@ make_type(PyObject *module, PyType_Spec *spec, PyTypeObject *base,
     return r < 0 ? NULL : (PyTypeObject *)type;
 }
 
-/* Add methods and getters to a type made elsewhere. */
-static int
-add_to_type(PyTypeObject *type, PyMethodDef *methods, PyGetSetDef *getset)
-{
-    for (PyMethodDef *m = methods; m != NULL && m->ml_name != NULL; m++) {
-        PyObject *descr = PyDescr_NewMethod(type, m);
-        int r = descr ? PyObject_SetAttrString((PyObject *)type, m->ml_name,
-                                               descr)
-                      : -1;
-        Py_XDECREF(descr);
-        if (r < 0) {
-            return -1;
-        }
-    }
-    for (PyGetSetDef *g = getset; g != NULL && g->name != NULL; g++) {
-        PyObject *descr = PyDescr_NewGetSet(type, g);
-        int r = descr ? PyObject_SetAttrString((PyObject *)type, g->name,
-                                               descr)
-                      : -1;
-        Py_XDECREF(descr);
-        if (r < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 typedef struct {
     const char *name;
     long value;
@@ -1028,10 +1001,10 @@ fastmpi_topology_init(PyObject *module)
         (fastmpi_st.Distgraphcomm = make_type(module, &Distgraphcomm_spec,
                                               fastmpi_st.Topocomm,
                                               "Distgraphcomm")) == NULL ||
-        add_to_type(fastmpi_st.Intracomm, Intracomm_topology_methods,
-                    NULL) < 0 ||
-        add_to_type(fastmpi_st.Comm, Comm_topology_methods,
-                    Comm_topology_getset) < 0 ||
+        fastmpi_type_add(fastmpi_st.Intracomm, Intracomm_topology_methods,
+                         NULL, 0) < 0 ||
+        fastmpi_type_add(fastmpi_st.Comm, Comm_topology_methods,
+                         Comm_topology_getset, 0) < 0 ||
         PyModule_AddFunctions(module, module_functions) < 0) {
         return -1;
     }

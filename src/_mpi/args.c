@@ -158,3 +158,18 @@ fastmpi_arg_status(fastmpi_argspec *spec, int index, PyObject *obj,
     *out = &((FastMPIStatusObject *)obj)->ob_mpi;
     return 0;
 }
+
+PyObject *
+fastmpi_int_list(const int *v, int n)
+{
+    PyObject *list = PyList_New(n);
+    for (int i = 0; list != NULL && i < n; i++) {
+        PyObject *x = PyLong_FromLong(v[i]);
+        if (x == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, x);    /* steals */
+    }
+    return list;
+}

@@ -59,12 +59,12 @@ cart_topo(FastMPICommObject *self, int which)
     }
     PyObject *result;
     if (which < 3) {
-        result = fastmpi_topo_int_list(all + which * n, n);
+        result = fastmpi_int_list(all + which * n, n);
     }
     else {
-        result = Py_BuildValue("(NNN)", fastmpi_topo_int_list(all, n),
-                               fastmpi_topo_int_list(all + n, n),
-                               fastmpi_topo_int_list(all + 2 * n, n));
+        result = Py_BuildValue("(NNN)", fastmpi_int_list(all, n),
+                               fastmpi_int_list(all + n, n),
+                               fastmpi_int_list(all + 2 * n, n));
     }
     PyMem_Free(all);
     return result;
@@ -156,7 +156,7 @@ Cartcomm_Get_coords(FastMPICommObject *self, PyObject *arg)
     }
     PyObject *result = NULL;
     if (fastmpi_check(MPI_Cart_coords(self->ob_mpi, rank, n, coords)) == 0) {
-        result = fastmpi_topo_int_list(coords, n);
+        result = fastmpi_int_list(coords, n);
     }
     PyMem_Free(coords);
     return result;

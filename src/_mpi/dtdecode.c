@@ -117,21 +117,6 @@ types_list(contents *c)
 }
 
 static PyObject *
-int_list(const int *v, int n)
-{
-    PyObject *list = PyList_New(n);
-    for (int i = 0; list != NULL && i < n; i++) {
-        PyObject *x = PyLong_FromLong(v[i]);
-        if (x == NULL) {
-            Py_CLEAR(list);
-            break;
-        }
-        PyList_SET_ITEM(list, i, x);
-    }
-    return list;
-}
-
-static PyObject *
 aint_list(const MPI_Aint *v, int n)
 {
     PyObject *list = PyList_New(n);
@@ -164,7 +149,7 @@ Datatype_Get_contents(FastMPIDatatypeObject *self, PyObject *unused)
         return NULL;
     }
     PyObject *types = types_list(&c);
-    PyObject *ints = int_list(c.ints, c.ni);
+    PyObject *ints = fastmpi_int_list(c.ints, c.ni);
     PyObject *addrs = aint_list(c.addrs, c.na);
     contents_free(&c);
     PyObject *result = NULL;
@@ -221,33 +206,37 @@ decode_params(const contents *c, PyObject *types)
         return Py_BuildValue("{sisisn}", "count", I[0], "blocklength", I[1],
                              "stride", (Py_ssize_t)A[0]);
     case MPI_COMBINER_INDEXED:
-        return Py_BuildValue("{sNsN}", "blocklengths", int_list(I + 1, n),
-                             "displacements", int_list(I + 1 + n, n));
+        return Py_BuildValue("{sNsN}",
+                             "blocklengths", fastmpi_int_list(I + 1, n),
+                             "displacements", fastmpi_int_list(I + 1 + n, n));
     case MPI_COMBINER_HINDEXED:
-        return Py_BuildValue("{sNsN}", "blocklengths", int_list(I + 1, n),
+        return Py_BuildValue("{sNsN}",
+                             "blocklengths", fastmpi_int_list(I + 1, n),
                              "displacements", aint_list(A, n));
     case MPI_COMBINER_INDEXED_BLOCK:
         return Py_BuildValue("{sisN}", "blocklength", I[1], "displacements",
-                             int_list(I + 2, n));
+                             fastmpi_int_list(I + 2, n));
     case MPI_COMBINER_HINDEXED_BLOCK:
         return Py_BuildValue("{sisN}", "blocklength", I[1], "displacements",
                              aint_list(A, n));
     case MPI_COMBINER_STRUCT:
-        return Py_BuildValue("{sNsNsO}", "blocklengths", int_list(I + 1, n),
-                             "displacements", aint_list(A, n), "datatypes",
-                             types);
+        return Py_BuildValue("{sNsNsO}",
+                             "blocklengths", fastmpi_int_list(I + 1, n),
+                             "displacements", aint_list(A, n),
+                             "datatypes", types);
     case MPI_COMBINER_SUBARRAY:
-        return Py_BuildValue("{sNsNsNsi}", "sizes", int_list(I + 1, n),
-                             "subsizes", int_list(I + 1 + n, n), "starts",
-                             int_list(I + 1 + 2 * n, n), "order",
-                             I[1 + 3 * n]);
+        return Py_BuildValue("{sNsNsNsi}",
+                             "sizes", fastmpi_int_list(I + 1, n),
+                             "subsizes", fastmpi_int_list(I + 1 + n, n),
+                             "starts", fastmpi_int_list(I + 1 + 2 * n, n),
+                             "order", I[1 + 3 * n]);
     case MPI_COMBINER_DARRAY: {
         int nd = I[2];
         return Py_BuildValue("{sisisNsNsNsNsi}", "size", I[0], "rank", I[1],
-                             "gsizes", int_list(I + 3, nd), "distribs",
-                             int_list(I + 3 + nd, nd), "dargs",
-                             int_list(I + 3 + 2 * nd, nd), "psizes",
-                             int_list(I + 3 + 3 * nd, nd), "order",
+                             "gsizes", fastmpi_int_list(I + 3, nd), "distribs",
+                             fastmpi_int_list(I + 3 + nd, nd), "dargs",
+                             fastmpi_int_list(I + 3 + 2 * nd, nd), "psizes",
+                             fastmpi_int_list(I + 3 + 3 * nd, nd), "order",
                              I[3 + 4 * nd]);
     }
     case MPI_COMBINER_RESIZED:

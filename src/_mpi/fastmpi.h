@@ -230,6 +230,8 @@ int fastmpi_arg_int(fastmpi_argspec *spec, int index, PyObject *obj,
                     int dflt, int *out);
 int fastmpi_arg_status(fastmpi_argspec *spec, int index, PyObject *obj,
                        MPI_Status **out);
+/* And the other way: a new list of the n C ints at v (NULL on error). */
+PyObject *fastmpi_int_list(const int *v, int n);
 
 /* ---- comm.c ------------------------------------------------------------ */
 
@@ -808,7 +810,7 @@ int fastmpi_topo_neighbors(FastMPICommObject *self, const char *fname,
 extern PyMethodDef fastmpi_neighbor_methods[]; /* neighbor.c, on Topocomm */
 /* topology.c's argument helpers, shared with cartcomm.c and graphcomm.c:
  * a sequence of ints (or of truth values, `want` of them; None: all
- * false) into a new PyMem array; an int argument; a list of C ints; and
+ * false) into a new PyMem array; an int argument; and
  * MPI_UNWEIGHTED (through a function: Open MPI's is ((int *)2), which GCC
  * takes for an empty array when passed straight to an int[] parameter).
  * Errors name fname/argname. */
@@ -818,7 +820,6 @@ int fastmpi_topo_bool_seq(PyObject *obj, int want, const char *fname,
                           const char *argname, int **out);
 int fastmpi_topo_int_arg(const char *fname, const char *argname,
                          PyObject *obj, int *out);
-PyObject *fastmpi_topo_int_list(const int *a, int n);
 int *fastmpi_topo_unweighted(void);
 /* The tables of cartcomm.c and graphcomm.c, for topology.c's types. */
 extern PyMethodDef fastmpi_cartcomm_methods[];

@@ -60,15 +60,15 @@ graph_topo(FastMPICommObject *self, int which)
     if (fastmpi_check(MPI_Graph_get(self->ob_mpi, nnodes, nedges, all,
                                     all + nnodes)) == 0) {
         if (which == 0) {
-            result = fastmpi_topo_int_list(all, nnodes);
+            result = fastmpi_int_list(all, nnodes);
         }
         else if (which == 1) {
-            result = fastmpi_topo_int_list(all + nnodes, nedges);
+            result = fastmpi_int_list(all + nnodes, nedges);
         }
         else {
             result = Py_BuildValue("(NN)",
-                                   fastmpi_topo_int_list(all, nnodes),
-                                   fastmpi_topo_int_list(all + nnodes,
+                                   fastmpi_int_list(all, nnodes),
+                                   fastmpi_int_list(all + nnodes,
                                                          nedges));
         }
     }
@@ -153,7 +153,7 @@ neighbors(FastMPICommObject *self, const char *fname, PyObject *arg)
     PyObject *result = NULL;
     if (fastmpi_check(MPI_Graph_neighbors(self->ob_mpi, rank, n, list)) ==
         0) {
-        result = fastmpi_topo_int_list(list, n);
+        result = fastmpi_int_list(list, n);
     }
     PyMem_Free(list);
     return result;
@@ -221,15 +221,15 @@ Distgraphcomm_Get_dist_neighbors(FastMPICommObject *self, PyObject *unused)
             weighted ? dw : none)) == 0) {
         if (weighted) {
             result = Py_BuildValue("(NN(NN))",
-                                   fastmpi_topo_int_list(src, indeg),
-                                   fastmpi_topo_int_list(dst, outdeg),
-                                   fastmpi_topo_int_list(sw, indeg),
-                                   fastmpi_topo_int_list(dw, outdeg));
+                                   fastmpi_int_list(src, indeg),
+                                   fastmpi_int_list(dst, outdeg),
+                                   fastmpi_int_list(sw, indeg),
+                                   fastmpi_int_list(dw, outdeg));
         }
         else {
             result = Py_BuildValue("(NNO)",
-                                   fastmpi_topo_int_list(src, indeg),
-                                   fastmpi_topo_int_list(dst, outdeg),
+                                   fastmpi_int_list(src, indeg),
+                                   fastmpi_int_list(dst, outdeg),
                                    Py_None);
         }
     }

@@ -325,24 +325,6 @@ Group_Get_rank(FastMPIGroupObject *self, PyObject *unused)
     return PyLong_FromLong(rank);
 }
 
-/* New reference: a list of n ints. */
-static PyObject *
-int_list(const int *v, int n)
-{
-    PyObject *list = PyList_New(n);
-    if (list == NULL) {
-        return NULL;
-    }
-    for (int i = 0; i < n; i++) {
-        PyObject *x = PyLong_FromLong(v[i]);
-        if (x == NULL) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyList_SET_ITEM(list, i, x);    /* steals */
-    }
-    return list;
-}
 
 /* Translate_ranks(ranks=None, group=None): the ranks (all of self's when
  * None) of self as ranks of `group` (COMM_WORLD's group when None), with
@@ -420,7 +402,7 @@ Group_Translate_ranks(FastMPIGroupObject *self, PyObject *const *args,
             ranks2[i] = MPI_PROC_NULL;
         }
     }
-    result = int_list(ranks2, n);
+    result = fastmpi_int_list(ranks2, n);
 
 done:
     if (world != MPI_GROUP_NULL) {

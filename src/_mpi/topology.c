@@ -190,24 +190,6 @@ fastmpi_topo_int_arg(const char *fname, const char *argname, PyObject *obj,
     return fastmpi_arg_int(&spec, 0, obj, 0, out);
 }
 
-PyObject *
-fastmpi_topo_int_list(const int *a, int n)
-{
-    PyObject *list = PyList_New(n);
-    if (list == NULL) {
-        return NULL;
-    }
-    for (int i = 0; i < n; i++) {
-        PyObject *v = PyLong_FromLong(a[i]);
-        if (v == NULL) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyList_SET_ITEM(list, i, v);        /* steals */
-    }
-    return list;
-}
-
 /* reorder=False: any object's truth value. */
 static int
 bool_arg(PyObject *obj, int *out)
@@ -371,7 +353,7 @@ Compute_dims(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
         fastmpi_check(MPI_Dims_create(nnodes, ndims, dims)) < 0) {
         goto done;
     }
-    result = fastmpi_topo_int_list(dims, ndims);
+    result = fastmpi_int_list(dims, ndims);
 done:
     PyMem_Free(dims);
     return result;
@@ -801,10 +783,10 @@ edges_common(FastMPICommObject *self, int which)
     }
     PyObject *result = NULL, *a = NULL, *b = NULL;
     if (which != 1) {
-        a = fastmpi_topo_int_list(in, indeg);
+        a = fastmpi_int_list(in, indeg);
     }
     if (which != 0) {
-        b = fastmpi_topo_int_list(out, outdeg);
+        b = fastmpi_int_list(out, outdeg);
     }
     if (which == 0) {
         result = a;

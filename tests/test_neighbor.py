@@ -16,7 +16,7 @@ PROC_NULL = MPI.PROC_NULL
 # the libraries disagree on which of the two blocks lands where: MPICH
 # 4.0.2's neighbor_alltoall and (I)neighbor_alltoallv/w differ from each
 # other, and Open MPI 4.1.4's nonblocking forms from its blocking ones
-# (see README).  The object forms are tested on such topologies too.
+# (see docs/communicators.md).  The object forms are tested on such topologies too.
 
 
 def unique(seq):

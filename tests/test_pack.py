@@ -67,7 +67,7 @@ def test_external32_round_trip():
 
 def test_external32_struct():
     if FLAVOR == "mpich":
-        # MPICH 4.0.2 dies of SIGILL here (plain C reproducer in the README):
+        # MPICH 4.0.2 dies of SIGILL here (plain C reproducer in docs/datatypes.md):
         # fastmpi refuses instead
         s = MPI.Datatype.Create_struct([1, 1], [0, 8],
                                        [MPI.INT32_T, MPI.DOUBLE]).Commit()

@@ -131,6 +131,17 @@ pickled_empty(fastmpi_pickled *p)
     p->datatype = MPI_BYTE;
 }
 
+/* Nothing to send, and size -1: this rank failed, the others hear of it
+ * from the size. */
+static void
+pickled_failed(fastmpi_pickled *p)
+{
+    p->addr = NULL;
+    p->count = 0;
+    p->nbytes = -1;
+    p->datatype = MPI_BYTE;
+}
+
 /* Pickle obj; on failure keep the exception in *err and send nothing. */
 static void
 dump_or_save(PyObject *obj, fastmpi_pickled *p, saved_error *err)
@@ -138,10 +149,7 @@ dump_or_save(PyObject *obj, fastmpi_pickled *p, saved_error *err)
     err->type = err->value = err->tb = NULL;
     if (fastmpi_pickle_dump(obj, p) < 0) {
         PyErr_Fetch(&err->type, &err->value, &err->tb);
-        p->addr = NULL;
-        p->count = 0;
-        p->nbytes = -1;
-        p->datatype = MPI_BYTE;
+        pickled_failed(p);
     }
 }
 
@@ -178,10 +186,7 @@ gather_objects(const char *fname, MPI_Comm comm, PyObject *obj, int root,
                      "collectives other than bcast take at most 2**31-1 "
                      "bytes per rank", fname, big);
         PyErr_Fetch(&err.type, &err.value, &err.tb);
-        p.addr = NULL;
-        p.count = 0;
-        p.nbytes = -1;
-        p.datatype = MPI_BYTE;
+        pickled_failed(&p);
     }
     int mine = (int)p.nbytes;
     FASTMPI_NOGIL_BEGIN

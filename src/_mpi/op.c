@@ -116,26 +116,14 @@ run_slot(int slot, void *in, void *inout, int *len, MPI_Datatype *datatype)
     {                                                                      \
         run_slot(n, in, inout, len, datatype);                             \
     }
+FASTMPI_SLOTS_32(TRAMPOLINE)
+#undef TRAMPOLINE
 
-TRAMPOLINE(0) TRAMPOLINE(1) TRAMPOLINE(2) TRAMPOLINE(3)
-TRAMPOLINE(4) TRAMPOLINE(5) TRAMPOLINE(6) TRAMPOLINE(7)
-TRAMPOLINE(8) TRAMPOLINE(9) TRAMPOLINE(10) TRAMPOLINE(11)
-TRAMPOLINE(12) TRAMPOLINE(13) TRAMPOLINE(14) TRAMPOLINE(15)
-TRAMPOLINE(16) TRAMPOLINE(17) TRAMPOLINE(18) TRAMPOLINE(19)
-TRAMPOLINE(20) TRAMPOLINE(21) TRAMPOLINE(22) TRAMPOLINE(23)
-TRAMPOLINE(24) TRAMPOLINE(25) TRAMPOLINE(26) TRAMPOLINE(27)
-TRAMPOLINE(28) TRAMPOLINE(29) TRAMPOLINE(30) TRAMPOLINE(31)
-
+#define TRAMPOLINE(n) trampoline_##n,
 static MPI_User_function *const trampolines[OP_SLOTS] = {
-    trampoline_0, trampoline_1, trampoline_2, trampoline_3,
-    trampoline_4, trampoline_5, trampoline_6, trampoline_7,
-    trampoline_8, trampoline_9, trampoline_10, trampoline_11,
-    trampoline_12, trampoline_13, trampoline_14, trampoline_15,
-    trampoline_16, trampoline_17, trampoline_18, trampoline_19,
-    trampoline_20, trampoline_21, trampoline_22, trampoline_23,
-    trampoline_24, trampoline_25, trampoline_26, trampoline_27,
-    trampoline_28, trampoline_29, trampoline_30, trampoline_31,
+    FASTMPI_SLOTS_32(TRAMPOLINE)
 };
+#undef TRAMPOLINE
 
 int
 fastmpi_op_raised(FastMPIOpObject *op)

@@ -493,20 +493,12 @@ Datatype_py2f(FastMPIDatatypeObject *self, PyObject *unused)
 static PyObject *
 Datatype_f2py(PyObject *cls, PyObject *arg)
 {
-    long f = PyLong_AsLong(arg);
-    if (f == -1 && PyErr_Occurred()) {
-        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-            PyErr_Format(PyExc_TypeError,
-                         "f2py() argument 'arg' must be int, not %.100s",
-                         Py_TYPE(arg)->tp_name);
-        }
-        return NULL;
-    }
-    if (fastmpi_require_mpi() < 0) {
+    MPI_Fint f;
+    if (fastmpi_fint_arg(arg, &f) < 0) {
         return NULL;
     }
     /* an alias of a handle someone holds: no reference taken */
-    MPI_Datatype dt = MPI_Type_f2c((MPI_Fint)f);
+    MPI_Datatype dt = MPI_Type_f2c(f);
     int named = fastmpi_datatype_is_named(dt);
     if (named < 0) {
         return NULL;

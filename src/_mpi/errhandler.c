@@ -194,25 +194,12 @@ Errhandler_py2f(FastMPIErrhandlerObject *self, PyObject *unused)
 static PyObject *
 Errhandler_f2py(PyObject *cls, PyObject *arg)
 {
-    if (!PyLong_Check(arg)) {
-        return PyErr_Format(PyExc_TypeError,
-                            "f2py() argument 'arg' must be int, not %.100s",
-                            Py_TYPE(arg)->tp_name);
-    }
-    long f = PyLong_AsLong(arg);
-    if (f == -1 && PyErr_Occurred()) {
+    MPI_Fint f;
+    if (fastmpi_fint_arg(arg, &f) < 0) {
         return NULL;
     }
-    if (f < INT_MIN || f > INT_MAX) {
-        return fastmpi_error_raise_detail(MPI_ERR_ARG,
-                                          "f2py(): %ld is not a Fortran "
-                                          "handle", f);
-    }
-    if (fastmpi_require_mpi() < 0) {
-        return NULL;
-    }
-    MPI_Errhandler h = MPI_Errhandler_f2c((MPI_Fint)f);
-    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), (MPI_Fint)f) < 0) {
+    MPI_Errhandler h = MPI_Errhandler_f2c(f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), f) < 0) {
         return NULL;
     }
     return errh_new((PyTypeObject *)cls, h, 0);

@@ -877,6 +877,9 @@ void fastmpi_errhandler_attach(PyObject *exc, int ierr);
 PyObject *fastmpi_reduce_predefined(PyObject *self, const char *name);
 /* f2py's check of what MPI_X_f2c returned (objmodel.c): 0, or -1 with
  * MPI.Exception(ERR_ARG) for the zero handle (an unknown Fortran index). */
+/* objmodel.c: f2py()'s argument as an MPI_Fint (TypeError unless an int,
+ * ValueError outside a Fortran int), once MPI is running: 0, or -1. */
+int fastmpi_fint_arg(PyObject *arg, MPI_Fint *out);
 int fastmpi_f2c_check(intptr_t handle, MPI_Fint f);
 
 /* Whether a callback from MPI (maybe at MPI_Finalize) may still run

@@ -606,15 +606,12 @@ Group_py2f(FastMPIGroupObject *self, PyObject *unused)
 static PyObject *
 Group_f2py(PyTypeObject *cls, PyObject *arg)
 {
-    long f = PyLong_AsLong(arg);
-    if (f == -1 && PyErr_Occurred()) {
+    MPI_Fint f;
+    if (fastmpi_fint_arg(arg, &f) < 0) {
         return NULL;
     }
-    if (fastmpi_require_mpi() < 0) {
-        return NULL;
-    }
-    MPI_Group g = MPI_Group_f2c((MPI_Fint)f);
-    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(g), (MPI_Fint)f) < 0) {
+    MPI_Group g = MPI_Group_f2c(f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(g), f) < 0) {
         return NULL;        /* Open MPI's answer for an unknown index */
     }
     int flags = (g == MPI_GROUP_NULL || g == MPI_GROUP_EMPTY)

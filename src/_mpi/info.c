@@ -738,15 +738,12 @@ Info_py2f(FastMPIInfoObject *self, PyObject *unused)
 static PyObject *
 Info_f2py(PyTypeObject *cls, PyObject *arg)
 {
-    long f = PyLong_AsLong(arg);
-    if (f == -1 && PyErr_Occurred()) {
+    MPI_Fint f;
+    if (fastmpi_fint_arg(arg, &f) < 0) {
         return NULL;
     }
-    if (fastmpi_require_mpi() < 0) {
-        return NULL;
-    }
-    MPI_Info info = MPI_Info_f2c((MPI_Fint)f);
-    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(info), (MPI_Fint)f) < 0) {
+    MPI_Info info = MPI_Info_f2c(f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(info), f) < 0) {
         return NULL;        /* Open MPI's answer for an unknown index */
     }
     int flags = (info == MPI_INFO_NULL || info == MPI_INFO_ENV)

@@ -15,9 +15,8 @@ typedef struct {
     MPI_Message ob_mpi;
 } message_head;
 
-/* A Fortran handle argument as an MPI_Fint: 0, or -1 with an exception. */
-static int
-fint_arg(PyObject *arg, MPI_Fint *out)
+int
+fastmpi_fint_arg(PyObject *arg, MPI_Fint *out)
 {
     if (!PyLong_Check(arg)) {
         PyErr_Format(PyExc_TypeError,
@@ -101,7 +100,7 @@ static PyObject *
 Comm_f2py(PyObject *cls, PyObject *arg)
 {
     MPI_Fint f;
-    if (fint_arg(arg, &f) < 0) {
+    if (fastmpi_fint_arg(arg, &f) < 0) {
         return NULL;
     }
     MPI_Comm c = MPI_Comm_f2c(f);
@@ -149,7 +148,7 @@ static PyObject *
 Op_f2py(PyObject *cls, PyObject *arg)
 {
     MPI_Fint f;
-    if (fint_arg(arg, &f) < 0) {
+    if (fastmpi_fint_arg(arg, &f) < 0) {
         return NULL;
     }
     MPI_Op h = MPI_Op_f2c(f);
@@ -183,7 +182,7 @@ static PyObject *
 Request_f2py(PyObject *cls, PyObject *arg)
 {
     MPI_Fint f;
-    if (fint_arg(arg, &f) < 0) {
+    if (fastmpi_fint_arg(arg, &f) < 0) {
         return NULL;
     }
     MPI_Request h = MPI_Request_f2c(f);
@@ -219,7 +218,7 @@ static PyObject *
 Message_f2py(PyObject *cls, PyObject *arg)
 {
     MPI_Fint f;
-    if (fint_arg(arg, &f) < 0) {
+    if (fastmpi_fint_arg(arg, &f) < 0) {
         return NULL;
     }
     MPI_Message h = MPI_Message_f2c(f);

@@ -2,6 +2,7 @@
 f2py, subclassing, predefined objects, pickling."""
 import pickle
 
+import numpy as np
 import pytest
 
 from _impl import MPI, FLAVOR
@@ -80,6 +81,7 @@ def test_group_equality_and_f2py(comm):
     try:
         assert MPI.Group(g) == g and g != MPI.GROUP_EMPTY
         assert MPI.Group.f2py(g.py2f()) == g
+        assert MPI.Group.f2py(np.int32(g.py2f())) == g     # any index
     finally:
         g.Free()
     assert g == MPI.GROUP_NULL

@@ -18,7 +18,7 @@ typedef struct {
 int
 fastmpi_fint_arg(PyObject *arg, MPI_Fint *out)
 {
-    if (!PyLong_Check(arg)) {
+    if (!PyLong_Check(arg) && !PyIndex_Check(arg)) {   /* numpy ints too */
         PyErr_Format(PyExc_TypeError,
                      "f2py() argument 'arg' must be int, not %.100s",
                      Py_TYPE(arg)->tp_name);

@@ -254,6 +254,31 @@ structured_array(PyObject *obj, int mode, const char *fname,
     return 1;
 }
 
+/* buf's memory for a message.  0: msg->view is held, and *structured
+ * says whether msg->datatype already describes a structured array's
+ * items; 1: buf is strided and strided.c has parsed the whole message;
+ * -1: an exception.  given: the spec's datatype, or MPI_DATATYPE_NULL to
+ * take it from the buffer. */
+static int
+message_memory(PyObject *buf, int mode, MPI_Datatype given,
+               Py_ssize_t count, Py_ssize_t displ, const char *fname,
+               const char *argname, fastmpi_msg *msg, int *structured)
+{
+    int inferred = given == MPI_DATATYPE_NULL;
+    *structured = inferred ? structured_array(buf, mode, fname, argname,
+                                              &msg->view, &msg->datatype)
+                           : 0;
+    if (*structured != 0) {
+        return *structured < 0 ? -1 : 0;
+    }
+    int rc = get_view(buf, mode, inferred, fname, argname, &msg->view);
+    if (rc <= 0) {
+        return rc;
+    }
+    return fastmpi_strided_parse(buf, mode, given, count, displ, fname,
+                                 argname, msg) < 0 ? -1 : 1;
+}
+
 static int
 parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
             fastmpi_msg *msg)
@@ -262,20 +287,11 @@ parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
     if (ndarray && ndarray_fast(obj, mode, msg)) {
         return 0;
     }
-    int structured = ndarray ? structured_array(obj, mode, fname, argname,
-                                                &msg->view, &msg->datatype)
-                             : 0;
-    if (structured < 0) {
-        return -1;
-    }
-    if (!structured) {
-        int rc = get_view(obj, mode, 1, fname, argname, &msg->view);
-        if (rc != 0) {
-            return rc < 0 ? -1
-                          : fastmpi_strided_parse(obj, mode,
-                                                  MPI_DATATYPE_NULL, -1, 0,
-                                                  fname, argname, msg);
-        }
+    int structured;
+    int rc = message_memory(obj, mode, MPI_DATATYPE_NULL, -1, 0, fname,
+                            argname, msg, &structured);
+    if (rc != 0) {
+        return rc < 0 ? -1 : 0;
     }
     Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize : 1;
     if (!structured) {
@@ -379,24 +395,12 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
         return set_count(msg, count < 0 ? 0 : count, fname, argname);
     }
 
-    int structured = dtobj == NULL
-        ? structured_array(buf, mode, fname, argname, &msg->view,
-                           &msg->datatype)
-        : 0;
-    if (structured < 0) {
-        return -1;
-    }
-    if (!structured) {
-        int rc = get_view(buf, mode, dtobj == NULL, fname, argname,
-                          &msg->view);
-        if (rc != 0) {
-            return rc < 0 ? -1
-                          : fastmpi_strided_parse(buf, mode,
-                                                  dtobj ? msg->datatype
-                                                        : MPI_DATATYPE_NULL,
-                                                  count, displ, fname,
-                                                  argname, msg);
-        }
+    int structured;
+    int rc = message_memory(buf, mode,
+                            dtobj ? msg->datatype : MPI_DATATYPE_NULL, count,
+                            displ, fname, argname, msg, &structured);
+    if (rc != 0) {
+        return rc < 0 ? -1 : 0;
     }
     if (dtobj == NULL) {
         Py_ssize_t itemsize = msg->view.itemsize > 0 ? msg->view.itemsize

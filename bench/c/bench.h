@@ -96,7 +96,26 @@ static int bench_init(int *argc, char ***argv, const char *family)
         printf(", \"thread_level\": \"%s\", \"version\": \"-O2\"}\n", level);
         fflush(stdout);
     }
+    int size;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (size != 2) {
+        if (rank == 0)
+            fprintf(stderr, "%s needs exactly 2 ranks\n", family);
+        MPI_Abort(MPI_COMM_WORLD, 2);
+    }
     return first;
+}
+
+/* bench_parse_case, or end the job saying which case is bad. */
+static void bench_case_arg(const char *text, bench_case *c)
+{
+    if (bench_parse_case(text, c) != 0) {
+        int rank;
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        if (rank == 0)
+            fprintf(stderr, "bad case '%s'\n", text);
+        MPI_Abort(MPI_COMM_WORLD, 2);
+    }
 }
 
 static int bench_cmp_double(const void *a, const void *b)

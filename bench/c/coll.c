@@ -29,23 +29,13 @@ static void bcast_body(long count, void *p)
 
 int main(int argc, char **argv)
 {
-    int first = bench_init(&argc, &argv, "coll"), size, rank, a, i;
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    int first = bench_init(&argc, &argv, "coll"), rank, a, i;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    if (size != 2) {
-        if (rank == 0)
-            fprintf(stderr, "coll needs exactly 2 ranks\n");
-        MPI_Abort(MPI_COMM_WORLD, 2);
-    }
     for (a = first; a < argc; a++) {
         bench_case c;
         coll_ctx ctx;
         int ok = 1;
-        if (bench_parse_case(argv[a], &c) != 0) {
-            if (rank == 0)
-                fprintf(stderr, "bad case '%s'\n", argv[a]);
-            MPI_Abort(MPI_COMM_WORLD, 2);
-        }
+        bench_case_arg(argv[a], &c);
         memset(&ctx, 0, sizeof ctx);
         if (strcmp(c.kind, "allreduce_buf") == 0) {
             ctx.n = atoi(c.param) / 8 > 0 ? atoi(c.param) / 8 : 1;

@@ -149,22 +149,12 @@ static int ipp_validate(nb_ctx *c)
 
 int main(int argc, char **argv)
 {
-    int first = bench_init(&argc, &argv, "nonblocking"), size, rank, a;
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    int first = bench_init(&argc, &argv, "nonblocking"), rank, a;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    if (size != 2) {
-        if (rank == 0)
-            fprintf(stderr, "nonblocking needs exactly 2 ranks\n");
-        MPI_Abort(MPI_COMM_WORLD, 2);
-    }
     for (a = first; a < argc; a++) {
         bench_case c;
         nb_ctx ctx;
-        if (bench_parse_case(argv[a], &c) != 0) {
-            if (rank == 0)
-                fprintf(stderr, "bad case '%s'\n", argv[a]);
-            MPI_Abort(MPI_COMM_WORLD, 2);
-        }
+        bench_case_arg(argv[a], &c);
         memset(&ctx, 0, sizeof ctx);
         ctx.rank = rank;
         ctx.w = 1;

@@ -54,21 +54,11 @@ static int pp_validate(pp_ctx *c)
 
 int main(int argc, char **argv)
 {
-    int first = bench_init(&argc, &argv, "pingpong"), size, rank, a;
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    int first = bench_init(&argc, &argv, "pingpong"), rank, a;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    if (size != 2) {
-        if (rank == 0)
-            fprintf(stderr, "pingpong needs exactly 2 ranks\n");
-        MPI_Abort(MPI_COMM_WORLD, 2);
-    }
     for (a = first; a < argc; a++) {
         bench_case c;
-        if (bench_parse_case(argv[a], &c) != 0) {
-            if (rank == 0)
-                fprintf(stderr, "bad case '%s'\n", argv[a]);
-            MPI_Abort(MPI_COMM_WORLD, 2);
-        }
+        bench_case_arg(argv[a], &c);
         if (strcmp(c.kind, "buf") == 0) {
             pp_ctx ctx;
             ctx.n = atoi(c.param);

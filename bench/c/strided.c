@@ -39,23 +39,13 @@ static void sv_body(long count, void *p)
 
 int main(int argc, char **argv)
 {
-    int first = bench_init(&argc, &argv, "strided"), size, rank, a, i;
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    int first = bench_init(&argc, &argv, "strided"), rank, a, i;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    if (size != 2) {
-        if (rank == 0)
-            fprintf(stderr, "strided needs exactly 2 ranks\n");
-        MPI_Abort(MPI_COMM_WORLD, 2);
-    }
     for (a = first; a < argc; a++) {
         bench_case c;
         sv_ctx ctx;
         int ok = 1;
-        if (bench_parse_case(argv[a], &c) != 0) {
-            if (rank == 0)
-                fprintf(stderr, "bad case '%s'\n", argv[a]);
-            MPI_Abort(MPI_COMM_WORLD, 2);
-        }
+        bench_case_arg(argv[a], &c);
         memset(&ctx, 0, sizeof ctx);
         ctx.rank = rank;
         ctx.n = atoi(c.param) / 8;

@@ -27,11 +27,11 @@ WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
-             -I$(PY_INCLUDE) -Isrc/_mpi
+             -I$(PY_INCLUDE)
 
 # VARIANT names the build directory: the MPI library, or asan-<mpi>.
 VARIANT ?= $(MPI)
-SOURCES := $(wildcard src/_mpi/*.c)
+SOURCES := $(wildcard src/_mpi/*/*.c)
 OBJDIR := build/$(VARIANT)/obj
 OBJECTS := $(patsubst src/_mpi/%.c,$(OBJDIR)/%.o,$(SOURCES))
 EXT := build/$(VARIANT)/MPI$(EXT_SUFFIX)
@@ -52,9 +52,13 @@ stage: $(EXT)
 	cp $(EXT) $(STAGE)/MPI$(EXT_SUFFIX)
 	echo $(MPI) > $(STAGE)/.mpi
 
-$(OBJDIR)/%.o: src/_mpi/%.c $(wildcard src/_mpi/*.h) Makefile
-	@mkdir -p $(OBJDIR)
-	$(MPICC) $(ALL_CFLAGS) -c $< -o $@
+# Each object depends on the headers it includes (-MMD writes the list
+# beside it), so a change rebuilds only the files that use it.
+$(OBJDIR)/%.o: src/_mpi/%.c Makefile
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(OBJECTS:.o=.d)
 
 $(EXT): $(OBJECTS)
 	$(MPICC) -shared $(OBJECTS) $(LDFLAGS_EXTRA) -o $@

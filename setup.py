@@ -19,8 +19,7 @@ setup(
     ext_modules=[
         Extension(
             "fastmpi.MPI",
-            sources=sorted(glob.glob("src/_mpi/*.c")),
-            include_dirs=["src/_mpi"],
+            sources=sorted(glob.glob("src/_mpi/*/*.c")),
             extra_compile_args=["-std=c11", "-fvisibility=hidden"],
         )
     ],

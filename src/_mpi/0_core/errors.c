@@ -1,0 +1,382 @@
+/* errors.c: MPI.Exception and the one path every MPI error takes. */
+#include "fastmpi.h"
+#include "state.h"
+
+#include <stdarg.h>
+
+static int
+Exception_init(FastMPIExceptionObject *self, PyObject *args, PyObject *kwds)
+{
+    int ierr = MPI_SUCCESS;
+    static char *kwlist[] = {"ierr", NULL};
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|i:Exception", kwlist,
+                                     &ierr)) {
+        return -1;
+    }
+    self->error_code = ierr;
+    /* args stay (ierr,), as mpi4py has them */
+    return ((PyTypeObject *)PyExc_RuntimeError)->tp_init(
+        (PyObject *)self, args, kwds);
+}
+
+static int
+Exception_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(((FastMPIExceptionObject *)self)->detail);
+    return ((PyTypeObject *)PyExc_RuntimeError)->tp_traverse(self, visit,
+                                                             arg);
+}
+
+static int
+Exception_clear(PyObject *self)
+{
+    Py_CLEAR(((FastMPIExceptionObject *)self)->detail);
+    return ((PyTypeObject *)PyExc_RuntimeError)->tp_clear(self);
+}
+
+static void
+Exception_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    Exception_clear(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static int
+error_class_of(int code)
+{
+    int eclass = code;
+    if (!fastmpi_mpi_active) {
+        return code;
+    }
+    if (MPI_Error_class(code, &eclass) != MPI_SUCCESS) {
+        return code;
+    }
+    return eclass;
+}
+
+static PyObject *
+error_string_of(int code)
+{
+    char buf[MPI_MAX_ERROR_STRING + 1];
+    int len = 0;
+    if (!fastmpi_mpi_active) {
+        return PyUnicode_FromFormat(
+            "MPI error code %d (MPI is not initialized or already finalized, "
+            "so the MPI library cannot be asked for its text)", code);
+    }
+    if (MPI_Error_string(code, buf, &len) != MPI_SUCCESS || len <= 0) {
+        return PyUnicode_FromFormat("unknown MPI error code %d", code);
+    }
+    buf[len] = '\0';
+    /* MPI libraries pad or end with newlines: trim them */
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ')) {
+        buf[--len] = '\0';
+    }
+    return PyUnicode_DecodeUTF8(buf, len, "replace");
+}
+
+static PyObject *
+Exception_Get_error_code(FastMPIExceptionObject *self, PyObject *unused)
+{
+    return PyLong_FromLong(self->error_code);
+}
+
+static PyObject *
+Exception_Get_error_class(FastMPIExceptionObject *self, PyObject *unused)
+{
+    return PyLong_FromLong(error_class_of(self->error_code));
+}
+
+static PyObject *
+Exception_Get_error_string(FastMPIExceptionObject *self, PyObject *unused)
+{
+    return error_string_of(self->error_code);
+}
+
+/* New reference: "ERR_REQUEST", the module's name for an error class, or
+ * NULL (no exception) if it has none. */
+static PyObject *
+error_class_name(int eclass)
+{
+    PyObject *dict = PyModule_GetDict(fastmpi_st->module);
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (PyLong_CheckExact(value) && PyUnicode_Check(key) &&
+            PyUnicode_GET_LENGTH(key) > 4 &&
+            PyUnicode_READ_CHAR(key, 0) == 'E' &&
+            PyUnicode_READ_CHAR(key, 3) == '_' &&
+            PyLong_AsLong(value) == eclass &&
+            PyUnicode_CompareWithASCIIString(key, "ERR_LASTCODE") != 0) {
+            return Py_NewRef(key);
+        }
+    }
+    PyErr_Clear();
+    return NULL;
+}
+
+/* An error fastmpi found itself reads "<detail> (MPI.ERR_x)": the
+ * library's text for the class would be generic, and MPICH 4.0.2's for
+ * ERR_REQUEST is plainly wrong ("Request pending due to failure"). */
+static PyObject *
+Exception_str(FastMPIExceptionObject *self)
+{
+    if (self->detail == NULL) {
+        return error_string_of(self->error_code);
+    }
+    PyObject *name = error_class_name(self->error_code);
+    if (name == NULL) {
+        return PyUnicode_FromFormat("%U (MPI error class %d)", self->detail,
+                                    self->error_code);
+    }
+    Py_SETREF(name, PyUnicode_FromFormat("%U (MPI.%U)", self->detail,
+                                         name));
+    return name;
+}
+
+static PyObject *
+Exception_repr(FastMPIExceptionObject *self)
+{
+    return PyUnicode_FromFormat("MPI.Exception(%d)", self->error_code);
+}
+
+static PyObject *
+Exception_int(FastMPIExceptionObject *self)
+{
+    return PyLong_FromLong(self->error_code);
+}
+
+static int
+Exception_bool(FastMPIExceptionObject *self)
+{
+    return self->error_code != MPI_SUCCESS;
+}
+
+static Py_hash_t
+Exception_hash(FastMPIExceptionObject *self)
+{
+    Py_hash_t h = self->error_code;
+    return h == -1 ? -2 : h;
+}
+
+static PyObject *
+Exception_richcompare(FastMPIExceptionObject *self, PyObject *other, int op)
+{
+    long value;
+    if (op != Py_EQ && op != Py_NE) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (PyObject_TypeCheck(other, Py_TYPE(self))) {
+        value = ((FastMPIExceptionObject *)other)->error_code;
+    }
+    else if (PyLong_Check(other)) {
+        value = PyLong_AsLong(other);
+        if (value == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+    }
+    else {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    return PyBool_FromLong((value == self->error_code) == (op == Py_EQ));
+}
+
+static PyMethodDef Exception_methods[] = {
+    {"Get_error_code", (PyCFunction)Exception_Get_error_code, METH_NOARGS,
+     "The MPI error code."},
+    {"Get_error_class", (PyCFunction)Exception_Get_error_class, METH_NOARGS,
+     "The MPI error class of the error code."},
+    {"Get_error_string", (PyCFunction)Exception_Get_error_string,
+     METH_NOARGS, "The MPI library's text for the error code."},
+    {NULL},
+};
+
+static PyGetSetDef Exception_getset[] = {
+    {"error_code", (getter)Exception_Get_error_code, NULL, "error code"},
+    {"error_class", (getter)Exception_Get_error_class, NULL, "error class"},
+    {"error_string", (getter)Exception_Get_error_string, NULL,
+     "error string"},
+    {NULL},
+};
+
+static PyType_Slot Exception_slots[] = {
+    {Py_tp_doc, "An MPI error: the code, its class and the library's text."},
+    {Py_tp_init, Exception_init},
+    {Py_tp_traverse, Exception_traverse},
+    {Py_tp_clear, Exception_clear},
+    {Py_tp_dealloc, Exception_dealloc},
+    {Py_tp_str, Exception_str},
+    {Py_tp_repr, Exception_repr},
+    {Py_tp_hash, Exception_hash},
+    {Py_tp_richcompare, Exception_richcompare},
+    {Py_nb_int, Exception_int},
+    {Py_nb_index, Exception_int},
+    {Py_nb_bool, Exception_bool},
+    {Py_tp_methods, Exception_methods},
+    {Py_tp_getset, Exception_getset},
+    {0, NULL},
+};
+
+static PyType_Spec Exception_spec = {
+    .name = "fastmpi.MPI.Exception",
+    .basicsize = sizeof(FastMPIExceptionObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = Exception_slots,
+};
+
+void
+fastmpi_set_error_hook(fastmpi_error_hook_fn hook)
+{
+    fastmpi_st->error_hook = hook;
+}
+
+PyObject *
+fastmpi_error_raise(int ierr)
+{
+    PyObject *exc = PyObject_CallFunction(fastmpi_st->Exception, "i", ierr);
+    if (exc != NULL) {
+        if (fastmpi_st->error_hook != NULL) {
+            fastmpi_st->error_hook(exc, ierr);
+        }
+        PyErr_SetObject(fastmpi_st->Exception, exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+PyObject *
+fastmpi_error_raise_detail(int errclass, const char *fmt, ...)
+{
+    va_list va;
+    va_start(va, fmt);
+    PyObject *detail = PyUnicode_FromFormatV(fmt, va);
+    va_end(va);
+    if (detail == NULL) {
+        return NULL;
+    }
+    PyObject *exc = PyObject_CallFunction(fastmpi_st->Exception, "i",
+                                          errclass);
+    if (exc != NULL) {
+        Py_XSETREF(((FastMPIExceptionObject *)exc)->detail, detail);
+        if (fastmpi_st->error_hook != NULL) {
+            fastmpi_st->error_hook(exc, errclass);
+        }
+        PyErr_SetObject(fastmpi_st->Exception, exc);
+        Py_DECREF(exc);
+    }
+    else {
+        Py_DECREF(detail);
+    }
+    return NULL;
+}
+
+/* An MPI error code argument, checked by the library itself: 0 with *code
+ * and *eclass set, or -1 with an exception naming fname's argument. */
+static int
+error_code_arg(PyObject *arg, const char *fname, int *code, int *eclass)
+{
+    if (!PyLong_Check(arg)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument 'errorcode' must be int, not %.100s",
+                     fname, Py_TYPE(arg)->tp_name);
+        return -1;
+    }
+    int overflow = 0;
+    long v = PyLong_AsLongAndOverflow(arg, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow || v < 0 || v > INT_MAX) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument 'errorcode' must be a non-negative MPI "
+                     "error code, not %R", fname, arg);
+        return -1;
+    }
+    *code = (int)v;
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Error_class(*code, eclass)) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+Get_error_class(PyObject *module, PyObject *arg)
+{
+    int code, eclass;
+    if (error_code_arg(arg, "Get_error_class", &code, &eclass) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(eclass);
+}
+
+static PyObject *
+Get_error_string(PyObject *module, PyObject *arg)
+{
+    int code, eclass;
+    if (error_code_arg(arg, "Get_error_string", &code, &eclass) < 0) {
+        return NULL;
+    }
+    return error_string_of(code);
+}
+
+static PyMethodDef error_functions[] = {
+    {"Get_error_class", Get_error_class, METH_O,
+     "Get_error_class(errorcode) -> the error class of an error code."},
+    {"Get_error_string", Get_error_string, METH_O,
+     "Get_error_string(errorcode) -> the MPI library's text for it."},
+    {NULL},
+};
+
+int
+fastmpi_errors_init(PyObject *module)
+{
+    if (PyModule_AddFunctions(module, error_functions) < 0) {
+        return -1;
+    }
+    PyObject *type = (PyObject *)fastmpi_type_new(
+        module, &Exception_spec, PyExc_RuntimeError, NULL);
+    if (type == NULL) {
+        return -1;
+    }
+    fastmpi_st->Exception = type;    /* owned by the state */
+    return PyModule_AddObjectRef(module, "Exception", type);
+}
+
+/* MPI.Exception(ERR_OTHER) with `why` as a note: its text must not come
+ * from the MPI library, which cannot be asked now. */
+int
+fastmpi_error_raise_state(const char *why)
+{
+    PyObject *exc = PyObject_CallFunction(fastmpi_st->Exception, "i",
+                                          MPI_ERR_OTHER);
+    if (exc == NULL) {
+        return -1;
+    }
+    PyObject *r = PyObject_CallMethod(exc, "add_note", "s", why);
+    Py_XDECREF(r);
+    if (r == NULL) {
+        Py_DECREF(exc);
+        return -1;
+    }
+    PyErr_SetObject(fastmpi_st->Exception, exc);
+    Py_DECREF(exc);
+    return -1;
+}
+
+int
+fastmpi_require_mpi_slow(void)
+{
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    return fastmpi_error_raise_state(
+        finalized ? "MPI is already finalized (MPI.Finalize() was called)"
+                  : "MPI is not initialized: call MPI.Init() first, or "
+                    "leave fastmpi.rc.initialize True");
+}

@@ -1,0 +1,416 @@
+/* message.c: MPI.Message, a message matched by a probe (mprobe.c), with
+ * Recv, Irecv, recv, irecv.
+ *
+ * A Message keeps the status of its probe, so recv()/irecv() know the size
+ * to receive.  Once received it is MESSAGE_NULL; receiving it again raises.
+ * A matched message nobody received is taken and dropped when its Message
+ * object goes away, with a ResourceWarning: MPI has no other way to
+ * release it.
+ */
+#include "../0_core/fastmpi.h"
+#include "../0_core/state.h"
+#include "../1_handle/handle.h"
+#include "../2_buffer/msgbuffer.h"
+#include "../2_buffer/pickle.h"
+#include "request.h"
+
+typedef struct {
+    PyObject_HEAD
+    MPI_Message ob_mpi;
+    MPI_Status probed;
+} FastMPIMessageObject;
+
+PyObject *
+fastmpi_message_new(PyTypeObject *type, MPI_Message handle,
+                    const MPI_Status *st)
+{
+    FastMPIMessageObject *m =
+        (FastMPIMessageObject *)type->tp_alloc(type, 0);
+    if (m != NULL) {
+        m->ob_mpi = handle;
+        if (st != NULL) {
+            m->probed = *st;
+        }
+    }
+    return (PyObject *)m;
+}
+
+static PyObject *
+Message_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    if (PyTuple_GET_SIZE(args) != 0 || (kwds && PyDict_GET_SIZE(kwds))) {
+        PyErr_SetString(PyExc_TypeError, "Message() takes no arguments");
+        return NULL;
+    }
+    return fastmpi_message_new(type, MPI_MESSAGE_NULL, NULL);
+}
+
+static int
+is_matched(FastMPIMessageObject *m)
+{
+    return m->ob_mpi != MPI_MESSAGE_NULL && m->ob_mpi != MPI_MESSAGE_NO_PROC;
+}
+
+static void
+Message_dealloc(FastMPIMessageObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    if (is_matched(self) && fastmpi_mpi_active) {
+        int size = 0;
+        if (MPI_Get_count(&self->probed, MPI_BYTE, &size) != MPI_SUCCESS ||
+            size == MPI_UNDEFINED) {
+            size = 0;
+        }
+        void *scratch = PyMem_RawMalloc(size ? (size_t)size : 1);
+        if (scratch != NULL) {
+            if (MPI_Mrecv(scratch, size, MPI_BYTE, &self->ob_mpi,
+                          MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+                self->ob_mpi = MPI_MESSAGE_NULL;
+            }
+            PyMem_RawFree(scratch);
+        }
+        PyObject *exc, *val, *tb;
+        PyErr_Fetch(&exc, &val, &tb);
+        if (PyErr_WarnFormat(PyExc_ResourceWarning, 1, "a matched MPI "
+                             "message (%d bytes from rank %d, tag %d) was "
+                             "dropped without being received", size,
+                             self->probed.MPI_SOURCE,
+                             self->probed.MPI_TAG) < 0) {
+            PyErr_WriteUnraisable((PyObject *)self);
+        }
+        PyErr_Restore(exc, val, tb);
+    }
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+/* ---- probing ------------------------------------------------------------ */
+
+/* ---- receiving ---------------------------------------------------------- */
+
+static int
+check_receivable(FastMPIMessageObject *self, const char *fname)
+{
+    if (fastmpi_require_mpi() < 0) {
+        return -1;
+    }
+    if (self->ob_mpi == MPI_MESSAGE_NULL) {
+        fastmpi_error_raise_detail(
+            MPI_ERR_REQUEST, "Message.%s(): the message is MESSAGE_NULL "
+            "(already received, or never probed)", fname);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+message_source(FastMPIMessageObject *self)
+{
+    return self->ob_mpi == MPI_MESSAGE_NO_PROC ? MPI_PROC_NULL
+                                               : self->probed.MPI_SOURCE;
+}
+
+static PyObject *
+Message_Recv(FastMPIMessageObject *self, PyObject *const *args,
+             Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"buf", "status", NULL};
+    static fastmpi_argspec spec = {"Recv", names, 1};
+    PyObject *argv[2];
+    MPI_Status *status;
+    fastmpi_msg msg;
+    int ierr;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_status(&spec, 1, argv[1], &status) < 0 ||
+        check_receivable(self, "Recv") < 0 ||
+        fastmpi_msg_parse(argv[0], FASTMPI_MSG_RECV, message_source(self),
+                          "Recv", "buf", &msg) < 0) {
+        return NULL;
+    }
+    MPI_Message handle = self->ob_mpi;
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Mrecv", MPI_COMM_NULL, self->probed.MPI_SOURCE,
+                 self->probed.MPI_TAG, msg.nbytes,
+                 ierr = fastmpi_mrecv_checked(msg.addr, msg.count,
+                                              msg.datatype, &handle,
+                                              &self->probed, status));
+    FASTMPI_NOGIL_END
+    self->ob_mpi = handle;
+    fastmpi_msg_release(&msg);
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Message_Irecv(FastMPIMessageObject *self, PyObject *const *args,
+              Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"buf", NULL};
+    static fastmpi_argspec spec = {"Irecv", names, 1};
+    PyObject *argv[1];
+    int ierr;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        check_receivable(self, "Irecv") < 0) {
+        return NULL;
+    }
+    FastMPIRequestObject *req = fastmpi_request_new(fastmpi_st->Request);
+    if (req == NULL) {
+        return NULL;
+    }
+    fastmpi_msg *m = &req->msg[0];
+    if (fastmpi_msg_parse(argv[0], FASTMPI_MSG_RECV, message_source(self),
+                          "Irecv", "buf", m) < 0) {
+        Py_DECREF(req);
+        return NULL;
+    }
+    req->nmsg = 1;
+    req->recv = 1;
+    FASTMPI_CALL("MPI_Imrecv", MPI_COMM_NULL, self->probed.MPI_SOURCE,
+                 self->probed.MPI_TAG, m->nbytes,
+                 ierr = MPI_Imrecv(m->addr, m->count, m->datatype,
+                                   &self->ob_mpi, &req->ob_mpi));
+    if (fastmpi_check(ierr) < 0) {
+        Py_DECREF(req);
+        return NULL;
+    }
+    return fastmpi_request_started(req);
+}
+
+/* The probed message's size in bytes (past 2 GiB too), or -1 with an
+ * exception. */
+static Py_ssize_t
+probed_size(FastMPIMessageObject *self)
+{
+    int size = 0;
+    if (self->ob_mpi == MPI_MESSAGE_NO_PROC) {
+        return 0;
+    }
+    if (fastmpi_check(MPI_Get_count(&self->probed, MPI_BYTE, &size)) < 0) {
+        return -1;
+    }
+    MPI_Count bytes = 0;
+    if (size == MPI_UNDEFINED &&
+        MPI_Get_elements_x(&self->probed, MPI_BYTE, &bytes) == MPI_SUCCESS &&
+        bytes > INT_MAX && bytes <= PY_SSIZE_T_MAX) {
+        return (Py_ssize_t)bytes;
+    }
+    if (size == MPI_UNDEFINED) {
+        PyErr_SetString(PyExc_ValueError, "the probed message is not a "
+                        "whole number of bytes: not an object message");
+        return -1;
+    }
+    return size;
+}
+
+/* size bytes as (count, datatype): past 2 GiB one item of a large type
+ * (strided.c).  0 or -1. */
+static int
+byte_count(Py_ssize_t size, const char *fname, int *count,
+           MPI_Datatype *type)
+{
+    *count = (int)size;
+    *type = MPI_BYTE;
+    if (Py_UNLIKELY(size > INT_MAX)) {
+        *count = 1;
+        return fastmpi_large_type(MPI_BYTE, size, fname, "message", type);
+    }
+    return 0;
+}
+
+static PyObject *
+Message_recv(FastMPIMessageObject *self, PyObject *const *args,
+             Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"status", NULL};
+    static fastmpi_argspec spec = {"recv", names, 0};
+    PyObject *argv[1];
+    MPI_Status *status;
+    Py_ssize_t size;
+    int ierr, count;
+    MPI_Datatype type;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_status(&spec, 0, argv[0], &status) < 0 ||
+        check_receivable(self, "recv") < 0 ||
+        (size = probed_size(self)) < 0 ||
+        byte_count(size, "recv", &count, &type) < 0) {
+        return NULL;
+    }
+    PyObject *buf = PyByteArray_FromStringAndSize(NULL, size);
+    if (buf == NULL) {
+        return NULL;
+    }
+    char *data = PyByteArray_AS_STRING(buf);
+    MPI_Message handle = self->ob_mpi;
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Mrecv", MPI_COMM_NULL, self->probed.MPI_SOURCE,
+                 self->probed.MPI_TAG, size,
+                 ierr = MPI_Mrecv(data, count, type, &handle, status));
+    FASTMPI_NOGIL_END
+    self->ob_mpi = handle;
+    if (fastmpi_check(ierr) < 0) {
+        Py_DECREF(buf);
+        return NULL;
+    }
+    PyObject *obj = fastmpi_pickle_load_exported(buf);
+    Py_DECREF(buf);
+    return obj;
+}
+
+static PyObject *
+Message_irecv(FastMPIMessageObject *self, PyObject *unused)
+{
+    Py_ssize_t size;
+    int ierr, count;
+    MPI_Datatype type;
+    if (check_receivable(self, "irecv") < 0 ||
+        (size = probed_size(self)) < 0 ||
+        byte_count(size, "irecv", &count, &type) < 0) {
+        return NULL;
+    }
+    FastMPIRequestObject *req = fastmpi_request_new(fastmpi_st->Request);
+    if (req == NULL) {
+        return NULL;
+    }
+    req->kind = FASTMPI_REQ_OBJRECV;
+    req->recv = 1;
+    req->bytes = PyByteArray_FromStringAndSize(NULL, size);
+    if (req->bytes == NULL) {
+        Py_DECREF(req);
+        return NULL;
+    }
+    FASTMPI_CALL("MPI_Imrecv", MPI_COMM_NULL, self->probed.MPI_SOURCE,
+                 self->probed.MPI_TAG, size,
+                 ierr = MPI_Imrecv(PyByteArray_AS_STRING(req->bytes), count,
+                                   type, &self->ob_mpi, &req->ob_mpi));
+    if (fastmpi_check(ierr) < 0) {
+        Py_DECREF(req);
+        return NULL;
+    }
+    return fastmpi_request_started(req);
+}
+
+/* ---- object protocol ---------------------------------------------------- */
+
+static PyObject *
+Message_get_handle(FastMPIMessageObject *self, void *unused)
+{
+    return PyLong_FromSsize_t(FASTMPI_HANDLE_TO_INT(self->ob_mpi));
+}
+
+static int
+Message_bool(FastMPIMessageObject *self)
+{
+    return self->ob_mpi != MPI_MESSAGE_NULL;
+}
+
+static PyObject *
+Message_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if ((op != Py_EQ && op != Py_NE) ||
+        !PyObject_TypeCheck(b, fastmpi_st->Message)) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    int eq = ((FastMPIMessageObject *)a)->ob_mpi ==
+             ((FastMPIMessageObject *)b)->ob_mpi;
+    return PyBool_FromLong(eq == (op == Py_EQ));
+}
+
+static PyObject *
+Message_reduce(PyObject *self, PyObject *unused)
+{
+    return PyErr_Format(PyExc_TypeError, "cannot pickle %.100s objects: "
+                        "a matched message is local to its process",
+                        Py_TYPE(self)->tp_name);
+}
+
+#define FC(f) FASTMPI_FASTCALL(f), METH_FASTCALL | METH_KEYWORDS
+#define FCC(f) FC(f) | METH_CLASS
+
+/* ---- Message ------------------------------------------------------------ */
+
+static PyObject *
+Message_py2f(FastMPIMessageObject *self, PyObject *unused)
+{
+    return PyLong_FromLong((long)MPI_Message_c2f(self->ob_mpi));
+}
+
+static PyObject *
+Message_f2py(PyObject *cls, PyObject *arg)
+{
+    MPI_Fint f;
+    if (fastmpi_fint_arg(arg, &f) < 0) {
+        return NULL;
+    }
+    MPI_Message h = MPI_Message_f2c(f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), f) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyObject_CallNoArgs(cls);     /* MESSAGE_NULL */
+    if (m != NULL) {
+        ((FastMPIMessageObject *)m)->ob_mpi = h;
+    }
+    return m;
+}
+
+
+static PyMethodDef Message_methods[] = {
+    {"Recv", FC(Message_Recv), "Recv(buf, status=None): receive it."},
+    {"Irecv", FC(Message_Irecv), "Irecv(buf) -> Request"},
+    {"recv", FC(Message_recv), "recv(status=None) -> obj"},
+    {"irecv", (PyCFunction)Message_irecv, METH_NOARGS,
+     "irecv() -> Request; its wait() returns the object."},
+    {"__reduce__", Message_reduce, METH_NOARGS, NULL},
+    {"py2f", (PyCFunction)Message_py2f, METH_NOARGS, "Fortran handle."},
+    {"f2py", (PyCFunction)Message_f2py, METH_O | METH_CLASS,
+     "f2py(arg): the Message of a Fortran handle."},
+    {NULL},
+};
+
+static PyGetSetDef Message_getset[] = {
+    {"handle", (getter)Message_get_handle, NULL, "MPI handle as an int"},
+    {NULL},
+};
+
+static PyType_Slot Message_slots[] = {
+    {Py_tp_doc, "A message matched by a probe, to be received exactly."},
+    {Py_tp_new, Message_new},
+    {Py_tp_dealloc, Message_dealloc},
+    {Py_tp_methods, Message_methods},
+    {Py_tp_getset, Message_getset},
+    {Py_tp_richcompare, Message_richcompare},
+    {Py_tp_hash, PyObject_HashNotImplemented},
+    {Py_nb_bool, Message_bool},
+    {0, NULL},
+};
+
+static PyType_Spec Message_spec = {
+    .name = "fastmpi.MPI.Message",
+    .basicsize = sizeof(FastMPIMessageObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = Message_slots,
+};
+
+int
+fastmpi_message_init(PyObject *module, const fastmpi_type_parts *parts)
+{
+    PyObject *type = (PyObject *)fastmpi_type_new(module, &Message_spec,
+                                                  NULL, parts);
+    if (type == NULL) {
+        return -1;
+    }
+    fastmpi_st->Message = (PyTypeObject *)type;  /* owned by the state */
+    PyObject *null = fastmpi_message_new(fastmpi_st->Message,
+                                         MPI_MESSAGE_NULL, NULL);
+    PyObject *noproc = fastmpi_message_new(fastmpi_st->Message,
+                                           MPI_MESSAGE_NO_PROC, NULL);
+    int r = (null == NULL || noproc == NULL ||
+             PyModule_AddObjectRef(module, "Message", type) < 0 ||
+             PyModule_AddObjectRef(module, "MESSAGE_NULL", null) < 0 ||
+             PyModule_AddObjectRef(module, "MESSAGE_NO_PROC", noproc) < 0)
+            ? -1 : 0;
+    Py_XDECREF(null);
+    Py_XDECREF(noproc);
+    return r;
+}

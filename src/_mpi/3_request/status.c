@@ -1,0 +1,380 @@
+/* status.c: MPI.Status, the envelope of a received or probed message. */
+#include "../0_core/fastmpi.h"
+#include "../0_core/state.h"
+#include "../2_buffer/datatype.h"
+#include "request.h"
+
+static PyObject *
+Status_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *other = NULL;
+    static char *kwlist[] = {"status", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:Status", kwlist,
+                                     &other)) {
+        return NULL;
+    }
+    if (other != NULL && other != Py_None &&
+        !PyObject_TypeCheck(other, fastmpi_st->Status)) {
+        return PyErr_Format(PyExc_TypeError,
+                            "Status() argument 'status' must be MPI.Status, "
+                            "not %.100s", Py_TYPE(other)->tp_name);
+    }
+    FastMPIStatusObject *self = (FastMPIStatusObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    if (other != NULL && other != Py_None) {
+        self->ob_mpi = ((FastMPIStatusObject *)other)->ob_mpi;
+    }
+    else {
+        self->ob_mpi.MPI_SOURCE = MPI_ANY_SOURCE;
+        self->ob_mpi.MPI_TAG = MPI_ANY_TAG;
+        self->ob_mpi.MPI_ERROR = MPI_SUCCESS;
+    }
+    return (PyObject *)self;
+}
+
+static void
+Status_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+Status_Get_source(FastMPIStatusObject *self, PyObject *unused)
+{
+    return PyLong_FromLong(self->ob_mpi.MPI_SOURCE);
+}
+
+static PyObject *
+Status_Get_tag(FastMPIStatusObject *self, PyObject *unused)
+{
+    return PyLong_FromLong(self->ob_mpi.MPI_TAG);
+}
+
+static PyObject *
+Status_Get_error(FastMPIStatusObject *self, PyObject *unused)
+{
+    return PyLong_FromLong(self->ob_mpi.MPI_ERROR);
+}
+
+static int
+set_int_field(int *field, PyObject *value, const char *name)
+{
+    if (value == NULL) {
+        PyErr_Format(PyExc_AttributeError, "cannot delete Status.%s", name);
+        return -1;
+    }
+    int overflow = 0;
+    long v = PyLong_AsLongAndOverflow(value, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow || v < INT_MIN || v > INT_MAX) {
+        PyErr_Format(PyExc_OverflowError, "Status.%s out of int range",
+                     name);
+        return -1;
+    }
+    *field = (int)v;
+    return 0;
+}
+
+static int
+Status_set_source(FastMPIStatusObject *self, PyObject *v, void *c)
+{
+    return set_int_field(&self->ob_mpi.MPI_SOURCE, v, "source");
+}
+
+static int
+Status_set_tag(FastMPIStatusObject *self, PyObject *v, void *c)
+{
+    return set_int_field(&self->ob_mpi.MPI_TAG, v, "tag");
+}
+
+static int
+Status_set_error(FastMPIStatusObject *self, PyObject *v, void *c)
+{
+    return set_int_field(&self->ob_mpi.MPI_ERROR, v, "error");
+}
+
+static PyObject *
+Status_Set_source(FastMPIStatusObject *self, PyObject *v)
+{
+    return Status_set_source(self, v, NULL) < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+static PyObject *
+Status_Set_tag(FastMPIStatusObject *self, PyObject *v)
+{
+    return Status_set_tag(self, v, NULL) < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+static PyObject *
+Status_Set_error(FastMPIStatusObject *self, PyObject *v)
+{
+    return Status_set_error(self, v, NULL) < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+static PyObject *
+Status_Set_cancelled(FastMPIStatusObject *self, PyObject *flag)
+{
+    int v = PyObject_IsTrue(flag);
+    if (v < 0 || fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Status_set_cancelled(&self->ob_mpi, v)) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Status_Set_elements(FastMPIStatusObject *self, PyObject *const *args,
+                    Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        return PyErr_Format(PyExc_TypeError, "Set_elements(datatype, count) "
+                            "takes 2 arguments (%zd given)", nargs);
+    }
+    MPI_Datatype dt = fastmpi_datatype_arg(args[0], "Set_elements",
+                                           "datatype");
+    if (dt == MPI_DATATYPE_NULL) {
+        return NULL;
+    }
+    int overflow = 0;
+    long count = PyLong_AsLongAndOverflow(args[1], &overflow);
+    if (count == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (overflow || count < 0 || count > INT_MAX) {
+        return PyErr_Format(PyExc_ValueError, "Set_elements() argument "
+                            "'count' must be between 0 and %d", INT_MAX);
+    }
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Status_set_elements(&self->ob_mpi, dt,
+                                              (int)count)) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static MPI_Datatype
+datatype_or_byte(PyObject *const *args, Py_ssize_t nargs, const char *fname)
+{
+    if (nargs > 1) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() takes at most 1 argument (%zd given)", fname,
+                     nargs);
+        return MPI_DATATYPE_NULL;
+    }
+    if (nargs == 0) {
+        return MPI_BYTE;
+    }
+    return fastmpi_datatype_arg(args[0], fname, "datatype");
+}
+
+/* ---- counts past 2**31-1 ------------------------------------------------
+ * MPI_Get_count and MPI_Get_elements answer MPI_UNDEFINED when the count
+ * does not fit an int.  Then MPICH 4 has the _c calls; on an MPI-3 library
+ * (Open MPI 4.1) MPI_Get_elements_x counts elements, and a whole count is
+ * the message's bytes over the datatype's size. */
+static int
+large_count(const MPI_Status *st, MPI_Datatype dt, int elements,
+            MPI_Count *out)
+{
+    int ierr;
+#if FASTMPI_HAVE_LARGE_COUNT
+    if (elements) {
+        ierr = MPI_Get_elements_c(st, dt, out);
+    }
+    else {
+        ierr = MPI_Get_count_c(st, dt, out);
+    }
+    return ierr;
+#else
+    MPI_Count bytes = 0, size = 0;
+    if (elements) {
+        ierr = MPI_Get_elements_x(st, dt, out);
+        return ierr;
+    }
+    ierr = MPI_Get_elements_x(st, MPI_BYTE, &bytes);
+    if (ierr != MPI_SUCCESS) {
+        return ierr;
+    }
+    ierr = MPI_Type_size_x(dt, &size);
+    if (ierr == MPI_SUCCESS) {
+        *out = (size > 0 && bytes % size == 0) ? bytes / size
+                                               : MPI_UNDEFINED;
+    }
+    return ierr;
+#endif
+}
+
+static PyObject *
+status_count(FastMPIStatusObject *self, MPI_Datatype dt, int elements)
+{
+    int count = 0, ierr;
+    if (dt == MPI_DATATYPE_NULL || fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    if (elements) {
+        ierr = MPI_Get_elements(&self->ob_mpi, dt, &count);
+    }
+    else {
+        ierr = MPI_Get_count(&self->ob_mpi, dt, &count);
+    }
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    if (Py_LIKELY(count != MPI_UNDEFINED)) {
+        return PyLong_FromLong(count);
+    }
+    MPI_Count big = MPI_UNDEFINED;
+    if (fastmpi_check(large_count(&self->ob_mpi, dt, elements, &big)) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLongLong((long long)big);
+}
+
+static PyObject *
+Status_Get_count(FastMPIStatusObject *self, PyObject *const *args,
+                 Py_ssize_t nargs)
+{
+    return status_count(self, datatype_or_byte(args, nargs, "Get_count"),
+                        0);
+}
+
+static PyObject *
+Status_Get_elements(FastMPIStatusObject *self, PyObject *arg)
+{
+    return status_count(self, fastmpi_datatype_arg(arg, "Get_elements",
+                                                   "datatype"), 1);
+}
+
+static PyObject *
+Status_Is_cancelled(FastMPIStatusObject *self, PyObject *unused)
+{
+    int flag = 0;
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Test_cancelled(&self->ob_mpi, &flag)) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(flag);
+}
+
+static PyObject *
+Status_get_count(FastMPIStatusObject *self, void *closure)
+{
+    return Status_Get_count(self, NULL, 0);
+}
+
+static PyObject *
+Status_get_cancelled(FastMPIStatusObject *self, void *closure)
+{
+    return Status_Is_cancelled(self, NULL);
+}
+
+static PyObject *
+Status_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if ((op != Py_EQ && op != Py_NE) ||
+        !PyObject_TypeCheck(b, fastmpi_st->Status)) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    MPI_Status *x = &((FastMPIStatusObject *)a)->ob_mpi;
+    MPI_Status *y = &((FastMPIStatusObject *)b)->ob_mpi;
+    int eq = x->MPI_SOURCE == y->MPI_SOURCE && x->MPI_TAG == y->MPI_TAG &&
+             x->MPI_ERROR == y->MPI_ERROR;
+    return PyBool_FromLong(eq == (op == Py_EQ));
+}
+
+static PyObject *
+Status_repr(FastMPIStatusObject *self)
+{
+    return PyUnicode_FromFormat("<MPI.Status source=%d tag=%d error=%d>",
+                                self->ob_mpi.MPI_SOURCE,
+                                self->ob_mpi.MPI_TAG,
+                                self->ob_mpi.MPI_ERROR);
+}
+
+static PyMethodDef Status_methods[] = {
+    {"Get_source", (PyCFunction)Status_Get_source, METH_NOARGS,
+     "Source rank of the message."},
+    {"Set_source", (PyCFunction)Status_Set_source, METH_O, "Set source."},
+    {"Get_tag", (PyCFunction)Status_Get_tag, METH_NOARGS, "Message tag."},
+    {"Set_tag", (PyCFunction)Status_Set_tag, METH_O, "Set tag."},
+    {"Get_error", (PyCFunction)Status_Get_error, METH_NOARGS,
+     "Error code of the operation."},
+    {"Set_error", (PyCFunction)Status_Set_error, METH_O, "Set error."},
+    {"Get_count", (PyCFunction)(void (*)(void))Status_Get_count,
+     METH_FASTCALL,
+     "Get_count(datatype=BYTE) -> number of whole datatype entries."},
+    {"Get_elements", (PyCFunction)Status_Get_elements, METH_O,
+     "Get_elements(datatype) -> number of basic elements."},
+    {"Is_cancelled", (PyCFunction)Status_Is_cancelled, METH_NOARGS,
+     "Whether the request was cancelled."},
+    {"Set_cancelled", (PyCFunction)Status_Set_cancelled, METH_O,
+     "Set_cancelled(flag): for a generalized request's query_fn."},
+    {"Set_elements", (PyCFunction)(void (*)(void))Status_Set_elements,
+     METH_FASTCALL, "Set_elements(datatype, count): set the count."},
+    {NULL},
+};
+
+static PyGetSetDef Status_getset[] = {
+    {"source", (getter)Status_Get_source, (setter)Status_set_source,
+     "source rank"},
+    {"tag", (getter)Status_Get_tag, (setter)Status_set_tag, "tag"},
+    {"error", (getter)Status_Get_error, (setter)Status_set_error, "error"},
+    {"count", (getter)Status_get_count, NULL, "byte count"},
+    {"cancelled", (getter)Status_get_cancelled, NULL, "cancelled flag"},
+    {NULL},
+};
+
+static PyType_Slot Status_slots[] = {
+    {Py_tp_doc, "Status(status=None): the envelope of a message."},
+    {Py_tp_new, Status_new},
+    {Py_tp_dealloc, Status_dealloc},
+    {Py_tp_repr, Status_repr},
+    {Py_tp_richcompare, Status_richcompare},
+    {Py_tp_methods, Status_methods},
+    {Py_tp_getset, Status_getset},
+    {0, NULL},
+};
+
+static PyType_Spec Status_spec = {
+    .name = "fastmpi.MPI.Status",
+    .basicsize = sizeof(FastMPIStatusObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = Status_slots,
+};
+
+int
+fastmpi_status_init(PyObject *module)
+{
+    PyObject *type = (PyObject *)fastmpi_type_new(
+        module, &Status_spec, NULL, NULL);
+    if (type == NULL) {
+        return -1;
+    }
+    fastmpi_st->Status = (PyTypeObject *)type;
+    return PyModule_AddObjectRef(module, "Status", type);
+}
+
+int
+fastmpi_arg_status(fastmpi_argspec *spec, int index, PyObject *obj,
+                   MPI_Status **out)
+{
+    if (obj == NULL || obj == Py_None) {
+        *out = MPI_STATUS_IGNORE;
+        return 0;
+    }
+    if (!PyObject_TypeCheck(obj, fastmpi_st->Status)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be MPI.Status or None, "
+                     "not %.100s",
+                     spec->fname, spec->names[index], Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    *out = &((FastMPIStatusObject *)obj)->ob_mpi;
+    return 0;
+}

@@ -1,0 +1,520 @@
+/* errhandler.c: MPI.Errhandler and the communicator methods about error
+ * handlers (Get/Set/Call/Create_errhandler).
+ *
+ * Comm.Create_errhandler(fn) makes an MPI error handler whose C function
+ * is one of ERRH_SLOTS trampolines; slot i's trampoline calls slots[i].fn
+ * as fn(comm, errorcode) under the GIL.  (Asking MPI which handler a comm
+ * has from inside the handler is no way: MPICH 4.0.2 asserts, its global
+ * lock being held.)  The MPI call still returns its error, and the
+ * MPI.Exception fastmpi raises for it has fn's exception, if fn raised, as
+ * __cause__ (Call_errhandler raises fn's exception itself).
+ *
+ * MPI says nothing when it finally destroys a freed handler (comms may
+ * still use it after Errhandler.Free), so a slot stays taken until MPI
+ * gives a new handler the Fortran handle of the old one: then the old one
+ * is gone.  Fortran handles, not C ones: Open MPI's C handle is the
+ * object's address, reused only when malloc happens to give the memory
+ * back (never under AddressSanitizer), while its Fortran handle is an
+ * index freed when the object dies and handed out lowest first; MPICH's
+ * two are the same int, off a free list.  So slots come back as soon as
+ * new handlers need them: 64 is the limit of handlers alive at once.
+ */
+#include "../0_core/fastmpi.h"
+#include "../0_core/state.h"
+#include "../1_handle/handle.h"
+#include "attr.h"
+#include "comm.h"
+
+typedef struct {
+    PyObject_HEAD
+    MPI_Errhandler ob_mpi;
+    int flags;
+} FastMPIErrhandlerObject;
+
+static PyTypeObject *Errhandler_type;
+
+#define ERRH_SLOTS 64
+
+typedef struct {
+    MPI_Fint fhandle;           /* MPI_Errhandler_c2f of the handler */
+    PyObject *fn;               /* owned, or NULL: a free slot */
+} errh_slot;
+
+static errh_slot slots[ERRH_SLOTS];    /* GIL held */
+
+static _Thread_local fastmpi_pending errh_pending;
+
+static PyObject *
+errh_new(PyTypeObject *type, MPI_Errhandler h, int flags)
+{
+    FastMPIErrhandlerObject *self =
+        (FastMPIErrhandlerObject *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->ob_mpi = h;
+        self->flags = flags;
+    }
+    return (PyObject *)self;
+}
+
+/* Borrowed handle of an Errhandler argument, or -1 with TypeError. */
+static int
+errh_arg(PyObject *obj, const char *fname, MPI_Errhandler *out)
+{
+    if (!PyObject_TypeCheck(obj, Errhandler_type)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument 'errhandler' must be MPI.Errhandler, "
+                     "not %.100s", fname, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    *out = ((FastMPIErrhandlerObject *)obj)->ob_mpi;
+    return 0;
+}
+
+/* ---- the C function of Python error handlers ---------------------------- */
+
+static void
+errh_call(int slot, MPI_Comm *comm, int *code)
+{
+    if (!fastmpi_python_alive()) {
+        return;
+    }
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *fn = slots[slot].fn;
+    if (fn != NULL) {
+        Py_INCREF(fn);
+        MPI_Comm c = *comm;
+        int pre = c == MPI_COMM_WORLD || c == MPI_COMM_SELF;
+        PyObject *obj = fastmpi_comm_new(fastmpi_st->Comm, c,
+                                         pre ? FASTMPI_PREDEFINED : 0);
+        PyObject *res = obj ? PyObject_CallFunction(fn, "Oi", obj, *code)
+                            : NULL;
+        if (res == NULL) {
+            fastmpi_pending_keep(&errh_pending, *code);
+        }
+        Py_XDECREF(res);
+        Py_XDECREF(obj);
+        Py_DECREF(fn);
+    }
+    PyGILState_Release(g);
+}
+
+#define TRAMPOLINE(n)                                                      \
+    static void errh_fn_##n(MPI_Comm *comm, int *code, ...)                \
+    {                                                                      \
+        errh_call(n, comm, code);                                          \
+    }
+FASTMPI_SLOTS_64(TRAMPOLINE)
+#undef TRAMPOLINE
+
+#define TRAMPOLINE(n) errh_fn_##n,
+static MPI_Comm_errhandler_function *const trampolines[ERRH_SLOTS] = {
+    FASTMPI_SLOTS_64(TRAMPOLINE)
+};
+#undef TRAMPOLINE
+
+static void
+attach_cause(PyObject *exc, int ierr)
+{
+    if (errh_pending.type == NULL) {
+        return;
+    }
+    int code = errh_pending.code;
+    int c1 = code, c2 = ierr;
+    if (fastmpi_mpi_active) {
+        MPI_Error_class(code, &c1);
+        MPI_Error_class(ierr, &c2);
+    }
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);       /* keep whatever is being raised */
+    fastmpi_pending_restore(&errh_pending);
+    if (code == ierr || c1 == c2) {
+        PyObject *pt, *pv, *ptb;
+        PyErr_Fetch(&pt, &pv, &ptb);
+        PyException_SetCause(exc, pv);     /* steals pv */
+        Py_XDECREF(pt);
+        Py_XDECREF(ptb);
+    }
+    else {
+        PyErr_WriteUnraisable(NULL);   /* some other call's error */
+    }
+    PyErr_Restore(t, v, tb);
+}
+
+/* ---- Errhandler --------------------------------------------------------- */
+
+static PyObject *
+Errhandler_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *other = NULL;
+    static char *kwlist[] = {"errhandler", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:Errhandler", kwlist,
+                                     &other)) {
+        return NULL;
+    }
+    MPI_Errhandler h = MPI_ERRHANDLER_NULL;
+    if (other != NULL && other != Py_None &&
+        errh_arg(other, "Errhandler", &h) < 0) {
+        return NULL;
+    }
+    return errh_new(type, h, 0);
+}
+
+static void
+Errhandler_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+Errhandler_Free(FastMPIErrhandlerObject *self, PyObject *unused)
+{
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    if (self->flags & FASTMPI_PREDEFINED) {
+        return fastmpi_error_raise_detail(
+            MPI_ERR_ARG, "Free(): a predefined error handler (%R) cannot "
+            "be freed", (PyObject *)self);
+    }
+    if (self->ob_mpi == MPI_ERRHANDLER_NULL) {
+        return fastmpi_error_raise_detail(
+            MPI_ERR_ARG, "Free(): the error handler is ERRHANDLER_NULL");
+    }
+    if (fastmpi_check(MPI_Errhandler_free(&self->ob_mpi)) < 0) {
+        return NULL;
+    }
+    self->ob_mpi = MPI_ERRHANDLER_NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Errhandler_py2f(FastMPIErrhandlerObject *self, PyObject *unused)
+{
+    return PyLong_FromLong((long)MPI_Errhandler_c2f(self->ob_mpi));
+}
+
+static PyObject *
+Errhandler_f2py(PyObject *cls, PyObject *arg)
+{
+    MPI_Fint f;
+    if (fastmpi_fint_arg(arg, &f) < 0) {
+        return NULL;
+    }
+    MPI_Errhandler h = MPI_Errhandler_f2c(f);
+    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), f) < 0) {
+        return NULL;
+    }
+    return errh_new((PyTypeObject *)cls, h, 0);
+}
+
+static PyObject *
+Errhandler_get_handle(FastMPIErrhandlerObject *self, void *closure)
+{
+    return PyLong_FromLongLong((long long)FASTMPI_HANDLE_TO_INT(self->ob_mpi));
+}
+
+static PyObject *
+Errhandler_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if ((op != Py_EQ && op != Py_NE) ||
+        !PyObject_TypeCheck(b, Errhandler_type)) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    int eq = ((FastMPIErrhandlerObject *)a)->ob_mpi ==
+             ((FastMPIErrhandlerObject *)b)->ob_mpi;
+    return PyBool_FromLong(eq == (op == Py_EQ));
+}
+
+static int
+Errhandler_bool(FastMPIErrhandlerObject *self)
+{
+    return self->ob_mpi != MPI_ERRHANDLER_NULL;
+}
+
+static const char *
+predefined_name(MPI_Errhandler h)
+{
+    if (h == MPI_ERRHANDLER_NULL) {
+        return "ERRHANDLER_NULL";
+    }
+    if (h == MPI_ERRORS_RETURN) {
+        return "ERRORS_RETURN";
+    }
+    if (h == MPI_ERRORS_ARE_FATAL) {
+        return "ERRORS_ARE_FATAL";
+    }
+#ifdef MPI_ERRORS_ABORT
+    if (h == MPI_ERRORS_ABORT) {
+        return "ERRORS_ABORT";
+    }
+#endif
+    return NULL;
+}
+
+static PyObject *
+Errhandler_repr(FastMPIErrhandlerObject *self)
+{
+    const char *name = predefined_name(self->ob_mpi);
+    if (name != NULL) {
+        return PyUnicode_FromFormat("<%s %s>", Py_TYPE(self)->tp_name, name);
+    }
+    return PyUnicode_FromFormat("<%s at %p>", Py_TYPE(self)->tp_name, self);
+}
+
+static PyObject *
+Errhandler_reduce(FastMPIErrhandlerObject *self, PyObject *unused)
+{
+    const char *name = predefined_name(self->ob_mpi);
+    if (name == NULL) {
+        return PyErr_Format(PyExc_TypeError,
+                            "cannot pickle %.100s: only the predefined "
+                            "error handlers pickle; a user error handler is "
+                            "local to its process", Py_TYPE(self)->tp_name);
+    }
+    return fastmpi_reduce_predefined((PyObject *)self, name);
+}
+
+static PyMethodDef Errhandler_methods[] = {
+    {"Free", (PyCFunction)Errhandler_Free, METH_NOARGS,
+     "Free(): free the error handler (it becomes ERRHANDLER_NULL)."},
+    {"py2f", (PyCFunction)Errhandler_py2f, METH_NOARGS, "Fortran handle."},
+    {"f2py", (PyCFunction)Errhandler_f2py, METH_O | METH_CLASS,
+     "f2py(arg): the Errhandler of a Fortran handle."},
+    {"__reduce__", (PyCFunction)Errhandler_reduce, METH_NOARGS, NULL},
+    {NULL},
+};
+
+static PyGetSetDef Errhandler_getset[] = {
+    {"handle", (getter)Errhandler_get_handle, NULL, "MPI handle as an int"},
+    {NULL},
+};
+
+static PyType_Slot Errhandler_slots[] = {
+    {Py_tp_doc, "Errhandler(errhandler=None): an MPI error handler."},
+    {Py_tp_new, Errhandler_tp_new},
+    {Py_tp_dealloc, Errhandler_dealloc},
+    {Py_tp_repr, Errhandler_repr},
+    {Py_tp_richcompare, Errhandler_richcompare},
+    {Py_tp_hash, PyObject_HashNotImplemented},
+    {Py_nb_bool, Errhandler_bool},
+    {Py_tp_methods, Errhandler_methods},
+    {Py_tp_getset, Errhandler_getset},
+    {0, NULL},
+};
+
+static PyType_Spec Errhandler_spec = {
+    .name = "fastmpi.MPI.Errhandler",
+    .basicsize = sizeof(FastMPIErrhandlerObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = Errhandler_slots,
+};
+
+/* ---- Comm methods ------------------------------------------------------- */
+
+static PyObject *
+Comm_Get_errhandler(FastMPICommObject *self, PyObject *unused)
+{
+    MPI_Errhandler h = MPI_ERRHANDLER_NULL;
+    if (fastmpi_comm_check(self) < 0 ||
+        fastmpi_check(MPI_Comm_get_errhandler(self->ob_mpi, &h)) < 0) {
+        return NULL;
+    }
+    PyObject *obj = errh_new(Errhandler_type, h, 0);
+    if (obj == NULL) {
+        int ierr = MPI_Errhandler_free(&h);    /* MemoryError reported */
+        (void)ierr;
+    }
+    return obj;
+}
+
+static PyObject *
+Comm_Set_errhandler(FastMPICommObject *self, PyObject *arg)
+{
+    MPI_Errhandler h;
+    if (errh_arg(arg, "Set_errhandler", &h) < 0 ||
+        fastmpi_comm_check(self) < 0) {
+        return NULL;
+    }
+    if (h == MPI_ERRHANDLER_NULL) {
+        return fastmpi_error_raise_detail(
+            MPI_ERR_ARG, "Set_errhandler(): ERRHANDLER_NULL is not an error "
+            "handler");
+    }
+    if (fastmpi_check(MPI_Comm_set_errhandler(self->ob_mpi, h)) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Comm_Call_errhandler(FastMPICommObject *self, PyObject *arg)
+{
+    if (!PyLong_Check(arg)) {
+        return PyErr_Format(PyExc_TypeError,
+                            "Call_errhandler() argument 'errorcode' must be "
+                            "int, not %.100s", Py_TYPE(arg)->tp_name);
+    }
+    int overflow = 0;
+    long code = PyLong_AsLongAndOverflow(arg, &overflow);
+    if (code == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (overflow || code < INT_MIN || code > INT_MAX) {
+        return PyErr_Format(PyExc_OverflowError,
+                            "Call_errhandler() argument 'errorcode' is out "
+                            "of the range of a C int");
+    }
+    if (fastmpi_comm_check(self) < 0) {
+        return NULL;
+    }
+    fastmpi_pending_restore(&errh_pending);     /* a stale one: */
+    if (PyErr_Occurred()) {
+        PyErr_WriteUnraisable(NULL);
+    }
+    int ierr;
+    FASTMPI_NOGIL_BEGIN
+    ierr = MPI_Comm_call_errhandler(self->ob_mpi, (int)code);
+    FASTMPI_NOGIL_END
+    if (fastmpi_pending_restore(&errh_pending) < 0) {
+        return NULL;            /* the handler's own exception */
+    }
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static int
+free_slot(void)
+{
+    int slot = 0;
+    while (slot < ERRH_SLOTS && slots[slot].fn != NULL) {
+        slot++;
+    }
+    return slot;
+}
+
+/* MPI gave a new handler Fortran handle fh: a slot holding fh belonged to
+ * a handler MPI has destroyed. */
+static void
+reclaim(MPI_Fint fh)
+{
+    for (int i = 0; i < ERRH_SLOTS; i++) {
+        if (slots[i].fn != NULL && slots[i].fhandle == fh) {
+            Py_CLEAR(slots[i].fn);
+        }
+    }
+}
+
+/* The C function of the probe handler, never set on a communicator. */
+static void
+errh_probe(MPI_Comm *comm, int *code, ...)
+{
+}
+
+static PyObject *
+Comm_Create_errhandler(PyObject *cls, PyObject *arg)
+{
+    if (!PyCallable_Check(arg)) {
+        return PyErr_Format(PyExc_TypeError,
+                            "Create_errhandler() argument 'errhandler_fn' "
+                            "must be callable, not %.100s",
+                            Py_TYPE(arg)->tp_name);
+    }
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    int slot = free_slot();
+    if (slot == ERRH_SLOTS) {
+        /* every slot taken: a handler made and freed at once tells which
+         * Fortran handle is free, and so which taken slot's handler is
+         * gone */
+        MPI_Errhandler probe = MPI_ERRHANDLER_NULL;
+        if (fastmpi_check(MPI_Comm_create_errhandler(errh_probe, &probe)) <
+            0) {
+            return NULL;
+        }
+        reclaim(MPI_Errhandler_c2f(probe));
+        if (fastmpi_check(MPI_Errhandler_free(&probe)) < 0) {
+            return NULL;
+        }
+        slot = free_slot();
+    }
+    if (slot == ERRH_SLOTS) {
+        return fastmpi_error_raise_detail(
+            MPI_ERR_OTHER, "Create_errhandler(): %d Python error handlers "
+            "are alive already (communicators may still use freed ones)",
+            ERRH_SLOTS);
+    }
+    MPI_Errhandler h = MPI_ERRHANDLER_NULL;
+    if (fastmpi_check(MPI_Comm_create_errhandler(trampolines[slot], &h)) <
+        0) {
+        return NULL;
+    }
+    PyObject *obj = errh_new(Errhandler_type, h, 0);
+    if (obj == NULL) {
+        int ierr = MPI_Errhandler_free(&h);    /* MemoryError reported */
+        (void)ierr;
+        return NULL;
+    }
+    MPI_Fint fh = MPI_Errhandler_c2f(h);
+    reclaim(fh);
+    slots[slot].fhandle = fh;
+    slots[slot].fn = Py_NewRef(arg);
+    return obj;
+}
+
+PyMethodDef fastmpi_errhandler_comm_methods[] = {
+    {"Get_errhandler", (PyCFunction)Comm_Get_errhandler, METH_NOARGS,
+     "Get_errhandler() -> a new Errhandler for the communicator's error "
+     "handler (Free it when done)."},
+    {"Set_errhandler", (PyCFunction)Comm_Set_errhandler, METH_O,
+     "Set_errhandler(errhandler): the communicator's error handler."},
+    {"Call_errhandler", (PyCFunction)Comm_Call_errhandler, METH_O,
+     "Call_errhandler(errorcode): call the communicator's error handler."},
+    {"Create_errhandler", (PyCFunction)Comm_Create_errhandler,
+     METH_O | METH_CLASS,
+     "Create_errhandler(errhandler_fn) -> Errhandler calling "
+     "errhandler_fn(comm, errorcode) on an error."},
+    {NULL},
+};
+
+static int
+add_predefined(PyObject *module, const char *name, MPI_Errhandler h)
+{
+    PyObject *obj = errh_new(Errhandler_type, h, FASTMPI_PREDEFINED);
+    if (obj == NULL) {
+        return -1;
+    }
+    int r = PyModule_AddObjectRef(module, name, obj);
+    Py_DECREF(obj);
+    return r;
+}
+
+int
+fastmpi_errhandler_init(PyObject *module)
+{
+    PyObject *type = (PyObject *)fastmpi_type_new(
+        module, &Errhandler_spec, NULL, NULL);
+    if (type == NULL) {
+        return -1;
+    }
+    Errhandler_type = (PyTypeObject *)type;    /* owned by the module */
+    fastmpi_set_error_hook(attach_cause);
+    if (PyModule_AddObject(module, "Errhandler", type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    if (add_predefined(module, "ERRHANDLER_NULL", MPI_ERRHANDLER_NULL) < 0 ||
+        add_predefined(module, "ERRORS_RETURN", MPI_ERRORS_RETURN) < 0 ||
+#ifdef MPI_ERRORS_ABORT
+        add_predefined(module, "ERRORS_ABORT", MPI_ERRORS_ABORT) < 0 ||
+#endif
+        add_predefined(module, "ERRORS_ARE_FATAL", MPI_ERRORS_ARE_FATAL) <
+            0) {
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,1093 @@
+/* objcoll.c: collectives with Python objects: bcast, gather, scatter,
+ * allgather, alltoall, reduce, allreduce, scan, exscan.
+ *
+ * Objects travel pickled (pickle.c: scalars flat, large buffers
+ * out-of-band, sent from where they lie).  Sizes go first in one small
+ * collective, then the data in a v-collective into one bytearray, each
+ * rank's message at a 64-byte boundary; every object is unpickled from its
+ * slice of it, out-of-band arrays viewing it without a copy.  bcast sends
+ * small objects within its first (fixed-size) message: one MPI_Bcast.
+ * scatter and alltoall pack the pieces into one send buffer (MPI_Pack of
+ * each piece's message, arrays included: one copy on the sending side).
+ *
+ * Reductions: op is an MPI.Op (predefined ops apply to objects as mpi4py
+ * applies them; a user Op to buffers) or any callable f(a, b).  reduce
+ * gathers to the root, allreduce, scan and exscan gather to every rank;
+ * the objects are then folded in rank order, ((x0 op x1) op x2) ..., so
+ * a non-commutative op is applied as MPI orders it, and every rank
+ * computes the same thing (an op that raises, raises on every rank).
+ *
+ * The allreduce fast path: with a predefined SUM, PROD, MAX or MIN, each
+ * rank contributes one 16-byte cell (what it holds: a float, an int that
+ * fits in 64 bits, or something else; the op; the value) to a single
+ * MPI_Allreduce with a C reduction.  Cells of the same kind combine; any
+ * disagreement (an int meeting a float, a non-scalar, an int overflow, a
+ * NaN under MAX/MIN, different ops) turns the result into "other".  All
+ * ranks see the same combined cell, so all take the same path: the value
+ * when it is a float or an int, else the general path (gather and fold),
+ * which gives Python's exact result.  A rank never decides alone.
+ *
+ * On an intercommunicator (FASTMPI_INTER, tested once per call) the
+ * objects come from the remote group: the root passes MPI.ROOT and gets
+ * the list or reduction (None from bcast and scatter), the rest of its
+ * group MPI.PROC_NULL (None), the other group the root's remote rank.
+ * allreduce skips the fast path there (each group would see only the
+ * other's cells, so the two could take different paths): it gathers and
+ * folds.  bcast sends a fixed two messages (the ranks passing
+ * MPI.PROC_NULL cannot know whether a second is needed).  scan and exscan
+ * are refused.
+ */
+#include "../0_core/fastmpi.h"
+#include "../0_core/state.h"
+#include "../2_buffer/msgbuffer.h"
+#include "../2_buffer/op.h"
+#include "../2_buffer/pickle.h"
+#include "../4_comm/comm.h"
+#include "coll.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define ALIGN 64
+#define BCAST_HEAD 256      /* bcast's first message: length + inline data */
+
+static Py_ssize_t
+align_up(Py_ssize_t n)
+{
+    return (n + ALIGN - 1) / ALIGN * ALIGN;
+}
+
+/* Displacements at ALIGN boundaries for `sizes`; the total in *total.
+ * -1 with OverflowError past what an int displacement reaches. */
+static int
+aligned_displs(const int *sizes, int n, int *displs, Py_ssize_t *total)
+{
+    Py_ssize_t at = 0;
+    for (int i = 0; i < n; i++) {
+        at = align_up(at);
+        if (at > INT_MAX) {
+            PyErr_Format(PyExc_OverflowError,
+                         "the objects add up to more than 2**31-1 bytes; "
+                         "collectives of that size are not supported yet");
+            return -1;
+        }
+        displs[i] = (int)at;
+        at += sizes[i];
+    }
+    *total = at;
+    return 0;
+}
+
+/* New list: the objects in slices [displs[i], + sizes[i]) of buf. */
+static PyObject *
+load_all(PyObject *buf, const int *sizes, const int *displs, int n)
+{
+    PyObject *list = PyList_New(n);
+    if (list == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        PyObject *obj = fastmpi_pickle_load_slice(buf, displs[i], sizes[i]);
+        if (obj == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, obj);      /* steals */
+    }
+    return list;
+}
+
+/* A rank that cannot produce its part of a collective still takes part
+ * (sending nothing, with a size of -1 that tells the others), so that no
+ * rank waits for ever; it then raises its own exception and the others
+ * raise this one. */
+static PyObject *
+peer_failed(const char *fname, int rank)
+{
+    return PyErr_Format(PyExc_ValueError,
+                        "%s(): rank %d failed to send its object (it "
+                        "raised there)", fname, rank);
+}
+
+/* Replace failure marks (-1) in sizes[n] by 0; the first failed rank, or
+ * -1 if none. */
+static int
+clear_failures(int *sizes, int n)
+{
+    int failed = -1;
+    for (int i = 0; i < n; i++) {
+        if (sizes[i] < 0) {
+            sizes[i] = 0;
+            failed = failed < 0 ? i : failed;
+        }
+    }
+    return failed;
+}
+
+typedef struct {
+    PyObject *type, *value, *tb;
+} saved_error;
+
+/* Nothing to send (an intercommunicator's root group). */
+static void
+pickled_empty(fastmpi_pickled *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->datatype = MPI_BYTE;
+}
+
+/* Nothing to send, and size -1: this rank failed, the others hear of it
+ * from the size. */
+static void
+pickled_failed(fastmpi_pickled *p)
+{
+    p->addr = NULL;
+    p->count = 0;
+    p->nbytes = -1;
+    p->datatype = MPI_BYTE;
+}
+
+/* Pickle obj; on failure keep the exception in *err and send nothing. */
+static void
+dump_or_save(PyObject *obj, fastmpi_pickled *p, saved_error *err)
+{
+    err->type = err->value = err->tb = NULL;
+    if (fastmpi_pickle_dump(obj, p) < 0) {
+        PyErr_Fetch(&err->type, &err->value, &err->tb);
+        pickled_failed(p);
+    }
+}
+
+/* Every rank's object, as a new list of `size`, at `root` (None
+ * elsewhere) or, with all, at every rank.  receiving: this rank gets the
+ * list; sending: it sends an object (not so in an intercommunicator's
+ * root group); size: the group's size, or the remote group's. */
+static PyObject *
+gather_objects(const char *fname, MPI_Comm comm, PyObject *obj, int root,
+               int all, int receiving, int sending, int size)
+{
+    fastmpi_pickled p;
+    saved_error err = {NULL, NULL, NULL};
+    PyObject *buf = NULL, *result = NULL;
+    int ierr, *sizes = NULL, *displs = NULL, failed = -1;
+    sizes = PyMem_Malloc(2 * sizeof(int) * (size_t)size);
+    if (sizes == NULL) {
+        return PyErr_NoMemory();
+    }
+    displs = sizes + size;
+    if (sending) {
+        dump_or_save(obj, &p, &err);
+    }
+    else {
+        pickled_empty(&p);
+    }
+    if (p.nbytes > INT_MAX) {
+        /* int sizes and displacements: fail like a pickling error, so
+         * the other ranks hear of it and nobody waits */
+        Py_ssize_t big = p.nbytes;
+        fastmpi_pickled_release(&p);
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): the object pickles to %zd bytes; the object "
+                     "collectives other than bcast take at most 2**31-1 "
+                     "bytes per rank", fname, big);
+        PyErr_Fetch(&err.type, &err.value, &err.tb);
+        pickled_failed(&p);
+    }
+    int mine = (int)p.nbytes;
+    FASTMPI_NOGIL_BEGIN
+    if (all) {
+        FASTMPI_CALL("MPI_Allgather", comm, MPI_PROC_NULL, 0, sizeof(int),
+                     ierr = MPI_Allgather(&mine, 1, MPI_INT, sizes, 1,
+                                          MPI_INT, comm));
+    }
+    else {
+        FASTMPI_CALL("MPI_Gather", comm, root, 0, sizeof(int),
+                     ierr = MPI_Gather(&mine, 1, MPI_INT, sizes, 1, MPI_INT,
+                                       root, comm));
+    }
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) < 0) {
+        goto done;
+    }
+    char *data = NULL;
+    if (receiving) {
+        Py_ssize_t total;
+        failed = clear_failures(sizes, size);
+        if (aligned_displs(sizes, size, displs, &total) < 0 ||
+            (buf = PyByteArray_FromStringAndSize(NULL, total)) == NULL) {
+            goto done;
+        }
+        data = PyByteArray_AS_STRING(buf);
+    }
+    FASTMPI_NOGIL_BEGIN
+    if (all) {
+        FASTMPI_CALL("MPI_Allgatherv", comm, MPI_PROC_NULL, 0, p.nbytes,
+                     ierr = MPI_Allgatherv(p.addr, p.count, p.datatype, data,
+                                           sizes, displs, MPI_BYTE, comm));
+    }
+    else {
+        FASTMPI_CALL("MPI_Gatherv", comm, root, 0, p.nbytes,
+                     ierr = MPI_Gatherv(p.addr, p.count, p.datatype, data,
+                                        sizes, displs, MPI_BYTE, root,
+                                        comm));
+    }
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) < 0 || err.type != NULL) {
+        goto done;
+    }
+    if (failed >= 0) {
+        peer_failed(fname, failed);
+        goto done;
+    }
+    result = receiving ? load_all(buf, sizes, displs, size)
+                       : Py_NewRef(Py_None);
+done:
+    if (err.type != NULL) {
+        PyErr_Restore(err.type, err.value, err.tb);     /* ours first */
+    }
+    fastmpi_pickled_release(&p);
+    PyMem_Free(sizes);
+    Py_XDECREF(buf);
+    return result;
+}
+
+/* The items of a sequence of one object per rank: a new reference to a
+ * list or tuple (PySequence_Fast), or NULL with an exception. */
+static PyObject *
+per_rank_items(PyObject *obj, int size, const char *fname,
+               const char *argname)
+{
+    if (obj == Py_None) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be a sequence of %d objects "
+                     "(one per rank), not None", fname, argname, size);
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(obj, "");
+    if (seq == NULL) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be a sequence of %d objects "
+                     "(one per rank), not %.100s", fname, argname, size,
+                     Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    if (PySequence_Fast_GET_SIZE(seq) != size) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s' has %zd items; the communicator "
+                     "has %d ranks", fname, argname,
+                     PySequence_Fast_GET_SIZE(seq), size);
+        Py_DECREF(seq);
+        return NULL;
+    }
+    return seq;
+}
+
+/* Pickle the items of seq one after another into a new bytearray, each
+ * at an ALIGN boundary; sizes and displs filled. */
+static PyObject *
+pack_items(PyObject *seq, MPI_Comm comm, int *sizes, int *displs)
+{
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    fastmpi_pickled *ps = PyMem_Calloc(n ? n : 1, sizeof(*ps));
+    PyObject *buf = NULL;
+    Py_ssize_t done = 0, total;
+    if (ps == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (; done < n; done++) {
+        if (fastmpi_pickle_dump(PySequence_Fast_ITEMS(seq)[done],
+                                &ps[done]) < 0) {
+            goto out;
+        }
+        if (ps[done].nbytes > INT_MAX) {
+            PyErr_Format(PyExc_ValueError,
+                         "item %zd pickles to %zd bytes; the object "
+                         "collectives other than bcast take at most "
+                         "2**31-1 bytes per item", done, ps[done].nbytes);
+            done++;
+            goto out;
+        }
+        sizes[done] = (int)ps[done].nbytes;
+    }
+    if (aligned_displs(sizes, (int)n, displs, &total) < 0 ||
+        (buf = PyByteArray_FromStringAndSize(NULL, total)) == NULL) {
+        goto out;
+    }
+    char *data = PyByteArray_AS_STRING(buf);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        fastmpi_pickled_flatten(&ps[i], data + displs[i]);
+    }
+out:
+    for (Py_ssize_t i = 0; i < done; i++) {
+        fastmpi_pickled_release(&ps[i]);
+    }
+    PyMem_Free(ps);
+    return buf;
+}
+
+/* ---- bcast ------------------------------------------------------------- */
+
+/* Where this rank stands in a rooted collective on an intercommunicator:
+ * 1 the root (MPI.ROOT), 0 the root's group (MPI.PROC_NULL), -1 the other
+ * group; the remote size in *rsize.  -2 with an exception. */
+static int
+inter_role(FastMPICommObject *self, const char *fname, int root, int *rsize)
+{
+    if (fastmpi_comm_remote_size(self, rsize) < 0 ||
+        fastmpi_inter_root_check(fname, root, *rsize) < 0) {
+        return -2;
+    }
+    return root == MPI_ROOT ? 1 : root == MPI_PROC_NULL ? 0 : -1;
+}
+
+/* bcast on an intercommunicator: the length, then the data, always two
+ * broadcasts.  None at the root's group. */
+static PyObject *
+bcast_inter(FastMPICommObject *self, PyObject *obj, int root)
+{
+    int rsize, ierr;
+    int role = inter_role(self, "bcast", root, &rsize);
+    if (role == -2) {
+        return NULL;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    fastmpi_pickled p;
+    saved_error err = {NULL, NULL, NULL};
+    PyObject *buf = NULL, *result = NULL;
+    int64_t len = 0;
+    pickled_empty(&p);
+    if (role == 1) {
+        dump_or_save(obj, &p, &err);
+        len = p.nbytes;     /* -1 if it failed */
+    }
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Bcast", comm, root, 0, sizeof(len),
+                 ierr = MPI_Bcast(&len, 1, MPI_INT64_T, root, comm));
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) < 0) {
+        goto done;
+    }
+    void *addr = p.addr;
+    int count = p.count;
+    MPI_Datatype type = p.datatype;
+    int too_big = 0;
+    if (role == -1) {
+        if (len > INT_MAX) {
+            too_big = 1;
+            len = 0;    /* still take part: the root sends, MPI errs */
+        }
+        buf = PyByteArray_FromStringAndSize(NULL, len > 0 ? len : 0);
+        if (buf == NULL) {
+            goto done;
+        }
+        addr = PyByteArray_AS_STRING(buf);
+        count = len > 0 ? (int)len : 0;
+        type = MPI_BYTE;
+    }
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Bcast", comm, root, 0, count,
+                 ierr = MPI_Bcast(addr, count, type, root, comm));
+    FASTMPI_NOGIL_END
+    if (too_big) {
+        PyErr_Format(PyExc_OverflowError,
+                     "bcast(): the object is more than 2**31-1 bytes; "
+                     "not supported yet");
+        goto done;
+    }
+    if (fastmpi_check(ierr) < 0 || err.type != NULL) {
+        goto done;
+    }
+    if (role != -1) {
+        result = Py_NewRef(Py_None);
+    }
+    else if (len < 0) {
+        peer_failed("bcast", root);
+    }
+    else {
+        result = fastmpi_pickle_load_exported(buf);
+    }
+done:
+    if (err.type != NULL) {
+        PyErr_Restore(err.type, err.value, err.tb);
+    }
+    fastmpi_pickled_release(&p);
+    Py_XDECREF(buf);
+    return result;
+}
+
+static PyObject *
+Comm_bcast(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
+           PyObject *kwnames)
+{
+    static const char *const names[] = {"obj", "root", NULL};
+    static fastmpi_argspec spec = {"bcast", names, 0};
+    PyObject *argv[2];
+    int root, rank, size, ierr;
+    fastmpi_pickled p;
+    saved_error err = {NULL, NULL, NULL};
+    union {
+        int64_t len;
+        char bytes[BCAST_HEAD];
+    } head;
+    char *inline_data = head.bytes + sizeof(int64_t);
+    const Py_ssize_t room = BCAST_HEAD - (Py_ssize_t)sizeof(int64_t);
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0) {
+        return NULL;
+    }
+    if (Py_UNLIKELY(self->flags & FASTMPI_INTER)) {
+        return bcast_inter(self, argv[0] ? argv[0] : Py_None, root);
+    }
+    if (fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+        fastmpi_coll_root_check("bcast", root, size) < 0) {
+        return NULL;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    if (rank == root) {
+        dump_or_save(argv[0] ? argv[0] : Py_None, &p, &err);
+        head.len = p.nbytes;    /* -1 if it failed */
+        if (p.nbytes >= 0 && p.nbytes <= room) {
+            fastmpi_pickled_flatten(&p, inline_data);
+        }
+    }
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Bcast", comm, root, 0, BCAST_HEAD,
+                 ierr = MPI_Bcast(head.bytes, BCAST_HEAD, MPI_BYTE, root,
+                                  comm));
+    FASTMPI_NOGIL_END
+    PyObject *buf = NULL, *result = NULL;
+    Py_ssize_t len = (Py_ssize_t)head.len;
+    if (fastmpi_check(ierr) < 0 || err.type != NULL) {
+        goto done;
+    }
+    if (len < 0) {
+        peer_failed("bcast", root);
+        goto done;
+    }
+    if (len <= room) {
+        /* all in the first message; the root's result is a copy too */
+        result = fastmpi_pickle_load_memory(inline_data, len);
+        goto done;
+    }
+    if ((buf = PyByteArray_FromStringAndSize(NULL, len)) == NULL) {
+        goto done;      /* MemoryError: the others wait (not handled) */
+    }
+    /* The root sends a contiguous copy: MPI may write into the root's
+     * buffer of a broadcast (MPICH's scatter-allgather algorithm writes
+     * the same bytes back), which the pieces of an out-of-band message
+     * (read-only padding, the caller's arrays) must not see. */
+    char *data = PyByteArray_AS_STRING(buf);
+    if (rank == root) {
+        fastmpi_pickled_flatten(&p, data);
+    }
+    int count = (int)len;
+    MPI_Datatype type = MPI_BYTE;
+    if (len > INT_MAX) {
+        /* past 2 GiB: one item of a large type (strided.c); every rank
+         * has the same len, so all take this branch */
+        if (fastmpi_large_type(MPI_BYTE, len, "bcast", "obj", &type) < 0) {
+            goto done;
+        }
+        count = 1;
+    }
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Bcast", comm, root, 0, len,
+                 ierr = MPI_Bcast(data, count, type, root, comm));
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) < 0) {
+        goto done;
+    }
+    result = fastmpi_pickle_load_exported(buf);
+done:
+    if (err.type != NULL) {
+        PyErr_Restore(err.type, err.value, err.tb);
+    }
+    if (rank == root) {
+        fastmpi_pickled_release(&p);
+    }
+    Py_XDECREF(buf);
+    return result;
+}
+
+/* ---- gather, allgather ------------------------------------------------- */
+
+/* This rank's rank, and the number of ranks objects come from: the size,
+ * or on an intercommunicator the remote group's size.  0 or -1. */
+static int
+group_size(FastMPICommObject *self, int *rank, int *size)
+{
+    if (fastmpi_comm_ranks(self, rank, size) < 0) {
+        return -1;
+    }
+    if (Py_UNLIKELY(self->flags & FASTMPI_INTER)) {
+        return fastmpi_comm_remote_size(self, size);
+    }
+    return 0;
+}
+
+static PyObject *
+Comm_gather(FastMPICommObject *self, PyObject *const *args,
+            Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"sendobj", "root", NULL};
+    static fastmpi_argspec spec = {"gather", names, 0};
+    PyObject *argv[2];
+    int root, rank, size;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0) {
+        return NULL;
+    }
+    PyObject *obj = argv[0] ? argv[0] : Py_None;
+    if (Py_UNLIKELY(self->flags & FASTMPI_INTER)) {
+        int role = inter_role(self, "gather", root, &size);
+        if (role == -2) {
+            return NULL;
+        }
+        return gather_objects("gather", self->ob_mpi, obj, root, 0,
+                              role == 1, role == -1, size);
+    }
+    if (fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+        fastmpi_coll_root_check("gather", root, size) < 0) {
+        return NULL;
+    }
+    return gather_objects("gather", self->ob_mpi, obj, root, 0,
+                          rank == root, 1, size);
+}
+
+static PyObject *
+Comm_allgather(FastMPICommObject *self, PyObject *const *args,
+               Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"sendobj", NULL};
+    static fastmpi_argspec spec = {"allgather", names, 1};
+    PyObject *argv[1];
+    int rank, size;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        group_size(self, &rank, &size) < 0) {
+        return NULL;
+    }
+    return gather_objects("allgather", self->ob_mpi, argv[0], 0, 1, 1, 1,
+                          size);
+}
+
+/* ---- scatter, alltoall ------------------------------------------------- */
+
+static PyObject *
+Comm_scatter(FastMPICommObject *self, PyObject *const *args,
+             Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"sendobj", "root", NULL};
+    static fastmpi_argspec spec = {"scatter", names, 0};
+    PyObject *argv[2];
+    PyObject *seq = NULL, *buf = NULL, *rbuf = NULL, *result = NULL;
+    int root, rank, size, ierr, mine = 0, *sizes = NULL, *displs = NULL;
+    saved_error err = {NULL, NULL, NULL};
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(&spec, 1, argv[1], 0, &root) < 0) {
+        return NULL;
+    }
+    /* the root's side: the root; on an intercommunicator also the ranks
+     * passing MPI.PROC_NULL, which send and receive nothing */
+    int root_side, inter = self->flags & FASTMPI_INTER;
+    if (Py_UNLIKELY(inter)) {
+        int role = inter_role(self, "scatter", root, &size);
+        if (role == -2) {
+            return NULL;
+        }
+        rank = role == 1 ? root : MPI_UNDEFINED;
+        root_side = role >= 0;
+    }
+    else {
+        if (fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+            fastmpi_coll_root_check("scatter", root, size) < 0) {
+            return NULL;
+        }
+        root_side = rank == root;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    char *sdata = NULL, *rdata = NULL;
+    if (rank == root) {
+        sizes = PyMem_Malloc(2 * sizeof(int) * (size_t)size);
+        if (sizes == NULL) {
+            return PyErr_NoMemory();
+        }
+        displs = sizes + size;
+        seq = per_rank_items(argv[0] ? argv[0] : Py_None, size, "scatter",
+                             "sendobj");
+        if (seq == NULL || (buf = pack_items(seq, comm, sizes, displs)) ==
+                               NULL) {
+            PyErr_Fetch(&err.type, &err.value, &err.tb);
+            for (int i = 0; i < size; i++) {
+                sizes[i] = -1;
+                displs[i] = 0;
+            }
+        }
+        else {
+            sdata = PyByteArray_AS_STRING(buf);
+        }
+    }
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Scatter", comm, root, 0, sizeof(int),
+                 ierr = MPI_Scatter(sizes, 1, MPI_INT, &mine, 1, MPI_INT,
+                                    root, comm));
+    FASTMPI_NOGIL_END
+    /* on an intercommunicator the ranks passing MPI.PROC_NULL cannot
+     * know of a failure: every rank always takes part in both calls */
+    if (fastmpi_check(ierr) < 0 || (err.type != NULL && !inter)) {
+        goto done;
+    }
+    if (mine < 0 && !root_side) {
+        if (inter) {
+            FASTMPI_NOGIL_BEGIN
+            FASTMPI_CALL("MPI_Scatterv", comm, root, 0, 0,
+                         ierr = MPI_Scatterv(NULL, NULL, NULL, MPI_BYTE,
+                                             NULL, 0, MPI_BYTE, root, comm));
+            FASTMPI_NOGIL_END
+        }
+        peer_failed("scatter", root);
+        goto done;
+    }
+    if (Py_UNLIKELY(inter) && root_side) {
+        if (sizes != NULL) {
+            clear_failures(sizes, size);
+        }
+        FASTMPI_NOGIL_BEGIN
+        FASTMPI_CALL("MPI_Scatterv", comm, root, 0, 0,
+                     ierr = MPI_Scatterv(sdata, sizes, displs, MPI_BYTE,
+                                         NULL, 0, MPI_BYTE, root, comm));
+        FASTMPI_NOGIL_END
+        if (fastmpi_check(ierr) == 0 && err.type == NULL) {
+            result = Py_NewRef(Py_None);
+        }
+        goto done;
+    }
+    if (rank == root) {
+        /* the root keeps its piece where it is */
+        FASTMPI_NOGIL_BEGIN
+        FASTMPI_CALL("MPI_Scatterv", comm, root, 0, 0,
+                     ierr = MPI_Scatterv(sdata, sizes, displs, MPI_BYTE,
+                                         MPI_IN_PLACE, mine, MPI_BYTE,
+                                         root, comm));
+        FASTMPI_NOGIL_END
+        if (fastmpi_check(ierr) == 0) {
+            result = fastmpi_pickle_load_slice(buf, displs[rank], mine);
+        }
+        goto done;
+    }
+    if ((rbuf = PyByteArray_FromStringAndSize(NULL, mine)) == NULL) {
+        goto done;
+    }
+    rdata = PyByteArray_AS_STRING(rbuf);
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Scatterv", comm, root, 0, mine,
+                 ierr = MPI_Scatterv(NULL, NULL, NULL, MPI_BYTE, rdata, mine,
+                                     MPI_BYTE, root, comm));
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) == 0) {
+        result = fastmpi_pickle_load_exported(rbuf);
+    }
+done:
+    if (err.type != NULL) {
+        PyErr_Restore(err.type, err.value, err.tb);
+    }
+    Py_XDECREF(seq);
+    Py_XDECREF(buf);
+    Py_XDECREF(rbuf);
+    PyMem_Free(sizes);
+    return result;
+}
+
+static PyObject *
+Comm_alltoall(FastMPICommObject *self, PyObject *const *args,
+              Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"sendobj", NULL};
+    static fastmpi_argspec spec = {"alltoall", names, 1};
+    PyObject *argv[1];
+    PyObject *seq = NULL, *sbuf = NULL, *rbuf = NULL, *result = NULL;
+    int rank, size, ierr, *mem = NULL;
+    saved_error err = {NULL, NULL, NULL};
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        group_size(self, &rank, &size) < 0) {
+        return NULL;
+    }
+    MPI_Comm comm = self->ob_mpi;
+    mem = PyMem_Malloc(4 * sizeof(int) * (size_t)size);
+    if (mem == NULL) {
+        return PyErr_NoMemory();
+    }
+    int *ssizes = mem, *sdispls = mem + size;
+    int *rsizes = mem + 2 * size, *rdispls = mem + 3 * size;
+    char *sdata = NULL;
+    seq = per_rank_items(argv[0], size, "alltoall", "sendobj");
+    if (seq == NULL || (sbuf = pack_items(seq, comm, ssizes, sdispls)) ==
+                           NULL) {
+        PyErr_Fetch(&err.type, &err.value, &err.tb);
+        for (int i = 0; i < size; i++) {
+            ssizes[i] = -1;
+            sdispls[i] = 0;
+        }
+    }
+    else {
+        sdata = PyByteArray_AS_STRING(sbuf);
+    }
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Alltoall", comm, MPI_PROC_NULL, 0, sizeof(int),
+                 ierr = MPI_Alltoall(ssizes, 1, MPI_INT, rsizes, 1, MPI_INT,
+                                     comm));
+    FASTMPI_NOGIL_END
+    Py_ssize_t total;
+    if (fastmpi_check(ierr) < 0) {
+        goto done;
+    }
+    clear_failures(ssizes, size);
+    int failed = clear_failures(rsizes, size);
+    if (aligned_displs(rsizes, size, rdispls, &total) < 0 ||
+        (rbuf = PyByteArray_FromStringAndSize(NULL, total)) == NULL) {
+        goto done;
+    }
+    char *rdata = PyByteArray_AS_STRING(rbuf);
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Alltoallv", comm, MPI_PROC_NULL, 0, total,
+                 ierr = MPI_Alltoallv(sdata, ssizes, sdispls, MPI_BYTE,
+                                      rdata, rsizes, rdispls, MPI_BYTE,
+                                      comm));
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) < 0 || err.type != NULL) {
+        goto done;
+    }
+    if (failed >= 0) {
+        peer_failed("alltoall", failed);
+        goto done;
+    }
+    result = load_all(rbuf, rsizes, rdispls, size);
+done:
+    if (err.type != NULL) {
+        PyErr_Restore(err.type, err.value, err.tb);
+    }
+    Py_XDECREF(seq);
+    Py_XDECREF(sbuf);
+    Py_XDECREF(rbuf);
+    PyMem_Free(mem);
+    return result;
+}
+
+/* ---- reductions -------------------------------------------------------- */
+
+/* The op argument: an MPI.Op (*mop set) or a callable (*mop NULL). */
+static int
+reduction_op(PyObject *obj, const char *fname, FastMPIOpObject **mop)
+{
+    *mop = NULL;
+    if (obj == NULL || PyObject_TypeCheck(obj, fastmpi_st->Op)) {
+        *mop = fastmpi_op_arg(obj, fname, "op");
+        return *mop == NULL ? -1 : 0;
+    }
+    if (!PyCallable_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument 'op' must be MPI.Op or a callable "
+                     "f(a, b), not %.100s", fname, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+/* New reference: items[0] op items[1] op ... op items[n-1], from the
+ * left. */
+static PyObject *
+fold(PyObject *opobj, FastMPIOpObject *mop, PyObject *list, Py_ssize_t n)
+{
+    PyObject *acc = Py_NewRef(PyList_GET_ITEM(list, 0));
+    for (Py_ssize_t i = 1; i < n && acc != NULL; i++) {
+        PyObject *next = PyList_GET_ITEM(list, i);
+        PyObject *r;
+        if (mop != NULL) {
+            r = fastmpi_op_apply(mop, acc, next);
+        }
+        else {
+            PyObject *args[2] = {acc, next};
+            r = PyObject_Vectorcall(opobj, args, 2, NULL);
+        }
+        Py_DECREF(acc);
+        acc = r;
+    }
+    return acc;
+}
+
+static PyObject *
+Comm_reduce(FastMPICommObject *self, PyObject *const *args,
+            Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"sendobj", "op", "root", NULL};
+    static fastmpi_argspec spec = {"reduce", names, 1};
+    PyObject *argv[3];
+    int root, rank, size;
+    FastMPIOpObject *mop;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(&spec, 2, argv[2], 0, &root) < 0 ||
+        reduction_op(argv[1], "reduce", &mop) < 0) {
+        return NULL;
+    }
+    int receiving, sending = 1;
+    if (Py_UNLIKELY(self->flags & FASTMPI_INTER)) {
+        int role = inter_role(self, "reduce", root, &size);
+        if (role == -2) {
+            return NULL;
+        }
+        receiving = role == 1;
+        sending = role == -1;
+    }
+    else {
+        if (fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+            fastmpi_coll_root_check("reduce", root, size) < 0) {
+            return NULL;
+        }
+        receiving = rank == root;
+    }
+    PyObject *all = gather_objects("reduce", self->ob_mpi, argv[0], root,
+                                   0, receiving, sending, size);
+    if (all == NULL || all == Py_None) {
+        return all;
+    }
+    PyObject *r = fold(argv[1], mop, all, size);
+    Py_DECREF(all);
+    return r;
+}
+
+/* ---- allreduce's fast path --------------------------------------------- */
+
+enum { CELL_OTHER = 0, CELL_FLOAT = 1, CELL_INT = 2 };
+
+typedef struct {
+    int32_t kind;
+    int32_t op;
+    union {
+        double f;
+        int64_t i;
+    } v;
+} scalar_cell;
+
+/* One cell travels as one element of a predefined 16-byte type, so MPI
+ * never splits it (no derived type to free before MPI_Finalize either). */
+#define CELL_TYPE MPI_C_DOUBLE_COMPLEX
+_Static_assert(sizeof(scalar_cell) == 16, "a cell is 16 bytes");
+
+static MPI_Op cell_op = MPI_OP_NULL;
+
+static void
+combine_cell(const scalar_cell *a, scalar_cell *b)
+{
+    if (a->kind != b->kind || a->op != b->op || a->kind == CELL_OTHER) {
+        b->kind = CELL_OTHER;
+        return;
+    }
+    if (a->kind == CELL_FLOAT) {
+        double x = a->v.f, y = b->v.f;
+        switch (a->op) {
+        case FASTMPI_OP_SUM:
+            b->v.f = x + y;
+            return;
+        case FASTMPI_OP_PROD:
+            b->v.f = x * y;
+            return;
+        }
+        if (isnan(x) || isnan(y)) {
+            b->kind = CELL_OTHER;   /* Python's answer depends on order */
+            return;
+        }
+        b->v.f = a->op == FASTMPI_OP_MAX ? (x > y ? x : y)
+                                         : (x < y ? x : y);
+        return;
+    }
+    int64_t x = a->v.i, y = b->v.i, r;
+    switch (a->op) {
+    case FASTMPI_OP_SUM:
+        if (__builtin_add_overflow(x, y, &r)) {
+            b->kind = CELL_OTHER;
+        }
+        b->v.i = r;
+        return;
+    case FASTMPI_OP_PROD:
+        if (__builtin_mul_overflow(x, y, &r)) {
+            b->kind = CELL_OTHER;
+        }
+        b->v.i = r;
+        return;
+    }
+    b->v.i = a->op == FASTMPI_OP_MAX ? (x > y ? x : y) : (x < y ? x : y);
+}
+
+static void
+combine_cells(void *in, void *inout, int *len, MPI_Datatype *datatype)
+{
+    const scalar_cell *a = in;
+    scalar_cell *b = inout;
+    for (int i = 0; i < *len; i++) {
+        combine_cell(&a[i], &b[i]);
+    }
+}
+
+static int
+cell_setup(void)
+{
+    if (cell_op != MPI_OP_NULL) {
+        return 0;
+    }
+    return fastmpi_check(MPI_Op_create(combine_cells, 1, &cell_op));
+}
+
+/* 1: the allreduce went through the fast path, *result set (new
+ * reference, or NULL on error); 0: take the general path. */
+static int
+allreduce_fast(MPI_Comm comm, PyObject *obj, FastMPIOpObject *mop,
+               PyObject **result)
+{
+    scalar_cell cell;
+    int ierr;
+    *result = NULL;
+    if (mop == NULL ||
+        (mop->kind != FASTMPI_OP_SUM && mop->kind != FASTMPI_OP_PROD &&
+         mop->kind != FASTMPI_OP_MAX && mop->kind != FASTMPI_OP_MIN)) {
+        return 0;   /* the same on every rank: no cell needed */
+    }
+    memset(&cell, 0, sizeof(cell));
+    cell.op = mop->kind;
+    cell.kind = CELL_OTHER;
+    if (PyFloat_CheckExact(obj)) {
+        cell.kind = CELL_FLOAT;
+        cell.v.f = PyFloat_AS_DOUBLE(obj);
+    }
+    else if (PyLong_CheckExact(obj)) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+        if (v == -1 && PyErr_Occurred()) {
+            PyErr_Clear();      /* cannot happen for an int; be safe */
+            overflow = 1;
+        }
+        if (!overflow) {
+            cell.kind = CELL_INT;
+            cell.v.i = v;
+        }
+    }
+    if (cell_setup() < 0) {
+        return 1;
+    }
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Allreduce", comm, MPI_PROC_NULL, 0, sizeof(cell),
+                 ierr = MPI_Allreduce(MPI_IN_PLACE, &cell, 1, CELL_TYPE,
+                                      cell_op, comm));
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) < 0) {
+        return 1;
+    }
+    if (cell.kind == CELL_FLOAT) {
+        *result = PyFloat_FromDouble(cell.v.f);
+        return 1;
+    }
+    if (cell.kind == CELL_INT) {
+        *result = PyLong_FromLongLong(cell.v.i);
+        return 1;
+    }
+    return 0;
+}
+
+static const char *const allreduce_names[] = {"sendobj", "op", NULL};
+
+static PyObject *
+Comm_allreduce(FastMPICommObject *self, PyObject *const *args,
+               Py_ssize_t nargs, PyObject *kwnames)
+{
+    static fastmpi_argspec spec = {"allreduce", allreduce_names, 1};
+    PyObject *argv[2], *result;
+    int rank, size;
+    FastMPIOpObject *mop;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        reduction_op(argv[1], "allreduce", &mop) < 0 ||
+        group_size(self, &rank, &size) < 0) {
+        return NULL;
+    }
+    if (!(self->flags & FASTMPI_INTER) &&
+        allreduce_fast(self->ob_mpi, argv[0], mop, &result)) {
+        return result;
+    }
+    PyObject *all = gather_objects("allreduce", self->ob_mpi, argv[0], 0, 1,
+                                   1, 1, size);
+    if (all == NULL) {
+        return NULL;
+    }
+    result = fold(argv[1], mop, all, size);
+    Py_DECREF(all);
+    return result;
+}
+
+/* scan (inclusive: ranks 0..rank) and exscan (0..rank-1; None at 0). */
+static PyObject *
+scan_common(FastMPICommObject *self, PyObject *const *args,
+            Py_ssize_t nargs, PyObject *kwnames, fastmpi_argspec *spec,
+            int exclusive)
+{
+    PyObject *argv[2];
+    int rank, size;
+    FastMPIOpObject *mop;
+    if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
+        reduction_op(argv[1], spec->fname, &mop) < 0 ||
+        fastmpi_comm_ranks(self, &rank, &size) < 0) {
+        return NULL;
+    }
+    if (self->flags & FASTMPI_INTER) {
+        return PyErr_Format(PyExc_TypeError,
+                            "%s() is for intracommunicators only; this is "
+                            "an intercommunicator", spec->fname);
+    }
+    PyObject *all = gather_objects(spec->fname, self->ob_mpi, argv[0], 0, 1,
+                                   1, 1, size);
+    if (all == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = exclusive ? rank : rank + 1;
+    PyObject *r = n == 0 ? Py_NewRef(Py_None) : fold(argv[1], mop, all, n);
+    Py_DECREF(all);
+    return r;
+}
+
+static PyObject *
+Comm_scan(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
+          PyObject *kwnames)
+{
+    static fastmpi_argspec spec = {"scan", allreduce_names, 1};
+    return scan_common(self, args, nargs, kwnames, &spec, 0);
+}
+
+static PyObject *
+Comm_exscan(FastMPICommObject *self, PyObject *const *args,
+            Py_ssize_t nargs, PyObject *kwnames)
+{
+    static fastmpi_argspec spec = {"exscan", allreduce_names, 1};
+    return scan_common(self, args, nargs, kwnames, &spec, 1);
+}
+
+#define OBJ_METHOD(name, doc)                                              \
+    {#name, FASTMPI_FASTCALL(Comm_##name), METH_FASTCALL | METH_KEYWORDS,  \
+     doc}
+
+PyMethodDef fastmpi_objcoll_methods[] = {
+    OBJ_METHOD(bcast, "bcast(obj, root=0) -> root's object, at every rank."),
+    OBJ_METHOD(gather, "gather(sendobj, root=0) -> list at root, else "
+                       "None."),
+    OBJ_METHOD(scatter, "scatter(sendobj, root=0) -> this rank's item of "
+                        "root's sequence."),
+    OBJ_METHOD(allgather, "allgather(sendobj) -> list of every rank's "
+                          "object."),
+    OBJ_METHOD(alltoall, "alltoall(sendobj) -> list: item i from rank i."),
+    OBJ_METHOD(reduce, "reduce(sendobj, op=SUM, root=0) -> result at root, "
+                       "else None; op an MPI.Op or a callable f(a, b)."),
+    OBJ_METHOD(allreduce, "allreduce(sendobj, op=SUM) -> result at every "
+                          "rank."),
+    OBJ_METHOD(scan, "scan(sendobj, op=SUM) -> reduction over ranks 0 to "
+                     "this one."),
+    OBJ_METHOD(exscan, "exscan(sendobj, op=SUM) -> reduction over ranks "
+                       "before this one (None at rank 0)."),
+    {NULL},
+};

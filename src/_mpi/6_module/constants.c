@@ -1,0 +1,144 @@
+/* constants.c: the module's integer constants, and the BOTTOM and
+ * IN_PLACE buffer markers. */
+#include "../0_core/fastmpi.h"
+#include "../0_core/state.h"
+#include "module.h"
+
+typedef struct {
+    const char *name;
+    long value;
+} int_constant;
+
+#define C(name) {#name, (long)MPI_##name}
+
+static const int_constant int_constants[] = {
+    C(ANY_SOURCE), C(ANY_TAG), C(PROC_NULL), C(ROOT), C(UNDEFINED),
+    C(KEYVAL_INVALID), C(BSEND_OVERHEAD),
+    C(TAG_UB), C(HOST), C(IO), C(WTIME_IS_GLOBAL), C(UNIVERSE_SIZE),
+    C(APPNUM), C(LASTUSEDCODE),
+    C(THREAD_SINGLE), C(THREAD_FUNNELED), C(THREAD_SERIALIZED),
+    C(THREAD_MULTIPLE),
+    C(VERSION), C(SUBVERSION),
+    C(IDENT), C(CONGRUENT), C(SIMILAR), C(UNEQUAL),
+    C(MAX_PROCESSOR_NAME), C(MAX_ERROR_STRING), C(MAX_OBJECT_NAME),
+    C(MAX_LIBRARY_VERSION_STRING), C(MAX_PORT_NAME), C(MAX_INFO_KEY),
+    C(MAX_INFO_VAL),
+    C(COMM_TYPE_SHARED),
+#ifdef MPI_COMM_TYPE_HW_GUIDED
+    C(COMM_TYPE_HW_GUIDED),
+#endif
+#ifdef MPI_COMM_TYPE_HW_UNGUIDED
+    C(COMM_TYPE_HW_UNGUIDED),
+#endif
+    /* error classes */
+    C(SUCCESS), C(ERR_BUFFER), C(ERR_COUNT), C(ERR_TYPE), C(ERR_TAG),
+    C(ERR_COMM), C(ERR_RANK), C(ERR_REQUEST), C(ERR_ROOT), C(ERR_GROUP),
+    C(ERR_OP), C(ERR_TOPOLOGY), C(ERR_DIMS), C(ERR_ARG), C(ERR_UNKNOWN),
+    C(ERR_TRUNCATE), C(ERR_OTHER), C(ERR_INTERN), C(ERR_IN_STATUS),
+    C(ERR_PENDING), C(ERR_ACCESS), C(ERR_AMODE), C(ERR_ASSERT),
+    C(ERR_BAD_FILE), C(ERR_BASE), C(ERR_CONVERSION), C(ERR_DISP),
+    C(ERR_DUP_DATAREP), C(ERR_FILE_EXISTS), C(ERR_FILE_IN_USE),
+    C(ERR_FILE), C(ERR_INFO_KEY), C(ERR_INFO_NOKEY), C(ERR_INFO_VALUE),
+    C(ERR_INFO), C(ERR_IO), C(ERR_KEYVAL), C(ERR_LOCKTYPE), C(ERR_NAME),
+    C(ERR_NO_MEM), C(ERR_NOT_SAME), C(ERR_NO_SPACE), C(ERR_NO_SUCH_FILE),
+    C(ERR_PORT), C(ERR_QUOTA), C(ERR_READ_ONLY), C(ERR_RMA_CONFLICT),
+    C(ERR_RMA_SYNC), C(ERR_SERVICE), C(ERR_SIZE), C(ERR_SPAWN),
+    C(ERR_UNSUPPORTED_DATAREP), C(ERR_UNSUPPORTED_OPERATION), C(ERR_WIN),
+    C(ERR_RMA_RANGE), C(ERR_RMA_ATTACH), C(ERR_RMA_SHARED), C(ERR_RMA_FLAVOR),
+    C(ERR_LASTCODE),
+#ifdef MPI_ERR_PROC_ABORTED
+    C(ERR_PROC_ABORTED),
+#endif
+#ifdef MPI_ERR_VALUE_TOO_LARGE
+    C(ERR_VALUE_TOO_LARGE),
+#endif
+#ifdef MPI_ERR_SESSION
+    C(ERR_SESSION),
+#endif
+    {NULL, 0},
+};
+
+#undef C
+
+/* ---- BOTTOM and IN_PLACE ----------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    const char *name;
+} SentinelObject;
+
+static PyObject *
+Sentinel_repr(SentinelObject *self)
+{
+    return PyUnicode_FromString(self->name);
+}
+
+static PyObject *
+Sentinel_reduce(SentinelObject *self, PyObject *unused)
+{
+    return PyUnicode_FromString(self->name);
+}
+
+static void
+Sentinel_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef Sentinel_methods[] = {
+    {"__reduce__", (PyCFunction)Sentinel_reduce, METH_NOARGS, NULL},
+    {NULL},
+};
+
+static PyType_Slot Sentinel_slots[] = {
+    {Py_tp_doc, "A buffer marker: MPI.BOTTOM or MPI.IN_PLACE."},
+    {Py_tp_repr, Sentinel_repr},
+    {Py_tp_dealloc, Sentinel_dealloc},
+    {Py_tp_methods, Sentinel_methods},
+    {0, NULL},
+};
+
+static PyType_Spec Sentinel_spec = {
+    .name = "fastmpi.MPI.BufferMarker",
+    .basicsize = sizeof(SentinelObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = Sentinel_slots,
+};
+
+static PyObject *
+new_sentinel(PyObject *module, const char *name)
+{
+    SentinelObject *obj = PyObject_New(SentinelObject, fastmpi_st->Sentinel);
+    if (obj == NULL) {
+        return NULL;
+    }
+    obj->name = name;
+    if (PyModule_AddObjectRef(module, name, (PyObject *)obj) < 0) {
+        Py_DECREF(obj);
+        return NULL;
+    }
+    return (PyObject *)obj;     /* new reference, kept by the state */
+}
+
+int
+fastmpi_constants_init(PyObject *module)
+{
+    for (const int_constant *c = int_constants; c->name != NULL; c++) {
+        if (PyModule_AddIntConstant(module, c->name, c->value) < 0) {
+            return -1;
+        }
+    }
+    fastmpi_st->Sentinel = fastmpi_type_new(module,
+                                            &Sentinel_spec, NULL, NULL);
+    if (fastmpi_st->Sentinel == NULL) {
+        return -1;
+    }
+    fastmpi_st->BOTTOM = new_sentinel(module, "BOTTOM");
+    fastmpi_st->IN_PLACE = new_sentinel(module, "IN_PLACE");
+    if (fastmpi_st->BOTTOM == NULL || fastmpi_st->IN_PLACE == NULL) {
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,412 @@
+/* environment.c: MPI start-up and shut-down (as fastmpi.rc says), and the
+ * module functions about the MPI environment. */
+#include "../0_core/fastmpi.h"
+#include "../0_core/state.h"
+#include "../2_buffer/datatype.h"
+#include "../2_buffer/msgbuffer.h"
+#include "../2_buffer/pickle.h"
+#include "../3_request/request.h"
+#include "module.h"
+
+#include <string.h>
+
+/* ---- start-up ---------------------------------------------------------- */
+
+/* After MPI_Init*: errors on the predefined communicators come back as
+ * return codes (and so as MPI.Exception), never as an abort. */
+static int
+after_init(void)
+{
+    fastmpi_mpi_active = 1;
+    if (fastmpi_check(MPI_Comm_set_errhandler(MPI_COMM_WORLD,
+                                              MPI_ERRORS_RETURN)) < 0 ||
+        fastmpi_check(MPI_Comm_set_errhandler(MPI_COMM_SELF,
+                                              MPI_ERRORS_RETURN)) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+init_thread(int required, int *provided)
+{
+    int ierr, initialized = 0, finalized = 0;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    if (initialized) {
+        return fastmpi_error_raise_state(
+            finalized ? "MPI was finalized and cannot be initialized again"
+                      : "MPI is already initialized; MPI can be "
+                        "initialized once per process");
+    }
+    FASTMPI_NOGIL_BEGIN
+    ierr = MPI_Init_thread(NULL, NULL, required, provided);
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) < 0) {
+        return -1;
+    }
+    fastmpi_st->initialized_here = 1;
+    return after_init();
+}
+
+static int
+thread_level_from_name(PyObject *value, int *level)
+{
+    if (PyLong_Check(value)) {
+        *level = (int)PyLong_AsLong(value);
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    const char *s = PyUnicode_Check(value) ? PyUnicode_AsUTF8(value) : NULL;
+    if (s != NULL) {
+        if (strcmp(s, "multiple") == 0) {
+            *level = MPI_THREAD_MULTIPLE;
+            return 0;
+        }
+        if (strcmp(s, "serialized") == 0) {
+            *level = MPI_THREAD_SERIALIZED;
+            return 0;
+        }
+        if (strcmp(s, "funneled") == 0) {
+            *level = MPI_THREAD_FUNNELED;
+            return 0;
+        }
+        if (strcmp(s, "single") == 0) {
+            *level = MPI_THREAD_SINGLE;
+            return 0;
+        }
+    }
+    PyErr_Format(PyExc_ValueError,
+                 "fastmpi.rc.thread_level must be 'multiple', 'serialized', "
+                 "'funneled' or 'single', not %R", value);
+    return -1;
+}
+
+typedef struct {
+    int initialize;
+    int threads;
+    int level;
+    int finalize;   /* -1: None (if we initialised) */
+    int recv_guard;
+} rc_options;
+
+/* Read fastmpi.rc if the package is there; defaults otherwise. */
+static int
+read_rc(rc_options *rc)
+{
+    rc->initialize = 1;
+    rc->threads = 1;
+    rc->level = MPI_THREAD_MULTIPLE;
+    rc->finalize = -1;
+    rc->recv_guard = 1;
+    PyObject *pkg = PyImport_ImportModule("fastmpi");
+    if (pkg == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *opts = PyObject_GetAttrString(pkg, "rc");
+    Py_DECREF(pkg);
+    if (opts == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int rc_ok = -1;
+    PyObject *v;
+    if ((v = PyObject_GetAttrString(opts, "initialize")) == NULL ||
+        (rc->initialize = PyObject_IsTrue(v)) < 0) {
+        goto done;
+    }
+    Py_SETREF(v, PyObject_GetAttrString(opts, "threads"));
+    if (v == NULL || (rc->threads = PyObject_IsTrue(v)) < 0) {
+        goto done;
+    }
+    Py_SETREF(v, PyObject_GetAttrString(opts, "thread_level"));
+    if (v == NULL || thread_level_from_name(v, &rc->level) < 0) {
+        goto done;
+    }
+    Py_SETREF(v, PyObject_GetAttrString(opts, "finalize"));
+    if (v == NULL) {
+        goto done;
+    }
+    if (v != Py_None && (rc->finalize = PyObject_IsTrue(v)) < 0) {
+        goto done;
+    }
+    Py_SETREF(v, PyObject_GetAttrString(opts, "recv_guard"));
+    if (v == NULL || (rc->recv_guard = PyObject_IsTrue(v)) < 0) {
+        goto done;
+    }
+    rc_ok = 0;
+done:
+    Py_XDECREF(v);
+    Py_DECREF(opts);
+    return rc_ok;
+}
+
+static int rc_finalize = -1;
+
+static PyObject *
+atexit_finalize(PyObject *module, PyObject *unused)
+{
+    int initialized = 0, finalized = 0;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    int want = rc_finalize < 0 ? fastmpi_st->initialized_here : rc_finalize;
+    if (!initialized || finalized || !want) {
+        Py_RETURN_NONE;
+    }
+    if (fastmpi_st->attached_buffer != NULL) {
+        void *addr;
+        int size;
+        FASTMPI_NOGIL_BEGIN
+        MPI_Buffer_detach(&addr, &size);
+        FASTMPI_NOGIL_END
+        PyBuffer_Release(&fastmpi_st->attached_view);
+        Py_CLEAR(fastmpi_st->attached_buffer);
+    }
+    int ierr;
+    fastmpi_request_before_finalize();
+    fastmpi_area_before_finalize();
+    fastmpi_dtnumpy_before_finalize();
+    fastmpi_strided_before_finalize();
+    fastmpi_mpi_active = 0;
+    FASTMPI_NOGIL_BEGIN
+    ierr = MPI_Finalize();
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef atexit_def = {"_atexit_finalize", atexit_finalize,
+                                 METH_NOARGS, NULL};
+
+static int
+register_atexit(PyObject *module)
+{
+    PyObject *atexit = PyImport_ImportModule("atexit");
+    if (atexit == NULL) {
+        return -1;
+    }
+    PyObject *func = PyCFunction_NewEx(&atexit_def, NULL, NULL);
+    PyObject *r = func ? PyObject_CallMethod(atexit, "register", "O", func)
+                       : NULL;
+    Py_XDECREF(func);
+    Py_DECREF(atexit);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+/* ---- module functions -------------------------------------------------- */
+
+static PyObject *
+Init(PyObject *module, PyObject *unused)
+{
+    int provided;
+    if (init_thread(MPI_THREAD_SINGLE, &provided) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Init_thread(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+            PyObject *kwnames)
+{
+    static const char *const names[] = {"required", NULL};
+    static fastmpi_argspec spec = {"Init_thread", names, 0};
+    PyObject *argv[1];
+    int required, provided = MPI_THREAD_SINGLE;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_arg_int(&spec, 0, argv[0], MPI_THREAD_MULTIPLE, &required) <
+            0) {
+        return NULL;
+    }
+    if (required < MPI_THREAD_SINGLE || required > MPI_THREAD_MULTIPLE) {
+        return PyErr_Format(PyExc_ValueError,
+                            "Init_thread() argument 'required' must be one "
+                            "of the THREAD_* levels, not %d", required);
+    }
+    if (init_thread(required, &provided) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(provided);
+}
+
+static PyObject *
+Finalize(PyObject *module, PyObject *unused)
+{
+    int ierr;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    fastmpi_request_before_finalize();
+    fastmpi_area_before_finalize();
+    fastmpi_dtnumpy_before_finalize();
+    fastmpi_strided_before_finalize();
+    fastmpi_mpi_active = 0;
+    fastmpi_callbacks_begin();   /* COMM_SELF's attributes go first (attr.c) */
+    FASTMPI_NOGIL_BEGIN
+    ierr = MPI_Finalize();
+    FASTMPI_NOGIL_END
+    fastmpi_check(ierr);
+    if (fastmpi_callbacks_end() < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Is_initialized(PyObject *module, PyObject *unused)
+{
+    int flag = 0;
+    if (fastmpi_check(MPI_Initialized(&flag)) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(flag);
+}
+
+static PyObject *
+Is_finalized(PyObject *module, PyObject *unused)
+{
+    int flag = 0;
+    if (fastmpi_check(MPI_Finalized(&flag)) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(flag);
+}
+
+static PyObject *
+Query_thread(PyObject *module, PyObject *unused)
+{
+    int level = 0;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    if (fastmpi_check(MPI_Query_thread(&level)) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(level);
+}
+
+static PyObject *
+Is_thread_main(PyObject *module, PyObject *unused)
+{
+    int flag = 0;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    if (fastmpi_check(MPI_Is_thread_main(&flag)) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(flag);
+}
+
+static PyObject *
+Wtime(PyObject *module, PyObject *unused)
+{
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    return PyFloat_FromDouble(MPI_Wtime());
+}
+
+static PyObject *
+Wtick(PyObject *module, PyObject *unused)
+{
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    return PyFloat_FromDouble(MPI_Wtick());
+}
+
+static PyObject *
+Get_processor_name(PyObject *module, PyObject *unused)
+{
+    char name[MPI_MAX_PROCESSOR_NAME + 1];
+    int len = 0;
+    if (fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    if (fastmpi_check(MPI_Get_processor_name(name, &len)) < 0) {
+        return NULL;
+    }
+    return PyUnicode_FromStringAndSize(name, len);
+}
+
+static PyObject *
+Get_version(PyObject *module, PyObject *unused)
+{
+    int version = 0, subversion = 0;
+    if (fastmpi_check(MPI_Get_version(&version, &subversion)) < 0) {
+        return NULL;
+    }
+    return Py_BuildValue("(ii)", version, subversion);
+}
+
+static PyObject *
+Get_library_version(PyObject *module, PyObject *unused)
+{
+    char text[MPI_MAX_LIBRARY_VERSION_STRING + 1];
+    int len = 0;
+    if (fastmpi_check(MPI_Get_library_version(text, &len)) < 0) {
+        return NULL;
+    }
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\0')) {
+        len--;
+    }
+    return PyUnicode_DecodeUTF8(text, len, "replace");
+}
+
+
+static PyMethodDef environment_functions[] = {
+    {"Init", Init, METH_NOARGS, "Initialise MPI."},
+    {"Init_thread", FASTMPI_FASTCALL(Init_thread),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Init_thread(required=THREAD_MULTIPLE) -> provided level."},
+    {"Finalize", Finalize, METH_NOARGS, "Finalise MPI."},
+    {"Is_initialized", Is_initialized, METH_NOARGS,
+     "Whether MPI is initialised."},
+    {"Is_finalized", Is_finalized, METH_NOARGS,
+     "Whether MPI is finalised."},
+    {"Query_thread", Query_thread, METH_NOARGS,
+     "The thread support level provided."},
+    {"Is_thread_main", Is_thread_main, METH_NOARGS,
+     "Whether this thread called MPI_Init."},
+    {"Wtime", Wtime, METH_NOARGS, "Elapsed wall-clock time in seconds."},
+    {"Wtick", Wtick, METH_NOARGS, "Resolution of Wtime in seconds."},
+    {"Get_processor_name", Get_processor_name, METH_NOARGS,
+     "Name of this processor."},
+    {"Get_version", Get_version, METH_NOARGS,
+     "(version, subversion) of the MPI standard the library provides."},
+    {"Get_library_version", Get_library_version, METH_NOARGS,
+     "The MPI library's version text."},
+    {NULL},
+};
+
+int
+fastmpi_environment_init(PyObject *module)
+{
+    rc_options rc;
+    if (PyModule_AddFunctions(module, environment_functions) < 0 ||
+        read_rc(&rc) < 0) {
+        return -1;
+    }
+    rc_finalize = rc.finalize;
+    fastmpi_recv_guard = FASTMPI_TRUNCATION_OVERFLOWS && rc.recv_guard;
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (rc.initialize && !initialized) {
+        int provided;
+        int level = rc.threads ? rc.level : MPI_THREAD_SINGLE;
+        if (init_thread(level, &provided) < 0) {
+            return -1;
+        }
+    }
+    else if (initialized && after_init() < 0) {
+        return -1;
+    }
+    return register_atexit(module);
+}

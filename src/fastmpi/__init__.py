@@ -2,49 +2,24 @@
 
 ``from fastmpi import MPI`` gives the mpi4py API.  Importing ``fastmpi.MPI``
 initialises MPI (thread level MULTIPLE) unless :data:`rc` says otherwise;
-set ``rc`` attributes *before* that first import.
+set ``rc`` attributes *before* that first import (``fastmpi.rc.threads =
+False``, ``fastmpi.rc(initialize=False)``), or in the environment
+(``FASTMPI_RC_THREADS=0``: see :mod:`fastmpi._rc`).
 """
+import sys as _sys
+
+from ._rc import Rc, mpi_import_hook as _mpi_import_hook, rc
 
 __version__ = "0.1.0"
 
-__all__ = ["MPI", "rc", "install_mpi4py_alias"]
+__all__ = ["MPI", "rc", "Rc", "install_mpi4py_alias"]
 
-
-class Rc:
-    """Run-time options read once, when ``fastmpi.MPI`` is first imported.
-
-    initialize   -- call MPI_Init_thread on import (default True)
-    threads      -- ask for thread support (default True)
-    thread_level -- 'multiple', 'serialized', 'funneled' or 'single'
-    finalize     -- call MPI_Finalize at exit (None: if we initialised)
-    recv_guard   -- blocking receives into a buffer match the message
-                    first and refuse one that does not fit (default True;
-                    only Open MPI needs it, see the README)
-    """
-
-    __slots__ = ("initialize", "threads", "thread_level", "finalize",
-                 "recv_guard")
-
-    def __init__(self, **kwargs):
-        self.initialize = True
-        self.threads = True
-        self.thread_level = "multiple"
-        self.finalize = None
-        self.recv_guard = True
-        self(**kwargs)
-
-    def __call__(self, **kwargs):
-        for key, value in kwargs.items():
-            if key not in self.__slots__:
-                raise TypeError(f"unexpected rc option {key!r}")
-            setattr(self, key, value)
-
-    def __repr__(self):
-        items = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
-        return f"<fastmpi.rc: {items}>"
-
-
-rc = Rc()
+# ``import fastmpi.rc`` gives the Rc object itself (the C module reads the
+# same object as the package attribute ``rc``).
+_sys.modules[__name__ + ".rc"] = rc
+# FASTMPI_RC_* (and MPI4PY_RC_* under the alias) apply when fastmpi.MPI is
+# imported, whatever the import statement.
+_mpi_import_hook.install()
 
 
 def install_mpi4py_alias(force=False):

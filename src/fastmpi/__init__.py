@@ -23,23 +23,24 @@ _mpi_import_hook.install()
 
 
 def install_mpi4py_alias(force=False):
-    """Make ``import mpi4py`` / ``from mpi4py import MPI`` load fastmpi.
+    """Make ``import mpi4py`` and ``import mpi4py.X`` give fastmpi's modules.
 
-    Opt-in only.  A real mpi4py that is already imported is never replaced
-    unless ``force`` is true.
+    ``mpi4py`` is this package, ``mpi4py.rc`` is :data:`rc`, and each
+    ``mpi4py.X`` (MPI, run, typing, util, util.dtlib, ...) is ``fastmpi.X``;
+    a name fastmpi has no module for raises ModuleNotFoundError.  Nothing is
+    imported here: MPI is initialised when the program imports
+    ``mpi4py.MPI``, so it can set ``mpi4py.rc`` first.  MPI4PY_RC_*
+    environment variables count from now on (if ``fastmpi.MPI`` is not
+    imported yet).
+
+    Opt-in only.  Raises RuntimeError if a real mpi4py (or any module of
+    it) is already imported, unless ``force`` is true: then those modules
+    are dropped from ``sys.modules`` (objects the program already holds
+    stay the real mpi4py's).
     """
-    import sys
+    from . import _alias
 
-    current = sys.modules.get("mpi4py")
-    if current is not None and current is not sys.modules[__name__]:
-        if not force:
-            raise RuntimeError(
-                "a real mpi4py is already imported; "
-                "pass force=True to replace it with fastmpi")
-    from . import MPI as _MPI  # noqa: F401  (initialises MPI)
-
-    sys.modules["mpi4py"] = sys.modules[__name__]
-    sys.modules["mpi4py.MPI"] = sys.modules[__name__ + ".MPI"]
+    _alias.install(force=force)
 
 
 def __getattr__(name):

@@ -12,7 +12,8 @@ from ._rc import Rc, mpi_import_hook as _mpi_import_hook, rc
 
 __version__ = "0.1.0"
 
-__all__ = ["MPI", "rc", "Rc", "install_mpi4py_alias"]
+__all__ = ["MPI", "rc", "Rc", "get_include", "get_config", "profile",
+           "install_mpi4py_alias"]
 
 # ``import fastmpi.rc`` gives the Rc object itself (the C module reads the
 # same object as the package attribute ``rc``).
@@ -20,6 +21,87 @@ _sys.modules[__name__ + ".rc"] = rc
 # FASTMPI_RC_* (and MPI4PY_RC_* under the alias) apply when fastmpi.MPI is
 # imported, whatever the import statement.
 _mpi_import_hook.install()
+
+
+def get_include():
+    """The directory of fastmpi's C headers (``fastmpi/fastmpi.h``).
+
+    fastmpi has no C API for other extensions yet: the header there is a
+    placeholder that says so.
+    """
+    import os
+
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
+
+
+def get_config():
+    """How fastmpi was built: a dict with 'mpi' (``'mpich'`` or
+    ``'openmpi'``) and 'mpicc' (the compiler wrapper ``make build`` uses
+    for it), read from the ``.mpi`` file the build writes.  Empty when this
+    copy of fastmpi was never built."""
+    import os
+    import shutil
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        with open(os.path.join(here, ".mpi")) as f:
+            mpi = f.read().strip()
+    except OSError:
+        return {}
+    if not mpi:
+        return {}
+    mpicc = "mpicc." + mpi
+    return {"mpi": mpi, "mpicc": shutil.which(mpicc) or mpicc}
+
+
+def profile(name="mpe", *, path=None, logfile=None):
+    """Use an MPI profiling library (one built on the PMPI interface).
+
+    Finds the shared library ``name`` (a file name or path, or a short name
+    such as ``'mpe'`` for ``libmpe.so``) in the directories of ``path`` (a
+    directory or a list of them), then where the system's dynamic loader
+    looks, and loads it with RTLD_GLOBAL, so that its MPI_* functions stand
+    in front of the MPI library's.  Call it before importing ``fastmpi.MPI``.
+    Raises ValueError when the library is not found.
+
+    ``logfile`` (mpi4py 3's keyword) sets the log file prefix of MPE
+    (MPE_LOGFILE_PREFIX) or VampirTrace (VT_FILE_PREFIX, names 'vt*').
+    """
+    import ctypes
+    import ctypes.util
+    import os
+    import warnings
+
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"profile(): name must be a non-empty str, not {name!r}")
+    if path is None:
+        dirs = []
+    elif isinstance(path, (str, bytes, os.PathLike)):
+        dirs = [os.fsdecode(path)]
+    else:
+        dirs = [os.fsdecode(p) for p in path]
+    if os.path.basename(name) != name:
+        files = [name]                      # a path: that file only
+    else:
+        stems = [name] if ".so" in name else [f"lib{name}.so", f"{name}.so"]
+        files = [os.path.join(d, s) for d in dirs for s in stems]
+    found = next((f for f in files if os.path.isfile(f)), None)
+    if found is None and os.path.basename(name) == name:
+        found = ctypes.util.find_library(name)
+    if found is None:
+        where = ", ".join(dirs + ["the system's library path"])
+        raise ValueError(f"profile(): no profiling library {name!r} "
+                         f"(looked in {where})")
+    if logfile is not None:
+        if name == "mpe":
+            os.environ["MPE_LOGFILE_PREFIX"] = logfile
+        elif name.startswith("vt"):
+            os.environ["VT_FILE_PREFIX"] = logfile
+    if __name__ + ".MPI" in _sys.modules:
+        warnings.warn("fastmpi.profile() after fastmpi.MPI was imported: "
+                      "the profiler may miss calls", RuntimeWarning,
+                      stacklevel=2)
+    ctypes.CDLL(found, mode=ctypes.RTLD_GLOBAL)
 
 
 def install_mpi4py_alias(force=False):

@@ -56,12 +56,21 @@ def _unalias(name):
     return ours if found is not None else name
 
 
-def _abort(code):
-    from fastmpi import MPI
+def _mpi():
+    """fastmpi.MPI (imported now if need be, to abort the job), or None if
+    it cannot be imported (e.g. a bad FASTMPI_RC_* value)."""
+    try:
+        from fastmpi import MPI
+    except Exception:  # noqa: BLE001 - the error is being reported already
+        return None
+    return MPI
 
+
+def _abort(code):
+    MPI = _mpi()
     sys.stdout.flush()
     sys.stderr.flush()
-    if MPI.Is_initialized() and not MPI.Is_finalized():
+    if MPI is not None and MPI.Is_initialized() and not MPI.Is_finalized():
         time.sleep(0.1)     # let the launcher forward the report first
         MPI.COMM_WORLD.Abort(code)
     os._exit(code)
@@ -105,9 +114,9 @@ def main(argv=None):
             code = 1
         _abort(code)
     except BaseException:  # noqa: BLE001 - any uncaught error ends the job
-        from fastmpi import MPI
-
-        rank = MPI.COMM_WORLD.Get_rank() if MPI.Is_initialized() else 0
+        MPI = _mpi()
+        rank = (MPI.COMM_WORLD.Get_rank()
+                if MPI is not None and MPI.Is_initialized() else 0)
         # one write: a launcher forwarding output while the abort kills
         # the job then gets the report whole, not cut between lines
         sys.stderr.write(f"fastmpi: uncaught exception on rank {rank}, "

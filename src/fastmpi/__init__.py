@@ -2,9 +2,27 @@
 
 ``from fastmpi import MPI`` gives the mpi4py API.  Importing ``fastmpi.MPI``
 initialises MPI (thread level MULTIPLE) unless :data:`rc` says otherwise;
-set ``rc`` attributes *before* that first import (``fastmpi.rc.threads =
+set ``rc`` options *before* that first import (``fastmpi.rc.threads =
 False``, ``fastmpi.rc(initialize=False)``), or in the environment
-(``FASTMPI_RC_THREADS=0``: see :mod:`fastmpi._rc`).
+(``FASTMPI_RC_THREADS=0``: see :mod:`fastmpi._rc` and docs/mpi4py-alias.md).
+Importing ``fastmpi`` itself does not import ``fastmpi.MPI``.
+
+The package, as mpi4py's:
+
+rc                 run-time options (also ``import fastmpi.rc``)
+MPI                the MPI module (imported on first use)
+run                the runner: ``python3 -m fastmpi script.py``
+typing             type aliases (BufSpec, TypeSpec, ...)
+util               helpers (util.dtlib)
+get_include()      directory of fastmpi's C headers (a placeholder so far)
+get_config()       how fastmpi was built ('mpi', 'mpicc')
+profile(name)      load an MPI profiling (PMPI) library
+
+The mpi4py alias, opt-in (``python3 -m fastmpi --mpi4py script.py`` or
+:func:`install_mpi4py_alias`), makes ``import mpi4py`` and every
+``mpi4py.X`` give fastmpi's ``fastmpi.X``; it never replaces a real mpi4py
+that is already imported unless forced.  ``mpi4py.__name__`` then reads
+``'fastmpi'`` and ``mpi4py.__version__`` is fastmpi's version.
 """
 import sys as _sys
 

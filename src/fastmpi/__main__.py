@@ -1,85 +1,11 @@
 """python3 -m fastmpi [--mpi4py] script.py [args] | -m module [args] | -c cmd
 
-Runs a program so that an uncaught exception on any rank prints its
-traceback and then aborts the whole MPI job, instead of leaving the other
-ranks waiting forever.  --mpi4py makes ``import mpi4py`` load fastmpi.
+The runner lives in :mod:`fastmpi.run` (so that, under the mpi4py alias,
+``python3 -m mpi4py`` and ``python3 -m mpi4py.run`` are the same runner).
 """
-
-import os
-import runpy
 import sys
-import time
-import traceback
 
-USAGE = ("usage: python3 -m fastmpi [--mpi4py] "
-         "(script.py | -m module | -c command) [args ...]")
-
-
-def _parse(argv):
-    alias = False
-    while argv and argv[0] == "--mpi4py":
-        alias = True
-        argv = argv[1:]
-    if not argv or argv[0] in ("-h", "--help"):
-        return None
-    if argv[0] in ("-m", "-c"):
-        if len(argv) < 2:
-            return None
-        return alias, argv[0], argv[1], argv[2:]
-    return alias, "path", argv[0], argv[1:]
-
-
-def _abort(code):
-    from fastmpi import MPI
-
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if MPI.Is_initialized() and not MPI.Is_finalized():
-        time.sleep(0.1)     # let the launcher forward the report first
-        MPI.COMM_WORLD.Abort(code)
-    os._exit(code)
-
-
-def main(argv=None):
-    parsed = _parse(sys.argv[1:] if argv is None else argv)
-    if parsed is None:
-        print(USAGE, file=sys.stderr)
-        return 2
-    alias, kind, target, args = parsed
-    if alias:
-        import fastmpi
-
-        fastmpi.install_mpi4py_alias()
-    try:
-        if kind == "path":
-            sys.argv[:] = [target, *args]
-            sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
-            runpy.run_path(target, run_name="__main__")
-        elif kind == "-m":
-            sys.argv[:] = [target, *args]
-            runpy.run_module(target, run_name="__main__", alter_sys=True)
-        else:
-            sys.argv[:] = ["-c", *args]
-            exec(compile(target, "<string>", "exec"), {"__name__": "__main__"})
-    except SystemExit as exc:
-        code = exc.code
-        if code is None or code == 0:
-            return 0
-        if not isinstance(code, int):
-            print(code, file=sys.stderr)
-            code = 1
-        _abort(code)
-    except BaseException:  # noqa: BLE001 - any uncaught error ends the job
-        from fastmpi import MPI
-
-        rank = MPI.COMM_WORLD.Get_rank() if MPI.Is_initialized() else 0
-        # one write: a launcher forwarding output while the abort kills
-        # the job then gets the report whole, not cut between lines
-        sys.stderr.write(f"fastmpi: uncaught exception on rank {rank}, "
-                         "aborting the job\n" + traceback.format_exc())
-        _abort(1)
-    return 0
-
+from fastmpi.run import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -48,7 +48,7 @@ build: $(EXT)
 # suite can run both libraries without rebuilding in place.
 stage: $(EXT)
 	rm -rf $(STAGE) && mkdir -p $(STAGE)
-	cd src/fastmpi && find . \( -name '*.py' -o -name '*.pyi' \) -exec cp --parents {} ../../$(STAGE)/ \;
+	cd src/fastmpi && find . \( -name '*.py' -o -name '*.pyi' -o -name '*.h' \) -exec cp --parents {} ../../$(STAGE)/ \;
 	cp $(EXT) $(STAGE)/MPI$(EXT_SUFFIX)
 	echo $(MPI) > $(STAGE)/.mpi
 

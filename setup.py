@@ -15,7 +15,7 @@ setup(
     description="MPI for Python, written in C",
     package_dir={"": "src"},
     packages=["fastmpi", "fastmpi.util"],
-    package_data={"fastmpi": ["*.pyi"]},
+    package_data={"fastmpi": ["*.pyi", "include/fastmpi/*.h"]},
     ext_modules=[
         Extension(
             "fastmpi.MPI",

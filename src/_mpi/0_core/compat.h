@@ -11,15 +11,23 @@
 /* An MPI handle as a Python-visible integer (both libraries). */
 #define FASTMPI_HANDLE_TO_INT(h) ((intptr_t)(h))
 
+/* FASTMPI_MPI_VENDOR and its version (MPI.get_vendor()). */
 #if defined(OPEN_MPI) && OPEN_MPI
 #define FASTMPI_MPI_VENDOR "Open MPI"
+#define FASTMPI_VENDOR_VERSION                                             \
+    OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION, OMPI_RELEASE_VERSION
 /* ob1 writes a truncated rendezvous message past the receive buffer's end
  * (p2p.c): blocking receives probe the size first. */
 #define FASTMPI_TRUNCATION_OVERFLOWS 1
 #elif defined(MPICH_VERSION)
 #define FASTMPI_MPI_VENDOR "MPICH"
+/* MPICH_NUMVERSION: MAJOR MINOR(2 digits) REVISION(2) EXT(1) PATCH(2) */
+#define FASTMPI_VENDOR_VERSION                                             \
+    MPICH_NUMVERSION / 10000000, MPICH_NUMVERSION / 100000 % 100,          \
+    MPICH_NUMVERSION / 1000 % 100
 #else
 #define FASTMPI_MPI_VENDOR "unknown"
+#define FASTMPI_VENDOR_VERSION 0, 0, 0
 #endif
 
 /* MPI-4 large-count (_c) functions: MPICH 4, not Open MPI 4.1. */

@@ -361,7 +361,45 @@ Get_library_version(PyObject *module, PyObject *unused)
 }
 
 
+/* get_vendor() -> (name, (major, minor, micro)): the MPI library fastmpi
+ * was built against (mpi4py's function of the same name). */
+static PyObject *
+get_vendor(PyObject *module, PyObject *unused)
+{
+    return Py_BuildValue("s(iii)", FASTMPI_MPI_VENDOR,
+                         FASTMPI_VENDOR_VERSION);
+}
+
+/* Pcontrol(level): MPI_Pcontrol, for profiling libraries (level 0 off,
+ * 1 on, 2 flush; others as the profiler says). */
+static PyObject *
+Pcontrol(PyObject *module, PyObject *arg)
+{
+    if (!PyLong_Check(arg)) {
+        return PyErr_Format(PyExc_TypeError, "Pcontrol() argument 'level' "
+                            "must be int, not %.100s",
+                            Py_TYPE(arg)->tp_name);
+    }
+    long v = PyLong_AsLong(arg);
+    if (v == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (v < INT_MIN || v > INT_MAX) {
+        return PyErr_Format(PyExc_OverflowError, "Pcontrol() argument "
+                            "'level' out of range: %ld", v);
+    }
+    int level = (int)v;
+    if (fastmpi_require_mpi() < 0 || fastmpi_check(MPI_Pcontrol(level)) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef environment_functions[] = {
+    {"get_vendor", get_vendor, METH_NOARGS,
+     "get_vendor() -> (name, (major, minor, micro)) of the MPI library."},
+    {"Pcontrol", Pcontrol, METH_O,
+     "Pcontrol(level): control profiling (MPI_Pcontrol)."},
     {"Init", Init, METH_NOARGS, "Initialise MPI."},
     {"Init_thread", FASTMPI_FASTCALL(Init_thread),
      METH_FASTCALL | METH_KEYWORDS,

@@ -109,3 +109,59 @@ def test_datatype_in_message_with_bytes(selfcomm):
     assert bytes(out) == a.tobytes()
     assert st.Get_count(MPI.SHORT) == 6
     assert st.Get_count(MPI.INT) == MPI.UNDEFINED or st.Get_count(MPI.INT) == 3
+
+
+# ---- Fortran, C++ and MPI-4.1 names; the type-code dictionaries ----------
+
+FORTRAN = ["CHARACTER", "LOGICAL", "INTEGER", "REAL", "DOUBLE_PRECISION",
+           "COMPLEX", "DOUBLE_COMPLEX"]
+SIZED = ["LOGICAL1", "LOGICAL2", "LOGICAL4", "LOGICAL8", "INTEGER1",
+         "INTEGER2", "INTEGER4", "INTEGER8", "INTEGER16", "REAL2", "REAL4",
+         "REAL8", "REAL16", "COMPLEX4", "COMPLEX8", "COMPLEX16",
+         "COMPLEX32", "CXX_BOOL", "CXX_FLOAT_COMPLEX", "CXX_DOUBLE_COMPLEX",
+         "CXX_LONG_DOUBLE_COMPLEX"]
+
+
+@pytest.mark.parametrize("name", FORTRAN + SIZED)
+def test_fortran_and_cxx_types_exist(name):
+    dt = getattr(MPI, name)
+    assert isinstance(dt, MPI.Datatype)
+    if dt != MPI.DATATYPE_NULL:     # the library may lack a sized one
+        assert dt.Get_size() > 0 and dt.is_predefined
+
+
+def test_fortran_basic_sizes():
+    assert MPI.CHARACTER.Get_size() == 1
+    assert MPI.INTEGER.Get_size() == MPI.REAL.Get_size() == 4
+    assert MPI.DOUBLE_PRECISION.Get_size() == 8
+    assert MPI.COMPLEX.Get_size() == 8
+
+
+@pytest.mark.beyond_mpi4py
+def test_f_aliases_and_mpi41_names():
+    assert MPI.F_INT == MPI.INTEGER and MPI.F_BOOL == MPI.LOGICAL
+    assert MPI.F_FLOAT == MPI.REAL and MPI.F_DOUBLE == MPI.DOUBLE_PRECISION
+    assert MPI.F_COMPLEX == MPI.COMPLEX
+    for name in ("SINT8_T", "SINT16_T", "SINT32_T", "SINT64_T", "FLOAT16_T",
+                 "BFLOAT16_T", "FLOAT32_T", "FLOAT64_T"):
+        assert isinstance(getattr(MPI, name), MPI.Datatype)
+
+
+def test_ub_lb_of_mpi1_are_null():
+    # MPI-3 removed them; mpi4py 3 programs still name them
+    assert MPI.UB == MPI.DATATYPE_NULL and MPI.LB == MPI.DATATYPE_NULL
+
+
+def test_typedict_maps_codes_to_types():
+    d = MPI._typedict
+    assert d["i"] == MPI.INT and d["d"] == MPI.DOUBLE
+    assert d["b"] == MPI.SIGNED_CHAR and d["?"] == MPI.C_BOOL
+    assert all(isinstance(v, MPI.Datatype) for v in d.values())
+
+
+@pytest.mark.beyond_mpi4py
+def test_typedict_c_and_f():
+    assert MPI._typedict_c["f"] == MPI.FLOAT
+    assert set(MPI._typedict_c) <= set(MPI._typedict)
+    assert MPI._typedict_f["i"] == MPI.INTEGER
+    assert MPI._typedict_f["d"] == MPI.DOUBLE_PRECISION

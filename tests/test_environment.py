@@ -146,3 +146,69 @@ def test_thread_level_constants_vs_query():
     lvl = MPI.Query_thread()
     assert lvl in (MPI.THREAD_SINGLE, MPI.THREAD_FUNNELED,
                    MPI.THREAD_SERIALIZED, MPI.THREAD_MULTIPLE)
+
+
+# ---- get_vendor, Pcontrol and the MPI-4.1/5 queries ----------------------
+
+def test_get_vendor_names_the_library():
+    name, version = MPI.get_vendor()
+    assert name == {"mpich": "MPICH", "openmpi": "Open MPI"}[FLAVOR]
+    assert len(version) == 3 and all(isinstance(v, int) for v in version)
+    assert ".".join(map(str, version)) in MPI.Get_library_version()
+
+
+def test_pcontrol_levels():
+    for level in (0, 1, 2, 1):
+        assert MPI.Pcontrol(level) is None
+
+
+@pytest.mark.beyond_mpi4py
+@pytest.mark.parametrize("bad", ["1", 1.5, None, 2**40])
+def test_pcontrol_bad_level(bad):
+    with pytest.raises((TypeError, OverflowError), match="level"):
+        MPI.Pcontrol(bad)
+
+
+@pytest.mark.beyond_mpi4py
+def test_newer_queries_say_what_they_need():
+    # MPI-4.1 (hardware info) and MPI-5 (the standard ABI): neither Debian
+    # library has them, and the error names the call and the version
+    for fn, need in ((MPI.Get_hw_resource_info, "MPI-4.1"),
+                     (MPI.Get_abi_version, "MPI-5.0"),
+                     (MPI.Get_abi_info, "MPI-5.0"),
+                     (MPI.Get_abi_fortran_info, "MPI-5.0")):
+        with pytest.raises(NotImplementedError, match=need):
+            fn()
+
+
+def test_constants_of_all_areas_are_ints():
+    names = ["LOCK_EXCLUSIVE", "LOCK_SHARED", "MODE_NOCHECK", "MODE_NOSTORE",
+             "MODE_NOPUT", "MODE_NOPRECEDE", "MODE_NOSUCCEED", "MODE_RDONLY",
+             "MODE_RDWR", "MODE_WRONLY", "MODE_CREATE", "MODE_EXCL",
+             "MODE_DELETE_ON_CLOSE", "MODE_UNIQUE_OPEN", "MODE_SEQUENTIAL",
+             "MODE_APPEND", "SEEK_SET", "SEEK_CUR", "SEEK_END",
+             "DISPLACEMENT_CURRENT", "MAX_DATAREP_STRING"]
+    values = [getattr(MPI, n) for n in names]
+    assert all(isinstance(v, int) for v in values)
+    assert len({MPI.SEEK_SET, MPI.SEEK_CUR, MPI.SEEK_END}) == 3
+    assert len({MPI.MODE_RDONLY, MPI.MODE_RDWR, MPI.MODE_WRONLY}) == 3
+    assert MPI.LOCK_EXCLUSIVE != MPI.LOCK_SHARED
+
+
+@pytest.mark.beyond_mpi4py
+def test_mpi4_constants_and_fortran_status_indexes():
+    assert MPI.DISP_CUR == MPI.DISPLACEMENT_CURRENT
+    assert MPI.MAX_PSET_NAME_LEN > 0 and MPI.MAX_STRINGTAG_LEN > 0
+    # the Fortran status: size and the indexes of source, tag and error
+    st = MPI.Status()
+    st.Set_source(3)
+    st.Set_tag(7)
+    f = st.py2f() if hasattr(st, "py2f") else None
+    assert MPI.F_STATUS_SIZE >= 3
+    assert len({MPI.F_SOURCE, MPI.F_TAG, MPI.F_ERROR}) == 3
+    if f is not None:
+        assert f[MPI.F_SOURCE] == 3 and f[MPI.F_TAG] == 7
+    for name in ("ERR_PROC_FAILED", "ERR_PROC_FAILED_PENDING", "ERR_REVOKED",
+                 "ERR_ERRHANDLER", "ERR_ABI", "ERR_SESSION",
+                 "ERR_VALUE_TOO_LARGE", "ERR_PROC_ABORTED"):
+        assert MPI.SUCCESS < getattr(MPI, name) <= MPI.ERR_LASTCODE, name

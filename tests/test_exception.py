@@ -60,3 +60,56 @@ def test_success_exception():
     e = MPI.Exception(MPI.SUCCESS)
     assert e.Get_error_class() == MPI.SUCCESS
     assert e == MPI.SUCCESS
+
+
+# ---- error classes and codes of the program's own ------------------------
+
+def test_add_error_class_code_string():
+    eclass = MPI.Add_error_class()
+    code = MPI.Add_error_code(eclass)
+    assert eclass > MPI.ERR_LASTCODE or eclass <= MPI.COMM_WORLD.Get_attr(
+        MPI.LASTUSEDCODE)
+    MPI.Add_error_string(code, "the solver diverged")
+    assert MPI.Get_error_class(code) == eclass
+    assert MPI.Get_error_string(code) == "the solver diverged"
+    e = MPI.Exception(code)
+    assert e.Get_error_class() == eclass
+    assert "the solver diverged" in str(e)
+
+
+@pytest.mark.beyond_mpi4py
+@pytest.mark.parametrize("bad", ["x", 1.0, None])
+def test_add_error_code_bad_class(bad):
+    with pytest.raises(TypeError, match="errorclass"):
+        MPI.Add_error_code(bad)
+
+
+@pytest.mark.beyond_mpi4py
+def test_add_error_string_bad_arguments():
+    code = MPI.Add_error_code(MPI.Add_error_class())
+    with pytest.raises(TypeError, match="string"):
+        MPI.Add_error_string(code, 5)
+    with pytest.raises(TypeError, match="errorcode"):
+        MPI.Add_error_string("code", "text")
+    with pytest.raises(ValueError, match="string"):
+        MPI.Add_error_string(code, "x" * (MPI.MAX_ERROR_STRING + 10))
+    with pytest.raises(MPI.Exception):
+        MPI.Add_error_string(-5, "a code nobody added")
+
+
+@pytest.mark.beyond_mpi4py
+def test_remove_error_needs_mpi41():
+    eclass = MPI.Add_error_class()
+    code = MPI.Add_error_code(eclass)
+    if MPI.Get_version() >= (4, 1):
+        MPI.Remove_error_string(code)
+        MPI.Remove_error_code(code)
+        MPI.Remove_error_class(eclass)
+    else:
+        for fn, arg in ((MPI.Remove_error_string, code),
+                        (MPI.Remove_error_code, code),
+                        (MPI.Remove_error_class, eclass)):
+            with pytest.raises(NotImplementedError, match="MPI-4.1"):
+                fn(arg)
+    with pytest.raises(TypeError, match="errorclass"):
+        MPI.Remove_error_class("x")

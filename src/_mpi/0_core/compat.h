@@ -6,6 +6,7 @@
 #ifndef FASTMPI_COMPAT_H
 #define FASTMPI_COMPAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* An MPI handle as a Python-visible integer (both libraries). */
@@ -102,6 +103,68 @@ typedef struct {
 
 #ifndef FASTMPI_TRUNCATION_OVERFLOWS
 #define FASTMPI_TRUNCATION_OVERFLOWS 0
+#endif
+
+/* Constants of newer MPI versions (or of the Fortran interface) that a
+ * library may lack: mpi4py defines every name, so fastmpi does too, with
+ * these values (error classes: ERR_UNKNOWN; sizes and kinds: UNDEFINED,
+ * or what the MPI standard defines them to be). */
+#ifndef MPI_COMM_TYPE_HW_GUIDED
+#define MPI_COMM_TYPE_HW_GUIDED MPI_UNDEFINED
+#endif
+#ifndef MPI_COMM_TYPE_HW_UNGUIDED
+#define MPI_COMM_TYPE_HW_UNGUIDED MPI_UNDEFINED
+#endif
+#ifndef MPI_COMM_TYPE_RESOURCE_GUIDED
+#define MPI_COMM_TYPE_RESOURCE_GUIDED MPI_UNDEFINED
+#endif
+#ifndef MPI_MAX_PSET_NAME_LEN
+#define MPI_MAX_PSET_NAME_LEN 256
+#endif
+#ifndef MPI_MAX_STRINGTAG_LEN
+#define MPI_MAX_STRINGTAG_LEN 256
+#endif
+#ifndef MPI_F_STATUS_SIZE
+#define MPI_F_STATUS_SIZE ((int)(sizeof(MPI_Status) / sizeof(int)))
+#endif
+#ifndef MPI_F_SOURCE
+#define MPI_F_SOURCE ((int)(offsetof(MPI_Status, MPI_SOURCE) / sizeof(int)))
+#endif
+#ifndef MPI_F_TAG
+#define MPI_F_TAG ((int)(offsetof(MPI_Status, MPI_TAG) / sizeof(int)))
+#endif
+#ifndef MPI_F_ERROR
+#define MPI_F_ERROR ((int)(offsetof(MPI_Status, MPI_ERROR) / sizeof(int)))
+#endif
+#ifndef MPI_ERR_PROC_ABORTED
+#define MPI_ERR_PROC_ABORTED MPI_ERR_UNKNOWN
+#endif
+#ifndef MPI_ERR_VALUE_TOO_LARGE
+#define MPI_ERR_VALUE_TOO_LARGE MPI_ERR_UNKNOWN
+#endif
+#ifndef MPI_ERR_SESSION
+#define MPI_ERR_SESSION MPI_ERR_UNKNOWN
+#endif
+#ifndef MPI_ERR_ERRHANDLER
+#define MPI_ERR_ERRHANDLER MPI_ERR_UNKNOWN
+#endif
+#ifndef MPI_ERR_ABI
+#define MPI_ERR_ABI MPI_ERR_UNKNOWN
+#endif
+#ifndef MPI_ERR_PROC_FAILED
+#define MPI_ERR_PROC_FAILED MPI_ERR_UNKNOWN
+#endif
+#ifndef MPI_ERR_PROC_FAILED_PENDING
+#define MPI_ERR_PROC_FAILED_PENDING MPI_ERR_UNKNOWN
+#endif
+#ifndef MPI_ERR_REVOKED
+#define MPI_ERR_REVOKED MPI_ERR_UNKNOWN
+#endif
+#ifndef MPI_COMBINER_VALUE_INDEX
+#define MPI_COMBINER_VALUE_INDEX MPI_UNDEFINED
+#endif
+#ifndef MPI_TYPECLASS_LOGICAL
+#define MPI_TYPECLASS_LOGICAL MPI_UNDEFINED
 #endif
 
 #endif /* FASTMPI_COMPAT_H */

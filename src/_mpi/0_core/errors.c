@@ -326,7 +326,134 @@ Get_error_string(PyObject *module, PyObject *arg)
     return error_string_of(code);
 }
 
+PyObject *
+fastmpi_not_available(const char *fname, int version, int subversion)
+{
+    return PyErr_Format(PyExc_NotImplementedError,
+                        "%s() needs an MPI-%d.%d library; this one (%s) "
+                        "implements MPI-%d.%d", fname, version, subversion,
+                        FASTMPI_MPI_VENDOR, MPI_VERSION, MPI_SUBVERSION);
+}
+
+/* An int argument of a one-argument error function: 0 or -1. */
+static int
+int_arg(PyObject *arg, const char *fname, const char *argname, int *out)
+{
+    if (!PyLong_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "%s() argument '%s' must be int, not "
+                     "%.100s", fname, argname, Py_TYPE(arg)->tp_name);
+        return -1;
+    }
+    int overflow = 0;
+    long v = PyLong_AsLongAndOverflow(arg, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow || v < INT_MIN || v > INT_MAX) {
+        PyErr_Format(PyExc_OverflowError, "%s() argument '%s' out of the "
+                     "range of a C int: %R", fname, argname, arg);
+        return -1;
+    }
+    *out = (int)v;
+    return fastmpi_require_mpi();
+}
+
+static PyObject *
+Add_error_class(PyObject *module, PyObject *unused)
+{
+    int eclass;
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Add_error_class(&eclass)) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(eclass);
+}
+
+static PyObject *
+Add_error_code(PyObject *module, PyObject *arg)
+{
+    int eclass, code;
+    if (int_arg(arg, "Add_error_code", "errorclass", &eclass) < 0 ||
+        fastmpi_check(MPI_Add_error_code(eclass, &code)) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(code);
+}
+
+static PyObject *
+Add_error_string(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                 PyObject *kwnames)
+{
+    static const char *const names[] = {"errorcode", "string", NULL};
+    static fastmpi_argspec spec = {"Add_error_string", names, 2};
+    PyObject *argv[2];
+    int code;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        int_arg(argv[0], "Add_error_string", "errorcode", &code) < 0) {
+        return NULL;
+    }
+    if (!PyUnicode_Check(argv[1])) {
+        return PyErr_Format(PyExc_TypeError, "Add_error_string() argument "
+                            "'string' must be str, not %.100s",
+                            Py_TYPE(argv[1])->tp_name);
+    }
+    Py_ssize_t len;
+    const char *s = PyUnicode_AsUTF8AndSize(argv[1], &len);
+    if (s == NULL) {
+        return NULL;
+    }
+    if (len >= MPI_MAX_ERROR_STRING) {
+        return PyErr_Format(PyExc_ValueError, "Add_error_string() argument "
+                            "'string' is %zd bytes long; MPI takes at most "
+                            "%d", len, MPI_MAX_ERROR_STRING - 1);
+    }
+    if (fastmpi_check(MPI_Add_error_string(code, s)) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+#if MPI_VERSION > 4 || (MPI_VERSION == 4 && MPI_SUBVERSION >= 1)
+#define DEFINE_REMOVE(NAME, ARG, CALL)                                     \
+    static PyObject *NAME(PyObject *module, PyObject *arg)                 \
+    {                                                                      \
+        int v;                                                             \
+        if (int_arg(arg, #NAME, ARG, &v) < 0 ||                            \
+            fastmpi_check(CALL(v)) < 0) {                                  \
+            return NULL;                                                   \
+        }                                                                  \
+        Py_RETURN_NONE;                                                    \
+    }
+#else
+#define DEFINE_REMOVE(NAME, ARG, CALL)                                     \
+    static PyObject *NAME(PyObject *module, PyObject *arg)                 \
+    {                                                                      \
+        int v;                                                             \
+        if (int_arg(arg, #NAME, ARG, &v) < 0) {                            \
+            return NULL;                                                   \
+        }                                                                  \
+        return fastmpi_not_available(#NAME, 4, 1);                         \
+    }
+#endif
+
+DEFINE_REMOVE(Remove_error_class, "errorclass", MPI_Remove_error_class)
+DEFINE_REMOVE(Remove_error_code, "errorcode", MPI_Remove_error_code)
+DEFINE_REMOVE(Remove_error_string, "errorcode", MPI_Remove_error_string)
+
 static PyMethodDef error_functions[] = {
+    {"Add_error_class", Add_error_class, METH_NOARGS,
+     "Add_error_class() -> a new error class."},
+    {"Add_error_code", Add_error_code, METH_O,
+     "Add_error_code(errorclass) -> a new error code in that class."},
+    {"Add_error_string", FASTMPI_FASTCALL(Add_error_string),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Add_error_string(errorcode, string): the text of an added code."},
+    {"Remove_error_class", Remove_error_class, METH_O,
+     "Remove_error_class(errorclass): remove an added class (MPI-4.1)."},
+    {"Remove_error_code", Remove_error_code, METH_O,
+     "Remove_error_code(errorcode): remove an added code (MPI-4.1)."},
+    {"Remove_error_string", Remove_error_string, METH_O,
+     "Remove_error_string(errorcode): remove its text (MPI-4.1)."},
     {"Get_error_class", Get_error_class, METH_O,
      "Get_error_class(errorcode) -> the error class of an error code."},
     {"Get_error_string", Get_error_string, METH_O,

@@ -75,6 +75,10 @@ extern int fastmpi_mpi_active;
 /* 0, or -1 with MPI.Exception(ERR_OTHER) saying MPI is not initialised or
  * already finalised. */
 int fastmpi_require_mpi_slow(void);
+/* NULL with NotImplementedError: fname needs MPI-version.subversion, and
+ * names the library's vendor and MPI version. */
+PyObject *fastmpi_not_available(const char *fname, int version,
+                                int subversion);
 /* -1 with MPI.Exception(ERR_OTHER) carrying `why` as a note (its text
  * cannot come from the MPI library, which cannot be asked now). */
 int fastmpi_error_raise_state(const char *why);

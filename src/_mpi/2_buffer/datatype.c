@@ -831,6 +831,196 @@ fastmpi_datatype_init(PyObject *module, const fastmpi_type_parts *parts)
         {"LONG_INT", MPI_LONG_INT}, {"FLOAT_INT", MPI_FLOAT_INT},
         {"DOUBLE_INT", MPI_DOUBLE_INT},
         {"LONG_DOUBLE_INT", MPI_LONG_DOUBLE_INT},
+        /* Fortran, C++ and MPI-4.1's fixed-size types: DATATYPE_NULL
+         * where the library lacks one, as mpi4py does */
+#ifdef MPI_CHARACTER
+        {"CHARACTER", MPI_CHARACTER},
+#else
+        {"CHARACTER", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_LOGICAL
+        {"LOGICAL", MPI_LOGICAL},
+#else
+        {"LOGICAL", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_INTEGER
+        {"INTEGER", MPI_INTEGER},
+#else
+        {"INTEGER", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_REAL
+        {"REAL", MPI_REAL},
+#else
+        {"REAL", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_DOUBLE_PRECISION
+        {"DOUBLE_PRECISION", MPI_DOUBLE_PRECISION},
+#else
+        {"DOUBLE_PRECISION", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_COMPLEX
+        {"COMPLEX", MPI_COMPLEX},
+#else
+        {"COMPLEX", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_LOGICAL1
+        {"LOGICAL1", MPI_LOGICAL1},
+#else
+        {"LOGICAL1", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_LOGICAL2
+        {"LOGICAL2", MPI_LOGICAL2},
+#else
+        {"LOGICAL2", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_LOGICAL4
+        {"LOGICAL4", MPI_LOGICAL4},
+#else
+        {"LOGICAL4", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_LOGICAL8
+        {"LOGICAL8", MPI_LOGICAL8},
+#else
+        {"LOGICAL8", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_LOGICAL16
+        {"LOGICAL16", MPI_LOGICAL16},
+#else
+        {"LOGICAL16", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_INTEGER1
+        {"INTEGER1", MPI_INTEGER1},
+#else
+        {"INTEGER1", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_INTEGER2
+        {"INTEGER2", MPI_INTEGER2},
+#else
+        {"INTEGER2", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_INTEGER4
+        {"INTEGER4", MPI_INTEGER4},
+#else
+        {"INTEGER4", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_INTEGER8
+        {"INTEGER8", MPI_INTEGER8},
+#else
+        {"INTEGER8", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_INTEGER16
+        {"INTEGER16", MPI_INTEGER16},
+#else
+        {"INTEGER16", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_REAL2
+        {"REAL2", MPI_REAL2},
+#else
+        {"REAL2", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_REAL4
+        {"REAL4", MPI_REAL4},
+#else
+        {"REAL4", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_REAL8
+        {"REAL8", MPI_REAL8},
+#else
+        {"REAL8", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_REAL16
+        {"REAL16", MPI_REAL16},
+#else
+        {"REAL16", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_COMPLEX4
+        {"COMPLEX4", MPI_COMPLEX4},
+#else
+        {"COMPLEX4", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_COMPLEX8
+        {"COMPLEX8", MPI_COMPLEX8},
+#else
+        {"COMPLEX8", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_COMPLEX16
+        {"COMPLEX16", MPI_COMPLEX16},
+#else
+        {"COMPLEX16", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_COMPLEX32
+        {"COMPLEX32", MPI_COMPLEX32},
+#else
+        {"COMPLEX32", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_CXX_BOOL
+        {"CXX_BOOL", MPI_CXX_BOOL},
+#else
+        {"CXX_BOOL", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_CXX_FLOAT_COMPLEX
+        {"CXX_FLOAT_COMPLEX", MPI_CXX_FLOAT_COMPLEX},
+#else
+        {"CXX_FLOAT_COMPLEX", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_CXX_DOUBLE_COMPLEX
+        {"CXX_DOUBLE_COMPLEX", MPI_CXX_DOUBLE_COMPLEX},
+#else
+        {"CXX_DOUBLE_COMPLEX", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_CXX_LONG_DOUBLE_COMPLEX
+        {"CXX_LONG_DOUBLE_COMPLEX", MPI_CXX_LONG_DOUBLE_COMPLEX},
+#else
+        {"CXX_LONG_DOUBLE_COMPLEX", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_SINT8_T
+        {"SINT8_T", MPI_SINT8_T},
+#else
+        {"SINT8_T", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_SINT16_T
+        {"SINT16_T", MPI_SINT16_T},
+#else
+        {"SINT16_T", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_SINT32_T
+        {"SINT32_T", MPI_SINT32_T},
+#else
+        {"SINT32_T", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_SINT64_T
+        {"SINT64_T", MPI_SINT64_T},
+#else
+        {"SINT64_T", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_FLOAT16_T
+        {"FLOAT16_T", MPI_FLOAT16_T},
+#else
+        {"FLOAT16_T", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_BFLOAT16_T
+        {"BFLOAT16_T", MPI_BFLOAT16_T},
+#else
+        {"BFLOAT16_T", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_FLOAT32_T
+        {"FLOAT32_T", MPI_FLOAT32_T},
+#else
+        {"FLOAT32_T", MPI_DATATYPE_NULL},
+#endif
+#ifdef MPI_FLOAT64_T
+        {"FLOAT64_T", MPI_FLOAT64_T},
+#else
+        {"FLOAT64_T", MPI_DATATYPE_NULL},
+#endif
+        /* MPI-1's markers, removed by MPI-3 (mpi4py 3 programs name
+         * them) */
+        {"UB", MPI_DATATYPE_NULL}, {"LB", MPI_DATATYPE_NULL},
+        /* mpi4py's F_ names of the Fortran types */
+        {"F_BOOL", MPI_LOGICAL}, {"F_INT", MPI_INTEGER},
+        {"F_FLOAT", MPI_REAL}, {"F_DOUBLE", MPI_DOUBLE_PRECISION},
+        {"F_COMPLEX", MPI_COMPLEX}, {"F_FLOAT_COMPLEX", MPI_COMPLEX},
+        {"F_DOUBLE_COMPLEX", MPI_DOUBLE_COMPLEX},
         /* mpi4py's aliases */
         {"SIGNED_SHORT", MPI_SHORT}, {"SIGNED_INT", MPI_INT},
         {"SIGNED_LONG", MPI_LONG}, {"SIGNED_LONG_LONG", MPI_LONG_LONG},

@@ -526,9 +526,71 @@ static PyMethodDef dtnumpy_functions[] = {
     {NULL},
 };
 
+/* A new dict of type codes to predefined Datatypes: `n` pairs. */
+static PyObject *
+typedict(const char *const *names, const MPI_Datatype *handles, int n)
+{
+    PyObject *d = PyDict_New();
+    for (int i = 0; d != NULL && i < n; i++) {
+        if (handles[i] == MPI_DATATYPE_NULL) {
+            continue;           /* the library lacks that type */
+        }
+        PyObject *dt = fastmpi_datatype_new(handles[i], FASTMPI_PREDEFINED |
+                                                        FASTMPI_DT_COMMITTED);
+        if (dt == NULL || PyDict_SetItemString(d, names[i], dt) < 0) {
+            Py_XDECREF(dt);
+            Py_CLEAR(d);
+            break;
+        }
+        Py_DECREF(dt);
+    }
+    return d;
+}
+
+/* MPI._typedict (every type code fromcode() knows), _typedict_c (the C
+ * types' single-character codes) and _typedict_f (the Fortran types, by
+ * the codes of their C counterparts), as mpi4py has them for
+ * mpi4py.util.dtlib and for numba-mpi and mpi4jax. */
+static int
+typedicts_add(PyObject *module)
+{
+    const char *all[40];
+    MPI_Datatype all_handles[40];
+    int n = 0, nc = 0;
+    for (const code_entry *e = codes; e->code != NULL; e++) {
+        int seen = 0;
+        for (int i = 0; i < n; i++) {
+            seen |= strcmp(all[i], e->code) == 0;   /* fromcode's first */
+        }
+        if (!seen) {
+            all[n] = e->code;
+            all_handles[n++] = e->handle;
+        }
+    }
+    for (int i = 0; i < n && all[i][1] == '\0'; i++) {
+        nc = i + 1;             /* the single-character codes come first */
+    }
+    const char *f_names[] = {"?", "i", "f", "d", "F", "D", "c"};
+    const MPI_Datatype f_handles[] = {MPI_LOGICAL, MPI_INTEGER, MPI_REAL,
+                                      MPI_DOUBLE_PRECISION, MPI_COMPLEX,
+                                      MPI_DOUBLE_COMPLEX, MPI_CHARACTER};
+    PyObject *d = typedict(all, all_handles, n);
+    PyObject *c = typedict(all, all_handles, nc);
+    PyObject *f = typedict(f_names, f_handles, 7);
+    int r = (d == NULL || c == NULL || f == NULL ||
+             PyModule_AddObjectRef(module, "_typedict", d) < 0 ||
+             PyModule_AddObjectRef(module, "_typedict_c", c) < 0 ||
+             PyModule_AddObjectRef(module, "_typedict_f", f) < 0) ? -1 : 0;
+    Py_XDECREF(d);
+    Py_XDECREF(c);
+    Py_XDECREF(f);
+    return r;
+}
+
 int
 fastmpi_dtnumpy_init(PyObject *module)
 {
     codes_fill();
-    return PyModule_AddFunctions(module, dtnumpy_functions);
+    return PyModule_AddFunctions(module, dtnumpy_functions) < 0 ||
+           typedicts_add(module) < 0 ? -1 : 0;
 }

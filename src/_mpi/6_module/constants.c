@@ -24,12 +24,22 @@ static const int_constant int_constants[] = {
     C(MAX_LIBRARY_VERSION_STRING), C(MAX_PORT_NAME), C(MAX_INFO_KEY),
     C(MAX_INFO_VAL),
     C(COMM_TYPE_SHARED),
-#ifdef MPI_COMM_TYPE_HW_GUIDED
-    C(COMM_TYPE_HW_GUIDED),
-#endif
-#ifdef MPI_COMM_TYPE_HW_UNGUIDED
-    C(COMM_TYPE_HW_UNGUIDED),
-#endif
+    C(COMM_TYPE_HW_GUIDED), C(COMM_TYPE_HW_UNGUIDED),
+    C(COMM_TYPE_RESOURCE_GUIDED),
+    /* one-sided and MPI-IO: locks, assertions, access modes, seeks */
+    C(LOCK_EXCLUSIVE), C(LOCK_SHARED),
+    C(MODE_NOCHECK), C(MODE_NOSTORE), C(MODE_NOPUT), C(MODE_NOPRECEDE),
+    C(MODE_NOSUCCEED),
+    C(MODE_RDONLY), C(MODE_RDWR), C(MODE_WRONLY), C(MODE_CREATE),
+    C(MODE_EXCL), C(MODE_DELETE_ON_CLOSE), C(MODE_UNIQUE_OPEN),
+    C(MODE_SEQUENTIAL), C(MODE_APPEND),
+    C(SEEK_SET), C(SEEK_CUR), C(SEEK_END),
+    C(DISPLACEMENT_CURRENT), {"DISP_CUR", (long)MPI_DISPLACEMENT_CURRENT},
+    C(MAX_DATAREP_STRING), C(MAX_PSET_NAME_LEN), C(MAX_STRINGTAG_LEN),
+    /* the Fortran status's indexes (MPI_Status_c2f copies the C struct
+     * as ints in both libraries, so the offsets say it where the library
+     * does not) */
+    C(F_STATUS_SIZE), C(F_SOURCE), C(F_TAG), C(F_ERROR),
     /* error classes */
     C(SUCCESS), C(ERR_BUFFER), C(ERR_COUNT), C(ERR_TYPE), C(ERR_TAG),
     C(ERR_COMM), C(ERR_RANK), C(ERR_REQUEST), C(ERR_ROOT), C(ERR_GROUP),
@@ -46,15 +56,9 @@ static const int_constant int_constants[] = {
     C(ERR_UNSUPPORTED_DATAREP), C(ERR_UNSUPPORTED_OPERATION), C(ERR_WIN),
     C(ERR_RMA_RANGE), C(ERR_RMA_ATTACH), C(ERR_RMA_SHARED), C(ERR_RMA_FLAVOR),
     C(ERR_LASTCODE),
-#ifdef MPI_ERR_PROC_ABORTED
-    C(ERR_PROC_ABORTED),
-#endif
-#ifdef MPI_ERR_VALUE_TOO_LARGE
-    C(ERR_VALUE_TOO_LARGE),
-#endif
-#ifdef MPI_ERR_SESSION
-    C(ERR_SESSION),
-#endif
+    C(ERR_PROC_ABORTED), C(ERR_VALUE_TOO_LARGE), C(ERR_SESSION),
+    C(ERR_ERRHANDLER), C(ERR_ABI),
+    C(ERR_PROC_FAILED), C(ERR_PROC_FAILED_PENDING), C(ERR_REVOKED),
     {NULL, 0},
 };
 

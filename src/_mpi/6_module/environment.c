@@ -6,6 +6,7 @@
 #include "../2_buffer/msgbuffer.h"
 #include "../2_buffer/pickle.h"
 #include "../3_request/request.h"
+#include "../4_comm/comm.h"
 #include "module.h"
 
 #include <string.h>
@@ -395,7 +396,58 @@ Pcontrol(PyObject *module, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* ---- MPI-4.1 and MPI-5 queries ----------------------------------------- */
+
+#if MPI_VERSION > 4 || (MPI_VERSION == 4 && MPI_SUBVERSION >= 1)
+static PyObject *
+Get_hw_resource_info(PyObject *module, PyObject *unused)
+{
+    MPI_Info info = MPI_INFO_NULL;
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Get_hw_resource_info(&info)) < 0) {
+        return NULL;
+    }
+    return fastmpi_info_new(fastmpi_st->Info, info, 0);
+}
+#else
+static PyObject *
+Get_hw_resource_info(PyObject *module, PyObject *unused)
+{
+    return fastmpi_not_available("Get_hw_resource_info", 4, 1);
+}
+#endif
+
+/* The MPI-5 standard ABI's queries: no library here implements it (see
+ * compat.h), so they say so. */
+static PyObject *
+Get_abi_version(PyObject *module, PyObject *unused)
+{
+    return fastmpi_not_available("Get_abi_version", 5, 0);
+}
+
+static PyObject *
+Get_abi_info(PyObject *module, PyObject *unused)
+{
+    return fastmpi_not_available("Get_abi_info", 5, 0);
+}
+
+static PyObject *
+Get_abi_fortran_info(PyObject *module, PyObject *unused)
+{
+    return fastmpi_not_available("Get_abi_fortran_info", 5, 0);
+}
+
 static PyMethodDef environment_functions[] = {
+    {"Get_hw_resource_info", Get_hw_resource_info, METH_NOARGS,
+     "Get_hw_resource_info() -> Info about the hardware (MPI-4.1)."},
+    {"Get_abi_version", Get_abi_version, METH_NOARGS,
+     "Get_abi_version() -> (version, subversion) of the standard ABI "
+     "(MPI-5)."},
+    {"Get_abi_info", Get_abi_info, METH_NOARGS,
+     "Get_abi_info() -> Info about the standard ABI (MPI-5)."},
+    {"Get_abi_fortran_info", Get_abi_fortran_info, METH_NOARGS,
+     "Get_abi_fortran_info() -> Info about the ABI's Fortran types "
+     "(MPI-5)."},
     {"get_vendor", get_vendor, METH_NOARGS,
      "get_vendor() -> (name, (major, minor, micro)) of the MPI library."},
     {"Pcontrol", Pcontrol, METH_O,

@@ -629,6 +629,103 @@ Datatype_Match_size(PyObject *cls, PyObject *args, PyObject *kwds)
                                         FASTMPI_DT_COMMITTED);
 }
 
+/* Create_f90_integer(r), Create_f90_real(p, r), Create_f90_complex(p, r):
+ * the predefined type of a Fortran 90 kind (class methods).  p or r may be
+ * UNDEFINED, as MPI says. */
+static PyObject *
+f90_result(int ierr, MPI_Datatype dt)
+{
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    return fastmpi_datatype_new(dt, FASTMPI_PREDEFINED |
+                                        FASTMPI_DT_COMMITTED);
+}
+
+static PyObject *
+Datatype_Create_f90_integer(PyObject *cls, PyObject *arg)
+{
+    int r;
+    MPI_Datatype dt = MPI_DATATYPE_NULL;
+    if (int_arg(arg, "Create_f90_integer", "r", 0, &r) < 0 ||
+        fastmpi_require_mpi() < 0) {
+        return NULL;
+    }
+    return f90_result(MPI_Type_create_f90_integer(r, &dt), dt);
+}
+
+/* (p, r) of Create_f90_real/complex: UNDEFINED allowed. */
+static int
+f90_pr(PyObject *args, PyObject *kwds, const char *fname, int *p, int *r)
+{
+    static char *kwlist[] = {"p", "r", NULL};
+    PyObject *op, *orr;
+    char format[32];
+    PyOS_snprintf(format, sizeof(format), "OO:%s", fname);
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, format, kwlist, &op,
+                                     &orr) ||
+        int_arg(op, fname, "p", 0, p) < 0 ||
+        int_arg(orr, fname, "r", 0, r) < 0) {
+        return -1;
+    }
+    return fastmpi_require_mpi();
+}
+
+static PyObject *
+Datatype_Create_f90_real(PyObject *cls, PyObject *args, PyObject *kwds)
+{
+    int p, r;
+    MPI_Datatype dt = MPI_DATATYPE_NULL;
+    if (f90_pr(args, kwds, "Create_f90_real", &p, &r) < 0) {
+        return NULL;
+    }
+    return f90_result(MPI_Type_create_f90_real(p, r, &dt), dt);
+}
+
+static PyObject *
+Datatype_Create_f90_complex(PyObject *cls, PyObject *args, PyObject *kwds)
+{
+    int p, r;
+    MPI_Datatype dt = MPI_DATATYPE_NULL;
+    if (f90_pr(args, kwds, "Create_f90_complex", &p, &r) < 0) {
+        return NULL;
+    }
+    return f90_result(MPI_Type_create_f90_complex(p, r, &dt), dt);
+}
+
+/* Get_value_index(value, index): MPI-4.1's pair type (class method). */
+static PyObject *
+Datatype_Get_value_index(PyObject *cls, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"value", "index", NULL};
+    PyObject *ovalue, *oindex;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO:Get_value_index",
+                                     kwlist, &ovalue, &oindex)) {
+        return NULL;
+    }
+    MPI_Datatype value = fastmpi_datatype_arg(ovalue, "Get_value_index",
+                                              "value");
+    if (value == MPI_DATATYPE_NULL) {
+        return NULL;
+    }
+    MPI_Datatype index = fastmpi_datatype_arg(oindex, "Get_value_index",
+                                              "index");
+    if (index == MPI_DATATYPE_NULL) {
+        return NULL;
+    }
+#if MPI_VERSION > 4 || (MPI_VERSION == 4 && MPI_SUBVERSION >= 1)
+    MPI_Datatype dt = MPI_DATATYPE_NULL;
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Type_get_value_index(value, index, &dt)) < 0) {
+        return NULL;
+    }
+    return fastmpi_datatype_new(dt, FASTMPI_PREDEFINED |
+                                        FASTMPI_DT_COMMITTED);
+#else
+    return fastmpi_not_available("Get_value_index", 4, 1);
+#endif
+}
+
 #define KW (METH_VARARGS | METH_KEYWORDS)
 
 PyMethodDef fastmpi_dtcreate_methods[] = {
@@ -671,6 +768,22 @@ PyMethodDef fastmpi_dtcreate_methods[] = {
     {"Match_size", (PyCFunction)(void (*)(void))Datatype_Match_size,
      KW | METH_STATIC,
      "Match_size(typeclass, size) -> the predefined Datatype."},
+    {"Create_f90_integer", (PyCFunction)Datatype_Create_f90_integer,
+     METH_O | METH_CLASS,
+     "Create_f90_integer(r) -> the predefined INTEGER of range r."},
+    {"Create_f90_real", (PyCFunction)(void (*)(void))Datatype_Create_f90_real,
+     KW | METH_CLASS,
+     "Create_f90_real(p, r) -> the predefined REAL of precision p and "
+     "range r."},
+    {"Create_f90_complex",
+     (PyCFunction)(void (*)(void))Datatype_Create_f90_complex,
+     KW | METH_CLASS,
+     "Create_f90_complex(p, r) -> the predefined COMPLEX of precision p "
+     "and range r."},
+    {"Get_value_index",
+     (PyCFunction)(void (*)(void))Datatype_Get_value_index, KW | METH_CLASS,
+     "Get_value_index(value, index) -> the pair type of MINLOC/MAXLOC "
+     "(MPI-4.1)."},
     {NULL},
 };
 

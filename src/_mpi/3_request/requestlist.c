@@ -450,9 +450,52 @@ DEFINE_LIST(testall, many_names, ALL, 0, 1)
 DEFINE_LIST(waitsome, many_names, SOME, 1, 1)
 DEFINE_LIST(testsome, many_names, SOME, 0, 1)
 
+/* Get_status_any/all/some (and lowercase): MPI-4.1's MPI_Request_get_
+ * status_any/all/some, which neither library here has: the arguments are
+ * checked, then NotImplementedError says what is needed. */
+#define DEFINE_GET_STATUS(NAME, SNAME)                                     \
+    static PyObject *NAME(PyObject *cls, PyObject *const *args,            \
+                          Py_ssize_t nargs, PyObject *kwnames)             \
+    {                                                                      \
+        static const char *const names[] = {"requests", SNAME, NULL};      \
+        static fastmpi_argspec spec = {#NAME, names, 1};                   \
+        PyObject *argv[2];                                                 \
+        if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0) {   \
+            return NULL;                                                   \
+        }                                                                  \
+        if (!PySequence_Check(argv[0])) {                                  \
+            return PyErr_Format(PyExc_TypeError, "%s() argument "          \
+                                "'requests' must be a sequence of "        \
+                                "Request, not %.100s", #NAME,              \
+                                Py_TYPE(argv[0])->tp_name);                \
+        }                                                                  \
+        return fastmpi_not_available(#NAME, 4, 1);                         \
+    }
+
+DEFINE_GET_STATUS(Get_status_any, "status")
+DEFINE_GET_STATUS(Get_status_all, "statuses")
+DEFINE_GET_STATUS(Get_status_some, "statuses")
+DEFINE_GET_STATUS(get_status_any, "status")
+DEFINE_GET_STATUS(get_status_all, "statuses")
+DEFINE_GET_STATUS(get_status_some, "statuses")
+
 #define CM(f) FASTMPI_FASTCALL(f), METH_FASTCALL | METH_KEYWORDS | METH_CLASS
 
 PyMethodDef fastmpi_requestlist_methods[] = {
+    {"Get_status_any", CM(Get_status_any),
+     "Get_status_any(requests, status=None) -> (index, flag) (MPI-4.1)"},
+    {"Get_status_all", CM(Get_status_all),
+     "Get_status_all(requests, statuses=None) -> bool (MPI-4.1)"},
+    {"Get_status_some", CM(Get_status_some),
+     "Get_status_some(requests, statuses=None) -> indices or None "
+     "(MPI-4.1)"},
+    {"get_status_any", CM(get_status_any),
+     "get_status_any(requests, status=None) -> (index, flag) (MPI-4.1)"},
+    {"get_status_all", CM(get_status_all),
+     "get_status_all(requests, statuses=None) -> bool (MPI-4.1)"},
+    {"get_status_some", CM(get_status_some),
+     "get_status_some(requests, statuses=None) -> indices or None "
+     "(MPI-4.1)"},
     {"Waitany", CM(Waitany),
      "Waitany(requests, status=None) -> index (UNDEFINED if none active)"},
     {"Testany", CM(Testany),

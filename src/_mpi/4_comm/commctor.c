@@ -234,34 +234,31 @@ Comm_Clone(FastMPICommObject *self, PyObject *unused)
 /* Idup(info=None) -> (newcomm, request).  The request keeps newcomm alive
  * until MPI has written its handle; newcomm is usable once the request
  * completes. */
+/* Idup and Idup_with_info: (the new communicator, its request). */
 static PyObject *
-Comm_Idup(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
-          PyObject *kwnames)
+idup_common(FastMPICommObject *self, PyObject *infoarg, const char *fname)
 {
-    static const char *const names[] = {"info", NULL};
-    static fastmpi_argspec spec = {"Idup", names, 0};
-    PyObject *argv[1];
-    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_comm_check(self) < 0) {
+    if (fastmpi_comm_check(self) < 0) {
         return NULL;
     }
-    int with_info = argv[0] != NULL && argv[0] != Py_None;
-#if MPI_VERSION < 4
-    if (with_info) {
-        return PyErr_Format(PyExc_NotImplementedError,
-                            "Idup() with an info argument needs "
-                            "MPI_Comm_idup_with_info (MPI-4), which this "
-                            "MPI library (MPI-%d.%d) lacks",
-                            MPI_VERSION, MPI_SUBVERSION);
-    }
-#endif
+    int with_info = infoarg != NULL && infoarg != Py_None;
     MPI_Info info = MPI_INFO_NULL;
     if (with_info) {
-        info = fastmpi_info_arg(argv[0], "Idup", "info");
+        info = fastmpi_info_arg(infoarg, fname, "info");
         if (info == MPI_INFO_NULL && PyErr_Occurred()) {
             return NULL;
         }
     }
+#if MPI_VERSION < 4
+    if (with_info) {
+        fastmpi_info_arg_release(infoarg, info);
+        return PyErr_Format(PyExc_NotImplementedError,
+                            "%s() with an info argument needs "
+                            "MPI_Comm_idup_with_info (MPI-4.0), which this "
+                            "MPI library (MPI-%d.%d) lacks", fname,
+                            MPI_VERSION, MPI_SUBVERSION);
+    }
+#endif
     PyObject *result = NULL;
     FastMPICommObject *newcomm = (FastMPICommObject *)fastmpi_comm_new(
         Py_TYPE(self), MPI_COMM_NULL, 0);
@@ -297,11 +294,34 @@ Comm_Idup(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
 
 done:
     if (with_info) {
-        fastmpi_info_arg_release(argv[0], info);
+        fastmpi_info_arg_release(infoarg, info);
     }
     Py_XDECREF(req);
     Py_XDECREF(newcomm);
     return result;
+}
+
+static PyObject *
+Comm_Idup(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
+          PyObject *kwnames)
+{
+    static const char *const names[] = {"info", NULL};
+    static fastmpi_argspec spec = {"Idup", names, 0};
+    PyObject *argv[1];
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0) {
+        return NULL;
+    }
+    return idup_common(self, argv[0], "Idup");
+}
+
+static PyObject *
+Comm_Idup_with_info(FastMPICommObject *self, PyObject *arg)
+{
+    if (arg == Py_None) {
+        return PyErr_Format(PyExc_TypeError, "Idup_with_info() argument "
+                            "'info' must be an Info, not None");
+    }
+    return idup_common(self, arg, "Idup_with_info");
 }
 
 static PyObject *
@@ -373,6 +393,9 @@ PyMethodDef fastmpi_commctor_methods[] = {
      "UNDEFINED."},
     {"Dup_with_info", (PyCFunction)Comm_Dup_with_info, METH_O,
      "Dup_with_info(info) -> a duplicate carrying info's hints."},
+    {"Idup_with_info", (PyCFunction)Comm_Idup_with_info, METH_O,
+     "Idup_with_info(info) -> (communicator, Request): a nonblocking "
+     "duplicate with info's hints (collective; MPI-4)."},
     {"Idup", FASTMPI_FASTCALL(Comm_Idup), KW,
      "Idup(info=None) -> (newcomm, request): a nonblocking Dup."},
     {"Clone", (PyCFunction)Comm_Clone, METH_NOARGS,

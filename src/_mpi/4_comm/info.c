@@ -305,6 +305,75 @@ Info_Create(PyTypeObject *cls, PyObject *const *args, Py_ssize_t nargs,
     return obj;
 }
 
+/* Info.Create_env(args=None): MPI-4's MPI_Info_create_env, the info of
+ * how the process was started (command, argv, maxprocs, ...).  args is
+ * the program's arguments (None: sys.argv is not passed, as MPI allows:
+ * the library then knows what it knows). */
+static PyObject *
+Info_Create_env(PyTypeObject *cls, PyObject *const *args, Py_ssize_t nargs,
+                PyObject *kwnames)
+{
+    static const char *const names[] = {"args", NULL};
+    static fastmpi_argspec spec = {"Create_env", names, 0};
+    PyObject *argv[1];
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0) {
+        return NULL;
+    }
+    PyObject *seq = NULL;
+    if (argv[0] != NULL && argv[0] != Py_None) {
+        seq = PySequence_Fast(argv[0], "Create_env() argument 'args' must "
+                                       "be a sequence of str or None");
+        if (seq == NULL) {
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+            PyObject *s = PySequence_Fast_GET_ITEM(seq, i);
+            if (!PyUnicode_Check(s)) {
+                Py_DECREF(seq);
+                return PyErr_Format(PyExc_TypeError, "Create_env() argument "
+                                    "'args'[%zd] must be str, not %.100s", i,
+                                    Py_TYPE(s)->tp_name);
+            }
+        }
+    }
+#if MPI_VERSION >= 4
+    int argc = 0;
+    char **cargv = NULL;
+    PyObject *result = NULL;
+    if (seq != NULL) {
+        argc = (int)PySequence_Fast_GET_SIZE(seq);
+        cargv = PyMem_Calloc((size_t)argc + 1, sizeof(char *));
+        if (cargv == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (int i = 0; i < argc; i++) {
+            cargv[i] = (char *)PyUnicode_AsUTF8(
+                PySequence_Fast_GET_ITEM(seq, i));
+            if (cargv[i] == NULL) {
+                goto done;
+            }
+        }
+    }
+    MPI_Info info = MPI_INFO_NULL;
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Info_create_env(argc, cargv, &info)) < 0) {
+        goto done;
+    }
+    result = fastmpi_info_new(cls, info, 0);
+    if (result == NULL) {
+        MPI_Info_free(&info);
+    }
+done:
+    PyMem_Free(cargv);
+    Py_XDECREF(seq);
+    return result;
+#else
+    Py_XDECREF(seq);
+    return fastmpi_not_available("Create_env", 4, 0);
+#endif
+}
+
 static PyObject *
 Info_Dup(FastMPIInfoObject *self, PyObject *unused)
 {
@@ -804,6 +873,9 @@ Info_repr(FastMPIInfoObject *self)
 #define KW (METH_FASTCALL | METH_KEYWORDS)
 
 static PyMethodDef Info_methods[] = {
+    {"Create_env", FASTMPI_FASTCALL(Info_Create_env), KW | METH_CLASS,
+     "Create_env(args=None) -> Info: how the process was started "
+     "(MPI-4)."},
     {"Create", FASTMPI_FASTCALL(Info_Create), KW | METH_CLASS,
      "Create(items=None) -> a new Info (holding items: a mapping or "
      "(key, value) pairs)."},

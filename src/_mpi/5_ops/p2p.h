@@ -31,5 +31,8 @@ extern PyMethodDef fastmpi_nbp2p_methods[];   /* nbp2p.c, on Comm */
 extern PyMethodDef fastmpi_mprobe_comm_methods[];     /* mprobe.c */
 extern PyMethodDef fastmpi_mprobe_message_methods[];  /* mprobe.c */
 extern PyMethodDef fastmpi_buffer_functions[]; /* p2p.c, module */
+extern PyMethodDef fastmpi_bsendbuf_functions[];     /* bsendbuf.c */
+extern PyMethodDef fastmpi_bsendbuf_comm_methods[];  /* bsendbuf.c */
+extern PyMethodDef fastmpi_faults_comm_methods[];    /* faults.c */
 
 #endif /* FASTMPI_P2P_H */

@@ -27,7 +27,8 @@ static PyMethodDef *const comm_methods[] = {
     fastmpi_mprobe_comm_methods, fastmpi_coll_methods,
     fastmpi_objcoll_methods, fastmpi_icoll_methods,
     fastmpi_attr_comm_methods, fastmpi_errhandler_comm_methods,
-    fastmpi_commctor_methods, fastmpi_topology_comm_methods, NULL,
+    fastmpi_commctor_methods, fastmpi_topology_comm_methods,
+    fastmpi_bsendbuf_comm_methods, fastmpi_faults_comm_methods, NULL,
 };
 static PyGetSetDef *const comm_getset[] = {
     fastmpi_commctor_getset, fastmpi_topology_comm_getset, NULL,
@@ -116,6 +117,7 @@ MPI_exec(PyObject *module)
         fastmpi_group_init(module) < 0 || fastmpi_info_init(module) < 0 ||
         fastmpi_topology_init(module, topology_parts) < 0 ||
         PyModule_AddFunctions(module, fastmpi_buffer_functions) < 0 ||
+        PyModule_AddFunctions(module, fastmpi_bsendbuf_functions) < 0 ||
         fastmpi_constants_init(module) < 0 ||
         fastmpi_environment_init(module) < 0) {
         return -1;

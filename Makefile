@@ -3,6 +3,8 @@
 #   make test          the whole suite, MPICH and Open MPI, 1 to 4 ranks
 #   make build         build fastmpi.MPI in place (MPI=mpich|openmpi, MPICH by default)
 #   make bench         fastmpi against C and mpi4py, printed as ratios
+#   make conformance   mpi4py's own test suite through the alias (../shared)
+#   make icount        instructions per call, against C (../shared)
 PYTHON ?= /usr/bin/python3
 MPI ?= mpich
 WERROR ?= 0
@@ -38,7 +40,7 @@ EXT := build/$(VARIANT)/MPI$(EXT_SUFFIX)
 STAGE := build/$(VARIANT)/lib/fastmpi
 PYFILES := $(shell find src/fastmpi -name '*.py' -o -name '*.pyi')
 
-.PHONY: build stage deps demo test bench clean asan
+.PHONY: build stage deps demo test bench clean asan conformance icount
 
 build: $(EXT)
 	cp $(EXT) src/fastmpi/MPI$(EXT_SUFFIX)
@@ -76,6 +78,26 @@ test: deps
 bench:
 	@$(PYTHON) tools/deps.py --optional
 	$(PYTHON) bench/run.py
+
+# mpi4py 3.1.4's own test suite through the mpi4py alias, where
+# ../shared/conformance exists (CONFORMANCE_NP ranks, both libraries).
+CONFORMANCE ?= ../shared/conformance/run.py
+CONFORMANCE_NP ?= 2
+conformance:
+	@if [ -x "$(CONFORMANCE)" ]; then \
+	    $(MAKE) stage MPI=mpich && $(MAKE) stage MPI=openmpi && \
+	    $(PYTHON) $(CONFORMANCE) --mpi mpich --np $(CONFORMANCE_NP); \
+	    m=$$?; $(PYTHON) $(CONFORMANCE) --mpi openmpi --np $(CONFORMANCE_NP); \
+	    o=$$?; exit $$((m || o)); \
+	else echo "conformance: $(CONFORMANCE) not found (../shared is not here)"; fi
+
+# Instructions per call (callgrind), C against fastmpi (and mpi4py where
+# MPI4PY_PYTHON names a venv with it), on MPICH: see docs/performance.md.
+ICOUNT ?= ../shared/tools/icount/run.sh
+icount:
+	@if [ -f "$(ICOUNT)" ]; then \
+	    $(MAKE) stage MPI=$(MPI) && bash $(ICOUNT) $(MPI); \
+	else echo "icount: $(ICOUNT) not found (../shared is not here)"; fi
 
 # The suite at 1 and 2 ranks under AddressSanitizer (PYTHONMALLOC=malloc so
 # Python's own allocations are checked too).

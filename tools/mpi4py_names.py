@@ -38,7 +38,20 @@ AREAS = [
 ]
 
 
+# mpi4py's private helpers that other packages call (numba-mpi, mpi4jax,
+# mpi4py.util.dtlib): listed as "core"; the other private names of the
+# stub are mpi4py's own internals ("private"), and __pyx_capi__ is its C
+# API ("capi": fastmpi's C API is an issue of its own).
+PRIVATE_USED = {"_typedict", "_typedict_c", "_typedict_f", "_typecode",
+                "_typealign", "_sizeof", "_addressof", "_handleof"}
+
+
 def area_of(name):
+    if name == "__pyx_capi__":
+        return "capi"
+    if name.startswith("_") and not name.startswith("__") and \
+            name not in PRIVATE_USED:
+        return "private"
     for area, pattern in AREAS:
         if pattern.search(name):
             return area

@@ -37,6 +37,7 @@ typedef struct {
     PyTypeObject *Group;        /* group.c */
     PyTypeObject *Info;         /* info.c */
     PyObject *orphans;          /* list: pending requests nobody holds */
+    PyTypeObject *Buffer;       /* membuffer.c: MPI.buffer */
     PyObject *BOTTOM;           /* markers.c: the buffer markers */
     PyObject *IN_PLACE;
     PyObject *BUFFER_AUTOMATIC;

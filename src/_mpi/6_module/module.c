@@ -106,6 +106,7 @@ MPI_exec(PyObject *module)
         fastmpi_strided_init(module) < 0 ||
         fastmpi_pickle_init(module) < 0 ||
         fastmpi_markers_init(module) < 0 ||
+        fastmpi_membuffer_init(module) < 0 ||
         fastmpi_area_init(module) < 0 ||
         fastmpi_op_init(module) < 0 ||
         fastmpi_status_init(module) < 0 ||
@@ -118,6 +119,7 @@ MPI_exec(PyObject *module)
         fastmpi_group_init(module) < 0 || fastmpi_info_init(module) < 0 ||
         fastmpi_topology_init(module, topology_parts) < 0 ||
         PyModule_AddFunctions(module, fastmpi_buffer_functions) < 0 ||
+        PyModule_AddFunctions(module, fastmpi_allocmem_functions) < 0 ||
         fastmpi_constants_init(module) < 0 ||
         fastmpi_environment_init(module) < 0) {
         return -1;

@@ -746,8 +746,8 @@ static PyGetSetDef Buffer_getset[] = {
 };
 
 static PyType_Slot Buffer_slots[] = {
-    {Py_tp_doc, "buffer(buf=None): bytes of memory as a Python buffer: "
-                "none, or the memory of buf."},
+    {Py_tp_doc, "buffer() or buffer(buf): bytes of memory as a Python "
+                "buffer: none, or the memory of buf."},
     {Py_tp_new, Buffer_new},
     {Py_tp_dealloc, Buffer_dealloc},
     {Py_tp_repr, Buffer_repr},

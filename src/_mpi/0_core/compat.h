@@ -101,6 +101,18 @@ typedef struct {
 #define FASTMPI_EXTERNAL32_MIXED_CRASH 0
 #endif
 
+/* MPI-4.1's automatic buffering for buffered sends (MPI_BUFFER_AUTOMATIC
+ * given to MPI_Buffer_attach): not in MPICH 4.0 nor Open MPI 4.1.  Then
+ * MPI.BUFFER_AUTOMATIC stands for the address the MPI-5 ABI gives it, and
+ * Attach_buffer refuses it. */
+#ifdef MPI_BUFFER_AUTOMATIC
+#define FASTMPI_HAVE_BUFFER_AUTOMATIC 1
+#define FASTMPI_BUFFER_AUTOMATIC MPI_BUFFER_AUTOMATIC
+#else
+#define FASTMPI_HAVE_BUFFER_AUTOMATIC 0
+#define FASTMPI_BUFFER_AUTOMATIC ((void *)2)
+#endif
+
 #ifndef FASTMPI_TRUNCATION_OVERFLOWS
 #define FASTMPI_TRUNCATION_OVERFLOWS 0
 #endif

@@ -14,9 +14,9 @@ int fastmpi_mpi_active = 0;
     X(Exception) X(Comm) X(Intracomm) X(Topocomm) X(Cartcomm)              \
     X(Graphcomm) X(Distgraphcomm) X(Intercomm) X(Status) X(Datatype)       \
     X(Request) X(Prequest) X(Grequest) X(Message) X(RecvArea) X(Op)        \
-    X(Group) X(Info) X(Sentinel) X(BOTTOM) X(IN_PLACE) X(pickle_dumps)     \
+    X(Group) X(Info) X(Buffer) X(BOTTOM) X(IN_PLACE) X(pickle_dumps)       \
     X(pickle_loads) X(PickleBuffer) X(protocol) X(kw_buffer_callback)      \
-    X(kw_buffers)
+    X(kw_buffers) X(BUFFER_AUTOMATIC)
 
 int
 fastmpi_state_traverse(fastmpi_state *st, visitproc visit, void *arg)

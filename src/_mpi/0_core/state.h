@@ -37,9 +37,10 @@ typedef struct {
     PyTypeObject *Group;        /* group.c */
     PyTypeObject *Info;         /* info.c */
     PyObject *orphans;          /* list: pending requests nobody holds */
-    PyTypeObject *Sentinel;     /* type of BOTTOM and IN_PLACE */
-    PyObject *BOTTOM;
+    PyTypeObject *Buffer;       /* membuffer.c: MPI.buffer */
+    PyObject *BOTTOM;           /* markers.c: the buffer markers */
     PyObject *IN_PLACE;
+    PyObject *BUFFER_AUTOMATIC;
     PyObject *pickle_dumps;
     PyObject *pickle_loads;
     PyObject *PickleBuffer;

@@ -73,6 +73,8 @@ PyObject *fastmpi_info_new(PyTypeObject *type, MPI_Info info, int flags);
 MPI_Info fastmpi_info_arg(PyObject *obj, const char *fname,
                           const char *argname);
 void fastmpi_info_arg_release(PyObject *obj, MPI_Info info);
+/* allocmem.c: Alloc_mem and Free_mem (module functions). */
+extern PyMethodDef fastmpi_allocmem_functions[];
 
 /* commctor.c: Create, Create_group, Split_type, Idup, ...; on Comm. */
 extern PyMethodDef fastmpi_commctor_methods[];

@@ -9,6 +9,7 @@
 #include "p2p.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define VIEW_BYTES(m) ((m).nbytes)
 
@@ -325,6 +326,28 @@ PyMethodDef fastmpi_p2p_methods[] = {
 
 /* ---- buffered-mode buffer ---------------------------------------------- */
 
+/* Attach_buffer(MPI.BUFFER_AUTOMATIC): MPI-4.1's automatic buffering,
+ * where the library has it; Detach_buffer then gives the marker back. */
+static PyObject *
+attach_automatic(PyObject *buf)
+{
+#if FASTMPI_HAVE_BUFFER_AUTOMATIC
+    if (fastmpi_check(MPI_Buffer_attach(MPI_BUFFER_AUTOMATIC, 0)) < 0) {
+        return NULL;
+    }
+    memset(&fastmpi_st->attached_view, 0, sizeof(Py_buffer));   /* none */
+    fastmpi_st->attached_buffer = Py_NewRef(buf);
+    Py_RETURN_NONE;
+#else
+    return PyErr_Format(PyExc_NotImplementedError,
+                        "Attach_buffer(MPI.BUFFER_AUTOMATIC): automatic "
+                        "buffering is MPI-4.1, and this MPI library (%s, "
+                        "MPI %d.%d) does not have it; attach a buffer "
+                        "(a bytearray, ...) instead",
+                        FASTMPI_MPI_VENDOR, MPI_VERSION, MPI_SUBVERSION);
+#endif
+}
+
 static PyObject *
 Attach_buffer(PyObject *module, PyObject *buf)
 {
@@ -333,6 +356,9 @@ Attach_buffer(PyObject *module, PyObject *buf)
     }
     if (fastmpi_st->attached_buffer != NULL) {
         return fastmpi_error_raise(MPI_ERR_BUFFER);
+    }
+    if (buf == fastmpi_st->BUFFER_AUTOMATIC) {
+        return attach_automatic(buf);
     }
     Py_buffer view;
     if (PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)

@@ -1,7 +1,6 @@
-/* constants.c: the module's integer constants, and the BOTTOM and
- * IN_PLACE buffer markers. */
+/* constants.c: the module's integer constants (the buffer markers are
+ * in 2_buffer/markers.c). */
 #include "../0_core/fastmpi.h"
-#include "../0_core/state.h"
 #include "module.h"
 
 typedef struct {
@@ -64,68 +63,6 @@ static const int_constant int_constants[] = {
 
 #undef C
 
-/* ---- BOTTOM and IN_PLACE ----------------------------------------------- */
-
-typedef struct {
-    PyObject_HEAD
-    const char *name;
-} SentinelObject;
-
-static PyObject *
-Sentinel_repr(SentinelObject *self)
-{
-    return PyUnicode_FromString(self->name);
-}
-
-static PyObject *
-Sentinel_reduce(SentinelObject *self, PyObject *unused)
-{
-    return PyUnicode_FromString(self->name);
-}
-
-static void
-Sentinel_dealloc(PyObject *self)
-{
-    PyTypeObject *tp = Py_TYPE(self);
-    tp->tp_free(self);
-    Py_DECREF(tp);
-}
-
-static PyMethodDef Sentinel_methods[] = {
-    {"__reduce__", (PyCFunction)Sentinel_reduce, METH_NOARGS, NULL},
-    {NULL},
-};
-
-static PyType_Slot Sentinel_slots[] = {
-    {Py_tp_doc, "A buffer marker: MPI.BOTTOM or MPI.IN_PLACE."},
-    {Py_tp_repr, Sentinel_repr},
-    {Py_tp_dealloc, Sentinel_dealloc},
-    {Py_tp_methods, Sentinel_methods},
-    {0, NULL},
-};
-
-static PyType_Spec Sentinel_spec = {
-    .name = "fastmpi.MPI.BufferMarker",
-    .basicsize = sizeof(SentinelObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    .slots = Sentinel_slots,
-};
-
-static PyObject *
-new_sentinel(PyObject *module, const char *name)
-{
-    SentinelObject *obj = PyObject_New(SentinelObject, fastmpi_st->Sentinel);
-    if (obj == NULL) {
-        return NULL;
-    }
-    obj->name = name;
-    if (PyModule_AddObjectRef(module, name, (PyObject *)obj) < 0) {
-        Py_DECREF(obj);
-        return NULL;
-    }
-    return (PyObject *)obj;     /* new reference, kept by the state */
-}
-
 int
 fastmpi_constants_init(PyObject *module)
 {
@@ -133,16 +70,6 @@ fastmpi_constants_init(PyObject *module)
         if (PyModule_AddIntConstant(module, c->name, c->value) < 0) {
             return -1;
         }
-    }
-    fastmpi_st->Sentinel = fastmpi_type_new(module,
-                                            &Sentinel_spec, NULL, NULL);
-    if (fastmpi_st->Sentinel == NULL) {
-        return -1;
-    }
-    fastmpi_st->BOTTOM = new_sentinel(module, "BOTTOM");
-    fastmpi_st->IN_PLACE = new_sentinel(module, "IN_PLACE");
-    if (fastmpi_st->BOTTOM == NULL || fastmpi_st->IN_PLACE == NULL) {
-        return -1;
     }
     return 0;
 }

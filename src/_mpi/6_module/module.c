@@ -3,6 +3,7 @@
 #include "../0_core/fastmpi.h"
 #include "../0_core/state.h"
 #include "../2_buffer/datatype.h"
+#include "../2_buffer/membuffer.h"
 #include "../2_buffer/msgbuffer.h"
 #include "../2_buffer/op.h"
 #include "../2_buffer/pickle.h"
@@ -105,6 +106,8 @@ MPI_exec(PyObject *module)
         fastmpi_dtnumpy_init(module) < 0 ||
         fastmpi_strided_init(module) < 0 ||
         fastmpi_pickle_init(module) < 0 ||
+        fastmpi_markers_init(module) < 0 ||
+        fastmpi_membuffer_init(module) < 0 ||
         fastmpi_area_init(module) < 0 ||
         fastmpi_op_init(module) < 0 ||
         fastmpi_status_init(module) < 0 ||
@@ -118,6 +121,7 @@ MPI_exec(PyObject *module)
         fastmpi_topology_init(module, topology_parts) < 0 ||
         PyModule_AddFunctions(module, fastmpi_buffer_functions) < 0 ||
         PyModule_AddFunctions(module, fastmpi_bsendbuf_functions) < 0 ||
+        PyModule_AddFunctions(module, fastmpi_allocmem_functions) < 0 ||
         fastmpi_constants_init(module) < 0 ||
         fastmpi_environment_init(module) < 0) {
         return -1;

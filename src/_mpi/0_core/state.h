@@ -4,6 +4,24 @@
 
 #include "fastmpi.h"
 
+/* ---- the record types of the state's caches and tables ---------------
+ *
+ * Each belongs to the file named in its comment, which says how it is
+ * used; they are here because the state holds them (and traverse and
+ * clear below must see their references). */
+
+/* trace.c: one MPI call, recorded while tracing is on. */
+#define FASTMPI_TRACE_RING 4096
+typedef struct {
+    const char *name;
+    MPI_Comm comm;
+    int peer;
+    int tag;
+    Py_ssize_t bytes;
+    double seconds;
+    int ierr;
+} fastmpi_trace_entry;
+
 /* ---- module state ------------------------------------------------------ */
 
 /* All the module's mutable state, in the module object itself (m_size,
@@ -55,6 +73,10 @@ typedef struct {
     void (*grequest_forget)(PyObject *req);
     int initialized_here;       /* we called MPI_Init*: finalise at exit */
     int finalize_at_exit;
+
+    /* ---- trace.c: the record of MPI calls (last: it is large) ---- */
+    size_t trace_next;          /* total records ever written (atomic) */
+    fastmpi_trace_entry trace_ring[FASTMPI_TRACE_RING];
 } fastmpi_state;
 
 extern fastmpi_state *fastmpi_st;

@@ -16,7 +16,16 @@ int fastmpi_mpi_active = 0;
     X(Request) X(Prequest) X(Grequest) X(Message) X(RecvArea) X(Op)        \
     X(Group) X(Info) X(Sentinel) X(BOTTOM) X(IN_PLACE) X(pickle_dumps)     \
     X(pickle_loads) X(PickleBuffer) X(protocol) X(kw_buffer_callback)      \
-    X(kw_buffers)
+    X(kw_buffers) X(live_refs) X(ndarray_type)
+
+void
+fastmpi_state_init(fastmpi_state *st, PyObject *module)
+{
+    st->module = module;
+    for (int i = 0; i < FASTMPI_DESCR_CACHE; i++) {
+        st->descr_cache[i].datatype = MPI_DATATYPE_NULL;
+    }
+}
 
 int
 fastmpi_state_traverse(fastmpi_state *st, visitproc visit, void *arg)
@@ -26,6 +35,13 @@ fastmpi_state_traverse(fastmpi_state *st, visitproc visit, void *arg)
 #undef VISIT
     Py_VISIT(st->orphans);
     Py_VISIT(st->attached_buffer);
+    /* the keys of the dtype caches */
+    for (int i = 0; i < FASTMPI_DESCR_CACHE; i++) {
+        Py_VISIT(st->descr_cache[i].descr);
+    }
+    for (int i = 0; i < FASTMPI_DTYPE_CACHE; i++) {
+        Py_VISIT(st->dtype_cache[i].descr);
+    }
     return 0;
 }
 
@@ -35,6 +51,14 @@ fastmpi_state_clear(fastmpi_state *st)
 #define CLEAR(name) Py_CLEAR(st->name);
     STATE_REFS(CLEAR)
 #undef CLEAR
+    /* the caches' keys only: their datatypes are freed before
+     * MPI_Finalize (a key cleared never matches again) */
+    for (int i = 0; i < FASTMPI_DESCR_CACHE; i++) {
+        Py_CLEAR(st->descr_cache[i].descr);
+    }
+    for (int i = 0; i < FASTMPI_DTYPE_CACHE; i++) {
+        Py_CLEAR(st->dtype_cache[i].descr);
+    }
     /* pending requests and the Bsend buffer hold memory MPI may still
      * write to: released only once MPI is finalised (environment.c
      * releases them before MPI_Finalize) */

@@ -22,6 +22,30 @@ typedef struct {
     int ierr;
 } fastmpi_trace_entry;
 
+/* dtnumpy.c: a numpy type code and its predefined datatype. */
+#define FASTMPI_CODES 40
+typedef struct {
+    const char *code;           /* fromcode/tocode: 'i' or 'i4' */
+    char typechar;              /* numpy's character code */
+    char kind;                  /* typestr kind: b i u f c S */
+    MPI_Datatype handle;
+} fastmpi_code_entry;
+
+/* dtnumpy.c: the datatype made for a structured numpy dtype. */
+#define FASTMPI_DESCR_CACHE 32
+typedef struct {
+    PyObject *descr;            /* owned */
+    MPI_Datatype datatype;      /* committed, owned */
+} fastmpi_descr_entry;
+
+/* msgbuffer.c: the datatype of a numpy dtype (the ndarray fast path). */
+#define FASTMPI_DTYPE_CACHE 16
+typedef struct {
+    PyObject *descr;            /* owned */
+    MPI_Datatype datatype;
+    Py_ssize_t itemsize;
+} fastmpi_dtype_entry;
+
 /* ---- module state ------------------------------------------------------ */
 
 /* All the module's mutable state, in the module object itself (m_size,
@@ -74,12 +98,31 @@ typedef struct {
     int initialized_here;       /* we called MPI_Init*: finalise at exit */
     int finalize_at_exit;
 
+    /* ---- 2_buffer: datatypes and numpy ---- */
+    /* datatype.c: dict, handle int -> 2 * references held + committed */
+    PyObject *live_refs;
+    /* dtnumpy.c: the type codes (filled at init: MPI handles are not
+     * constant expressions in Open MPI), and the datatypes of structured
+     * dtypes, a ring */
+    fastmpi_code_entry codes[FASTMPI_CODES];
+    fastmpi_descr_entry descr_cache[FASTMPI_DESCR_CACHE];
+    int descr_next;
+    /* msgbuffer.c: numpy.ndarray once seen (owned), and the ring of
+     * dtypes its fast path knows */
+    PyTypeObject *ndarray_type;
+    fastmpi_dtype_entry dtype_cache[FASTMPI_DTYPE_CACHE];
+    int dtype_next;
+
     /* ---- trace.c: the record of MPI calls (last: it is large) ---- */
     size_t trace_next;          /* total records ever written (atomic) */
     fastmpi_trace_entry trace_ring[FASTMPI_TRACE_RING];
 } fastmpi_state;
 
 extern fastmpi_state *fastmpi_st;
+
+/* MPI_exec's first step, on the state Python zeroed: the fields that
+ * start as something else (MPI's null handles are not 0). */
+void fastmpi_state_init(fastmpi_state *st, PyObject *module);
 
 /* module.c's m_traverse and m_clear: the state's references. */
 int fastmpi_state_traverse(fastmpi_state *st, visitproc visit, void *arg);

@@ -46,6 +46,9 @@ typedef struct {
     Py_ssize_t itemsize;
 } fastmpi_dtype_entry;
 
+/* op.c: the trampolines of Op.Create (one per user-defined op alive). */
+#define FASTMPI_OP_SLOTS 32
+
 /* ---- module state ------------------------------------------------------ */
 
 /* All the module's mutable state, in the module object itself (m_size,
@@ -112,6 +115,13 @@ typedef struct {
     PyTypeObject *ndarray_type;
     fastmpi_dtype_entry dtype_cache[FASTMPI_DTYPE_CACHE];
     int dtype_next;
+
+    /* ---- 2_buffer: op.c ---- */
+    /* borrowed: the Op of each trampoline, cleared when the Op dies (its
+     * slot is given back then); so never traversed */
+    PyObject *user_ops[FASTMPI_OP_SLOTS];
+    PyObject *op_sum;           /* MPI.SUM: the default op */
+    PyObject *str_release;      /* "release", interned */
 
     /* ---- trace.c: the record of MPI calls (last: it is large) ---- */
     size_t trace_next;          /* total records ever written (atomic) */

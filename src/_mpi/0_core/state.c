@@ -22,9 +22,19 @@ void
 fastmpi_state_init(fastmpi_state *st, PyObject *module)
 {
     st->module = module;
+    /* MPI_DATATYPE_NULL is not 0 (MPICH: 0x0c000000; Open MPI: the
+     * address of a global) */
     for (int i = 0; i < FASTMPI_DESCR_CACHE; i++) {
         st->descr_cache[i].datatype = MPI_DATATYPE_NULL;
     }
+    st->area_unit = MPI_DATATYPE_NULL;
+    for (int i = 0; i < FASTMPI_STRIDED_CACHE; i++) {
+        st->strided_cache[i].type = MPI_DATATYPE_NULL;
+    }
+    for (int i = 0; i < FASTMPI_STRIDED_RETIRED; i++) {
+        st->strided_retired[i] = MPI_DATATYPE_NULL;
+    }
+    st->strided_hvector = -1;
 }
 
 int

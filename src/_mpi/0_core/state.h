@@ -46,6 +46,36 @@ typedef struct {
     Py_ssize_t itemsize;
 } fastmpi_dtype_entry;
 
+/* recvarea.c: a receive area: address space reserved for a message of
+ * any size (pickle.h tells how irecv() uses them). */
+#define FASTMPI_AREA_POOL 4
+typedef struct {
+    char *base;                 /* NULL: no area */
+    size_t size;                /* reserved bytes, a multiple of the unit */
+    size_t used;                /* bytes messages have written: resident */
+} fastmpi_area;
+
+/* staged.c: a temporary kept for the next reduction. */
+#define FASTMPI_STAGED_POOL 2
+typedef struct {
+    char *block;                /* PyMem_Raw or NULL */
+    size_t size;
+} fastmpi_staged_block;
+
+/* strided.c: the derived datatype of a strided view's layout. */
+#define FASTMPI_STRIDED_CACHE 16
+#define FASTMPI_STRIDED_RETIRED 64
+typedef struct {
+    MPI_Datatype type;          /* committed; MPI_DATATYPE_NULL: free */
+    MPI_Datatype base;
+    Py_ssize_t itemsize;
+    int nd;
+    int count;
+    int hv;                     /* outer dimension as an hvector */
+    Py_ssize_t *dims;           /* PyMem: shape[nd], then strides[nd] */
+    unsigned long used;
+} fastmpi_strided_entry;
+
 /* op.c: the trampolines of Op.Create (one per user-defined op alive). */
 #define FASTMPI_OP_SLOTS 32
 
@@ -122,6 +152,26 @@ typedef struct {
     PyObject *user_ops[FASTMPI_OP_SLOTS];
     PyObject *op_sum;           /* MPI.SUM: the default op */
     PyObject *str_release;      /* "release", interned */
+
+    /* ---- 2_buffer: memory kept for the next message (no PyObject) ---- */
+    /* recvarea.c: pooled receive areas, the unit datatype of receives
+     * into them, how much to reserve, RecvAreas holding a whole area */
+    fastmpi_area area_pool[FASTMPI_AREA_POOL];
+    int area_npool;
+    MPI_Datatype area_unit;
+    size_t area_reserve;
+    int area_live;
+    /* staged.c: pooled temporaries of reductions on strided buffers */
+    fastmpi_staged_block staged_pool[FASTMPI_STAGED_POOL];
+    /* strided.c: the LRU cache of layouts (used: its clock), evicted types
+     * not freed yet (a ring), the layout chosen (-1: the library's
+     * default), and the parses that need the counted layout */
+    fastmpi_strided_entry strided_cache[FASTMPI_STRIDED_CACHE];
+    unsigned long strided_clock;
+    MPI_Datatype strided_retired[FASTMPI_STRIDED_RETIRED];
+    int strided_retired_next;
+    int strided_hvector;
+    int strided_counted;
 
     /* ---- trace.c: the record of MPI calls (last: it is large) ---- */
     size_t trace_next;          /* total records ever written (atomic) */

@@ -35,6 +35,7 @@ fastmpi_state_init(fastmpi_state *st, PyObject *module)
         st->strided_retired[i] = MPI_DATATYPE_NULL;
     }
     st->strided_hvector = -1;
+    st->sweep_countdown = FASTMPI_SWEEP_EVERY;
 }
 
 int

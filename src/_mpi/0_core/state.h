@@ -79,6 +79,9 @@ typedef struct {
 /* op.c: the trampolines of Op.Create (one per user-defined op alive). */
 #define FASTMPI_OP_SLOTS 32
 
+/* request.c: the orphans are tested every FASTMPI_SWEEP_EVERY starts. */
+#define FASTMPI_SWEEP_EVERY 64
+
 /* ---- module state ------------------------------------------------------ */
 
 /* All the module's mutable state, in the module object itself (m_size,
@@ -112,6 +115,8 @@ typedef struct {
     PyTypeObject *Group;        /* group.c */
     PyTypeObject *Info;         /* info.c */
     PyObject *orphans;          /* list: pending requests nobody holds */
+    unsigned sweep_countdown;   /* request.c: starts until orphans are
+                                   tested (FASTMPI_SWEEP_EVERY) */
     PyTypeObject *Sentinel;     /* type of BOTTOM and IN_PLACE */
     PyObject *BOTTOM;
     PyObject *IN_PLACE;

@@ -16,7 +16,8 @@ int fastmpi_mpi_active = 0;
     X(Request) X(Prequest) X(Grequest) X(Message) X(RecvArea) X(Op)        \
     X(Group) X(Info) X(Sentinel) X(BOTTOM) X(IN_PLACE) X(pickle_dumps)     \
     X(pickle_loads) X(PickleBuffer) X(protocol) X(kw_buffer_callback)      \
-    X(kw_buffers) X(live_refs) X(ndarray_type) X(op_sum) X(str_release)
+    X(kw_buffers) X(live_refs) X(ndarray_type) X(op_sum) X(str_release)   \
+    X(Errhandler)
 
 void
 fastmpi_state_init(fastmpi_state *st, PyObject *module)
@@ -53,6 +54,13 @@ fastmpi_state_traverse(fastmpi_state *st, visitproc visit, void *arg)
     for (int i = 0; i < FASTMPI_DTYPE_CACHE; i++) {
         Py_VISIT(st->dtype_cache[i].descr);
     }
+    for (int i = 0; i < FASTMPI_ERRH_SLOTS; i++) {
+        Py_VISIT(st->errh_slots[i].fn);
+    }
+    for (Py_ssize_t i = 0; i < st->nkeyvals; i++) {
+        Py_VISIT(st->keyvals[i]->copy_fn);
+        Py_VISIT(st->keyvals[i]->delete_fn);
+    }
     return 0;
 }
 
@@ -70,10 +78,19 @@ fastmpi_state_clear(fastmpi_state *st)
     for (int i = 0; i < FASTMPI_DTYPE_CACHE; i++) {
         Py_CLEAR(st->dtype_cache[i].descr);
     }
+    /* a trampoline whose function is gone does nothing */
+    for (int i = 0; i < FASTMPI_ERRH_SLOTS; i++) {
+        Py_CLEAR(st->errh_slots[i].fn);
+    }
     /* pending requests and the Bsend buffer hold memory MPI may still
      * write to: released only once MPI is finalised (environment.c
      * releases them before MPI_Finalize) */
     if (!fastmpi_mpi_active) {
         Py_CLEAR(st->orphans);
+        /* (and attribute callbacks can run no more) */
+        for (Py_ssize_t i = 0; i < st->nkeyvals; i++) {
+            Py_CLEAR(st->keyvals[i]->copy_fn);
+            Py_CLEAR(st->keyvals[i]->delete_fn);
+        }
     }
 }

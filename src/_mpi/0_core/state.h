@@ -79,6 +79,25 @@ typedef struct {
 /* op.c: the trampolines of Op.Create (one per user-defined op alive). */
 #define FASTMPI_OP_SLOTS 32
 
+/* attr.c: the context of a keyval fastmpi made, which MPI hands to its
+ * copy and delete callbacks (attr.c tells how it is counted). */
+typedef struct {
+    PyObject *copy_fn;          /* owned: None, True, or a callable */
+    PyObject *delete_fn;        /* owned: None or a callable */
+    int keyval;
+    int kind;                   /* ATTR_COMM, ATTR_TYPE */
+    int nopython;               /* values are C integers, not objects */
+    int freed;                  /* Free_keyval was called */
+    Py_ssize_t refs;            /* 1 until freed, + 1 per attribute */
+} fastmpi_keyval;
+
+/* errhandler.c: the Python function of one error handler trampoline. */
+#define FASTMPI_ERRH_SLOTS 64
+typedef struct {
+    MPI_Fint fhandle;           /* MPI_Errhandler_c2f of the handler */
+    PyObject *fn;               /* owned, or NULL: a free slot */
+} fastmpi_errh_slot;
+
 /* request.c: the orphans are tested every FASTMPI_SWEEP_EVERY starts. */
 #define FASTMPI_SWEEP_EVERY 64
 
@@ -177,6 +196,16 @@ typedef struct {
     int strided_retired_next;
     int strided_hvector;
     int strided_counted;
+
+    /* ---- 4_comm: attr.c, errhandler.c ---- */
+    /* attr.c: the live keyval contexts (a handful, searched linearly);
+     * MPI holds them too, so their functions are cleared only once MPI
+     * has ended */
+    fastmpi_keyval **keyvals;
+    Py_ssize_t nkeyvals, capkeyvals;
+    /* errhandler.c: the type, and the functions of the trampolines */
+    PyTypeObject *Errhandler;
+    fastmpi_errh_slot errh_slots[FASTMPI_ERRH_SLOTS];
 
     /* ---- trace.c: the record of MPI calls (last: it is large) ---- */
     size_t trace_next;          /* total records ever written (atomic) */

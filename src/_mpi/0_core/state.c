@@ -37,6 +37,8 @@ fastmpi_state_init(fastmpi_state *st, PyObject *module)
     }
     st->strided_hvector = -1;
     st->sweep_countdown = FASTMPI_SWEEP_EVERY;
+    st->cell_op = MPI_OP_NULL;
+    st->finalize_at_exit = -1;
 }
 
 int

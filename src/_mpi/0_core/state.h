@@ -153,7 +153,8 @@ typedef struct {
     int (*grequest_raise)(PyObject *req);
     void (*grequest_forget)(PyObject *req);
     int initialized_here;       /* we called MPI_Init*: finalise at exit */
-    int finalize_at_exit;
+    int finalize_at_exit;       /* rc.finalize: 1, 0, or -1 (None: if we
+                                   initialised) */
 
     /* ---- 2_buffer: datatypes and numpy ---- */
     /* datatype.c: dict, handle int -> 2 * references held + committed */
@@ -206,6 +207,10 @@ typedef struct {
     /* errhandler.c: the type, and the functions of the trampolines */
     PyTypeObject *Errhandler;
     fastmpi_errh_slot errh_slots[FASTMPI_ERRH_SLOTS];
+
+    /* ---- 5_ops ---- */
+    MPI_Op cell_op;             /* objcoll.c: allreduce's fast path */
+    int *unweighted;            /* topology.c: MPI_UNWEIGHTED */
 
     /* ---- trace.c: the record of MPI calls (last: it is large) ---- */
     size_t trace_next;          /* total records ever written (atomic) */

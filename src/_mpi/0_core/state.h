@@ -112,7 +112,26 @@ typedef struct {
  * walk through the type's MRO (which hot paths cannot pay for).
  *
  * Every PyObject field is a strong reference (visited and cleared by
- * fastmpi_state_traverse/_clear) unless its comment says otherwise. */
+ * fastmpi_state_traverse/_clear) unless its comment says otherwise; so
+ * are the keys of the caches.  Constant tables stay static.
+ *
+ * What else stays outside the state, and why (tests/system/
+ * test_c_source.py checks that nothing more does):
+ *  - fastmpi_st itself, and the three flags the hot paths read:
+ *    fastmpi_mpi_active (state.c), fastmpi_trace_on (trace.c) and
+ *    fastmpi_recv_guard (recvguard.c).  As fields they cost a load of
+ *    fastmpi_st at every read, and GCC then stopped inlining is_ndarray
+ *    into fastmpi_msg_parse: +15 instructions per Send, +30 per Sendrecv
+ *    (callgrind, MPICH);
+ *  - the `static fastmpi_argspec spec` of methods: keyword names interned
+ *    at the first call, constant after it;
+ *  - `loaded` in MPI_exec: it refuses a second module instance, so it
+ *    must outlive any one module object;
+ *  - _Thread_local state of the MPI call in progress on a thread, which
+ *    is per thread by design: the callback bracket and what a callback
+ *    raised (callbacks.c), what an error handler raised (errhandler.c),
+ *    a reduction's arguments being staged (staged.c);
+ *  - coll.c's never_read: dummy addresses MPI is given but never reads. */
 typedef struct {
     PyObject *module;           /* borrowed: the module owns the state */
     PyObject *Exception;        /* MPI.Exception */

@@ -8,15 +8,16 @@ fastmpi_state *fastmpi_st;      /* the module's own: set by MPI_exec */
 int fastmpi_mpi_active = 0;
 
 /* The state's strong references, in one list for traverse and clear.
- * Not here: module (borrowed), attached_buffer and orphans, which MPI may
- * still be using (see fastmpi_state_clear). */
+ * Not here: module and user_ops (borrowed); attached_buffer, orphans and
+ * the keyval contexts, which MPI may still be using; and the references
+ * in tables (see fastmpi_state_traverse and _clear). */
 #define STATE_REFS(X)                                                      \
     X(Exception) X(Comm) X(Intracomm) X(Topocomm) X(Cartcomm)              \
     X(Graphcomm) X(Distgraphcomm) X(Intercomm) X(Status) X(Datatype)       \
     X(Request) X(Prequest) X(Grequest) X(Message) X(RecvArea) X(Op)        \
     X(Group) X(Info) X(Sentinel) X(BOTTOM) X(IN_PLACE) X(pickle_dumps)     \
     X(pickle_loads) X(PickleBuffer) X(protocol) X(kw_buffer_callback)      \
-    X(kw_buffers) X(live_refs) X(ndarray_type) X(op_sum) X(str_release)   \
+    X(kw_buffers) X(live_refs) X(ndarray_type) X(op_sum) X(str_release)    \
     X(Errhandler)
 
 void
@@ -49,7 +50,8 @@ fastmpi_state_traverse(fastmpi_state *st, visitproc visit, void *arg)
 #undef VISIT
     Py_VISIT(st->orphans);
     Py_VISIT(st->attached_buffer);
-    /* the keys of the dtype caches */
+    /* the tables: the dtype caches' keys, the error handlers' and the
+     * keyvals' functions */
     for (int i = 0; i < FASTMPI_DESCR_CACHE; i++) {
         Py_VISIT(st->descr_cache[i].descr);
     }

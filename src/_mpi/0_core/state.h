@@ -133,6 +133,7 @@ typedef struct {
  *    a reduction's arguments being staged (staged.c);
  *  - coll.c's never_read: dummy addresses MPI is given but never reads. */
 typedef struct {
+    /* ---- the types and objects the layers share ---- */
     PyObject *module;           /* borrowed: the module owns the state */
     PyObject *Exception;        /* MPI.Exception */
     PyTypeObject *Comm;
@@ -232,7 +233,8 @@ typedef struct {
     int *unweighted;            /* topology.c: MPI_UNWEIGHTED */
 
     /* ---- trace.c: the record of MPI calls (last: it is large) ---- */
-    size_t trace_next;          /* total records ever written (atomic) */
+    size_t trace_next;          /* records ever written (atomic: calls
+                                   record without the GIL) */
     fastmpi_trace_entry trace_ring[FASTMPI_TRACE_RING];
 } fastmpi_state;
 

@@ -31,16 +31,16 @@
 /* numpy.ndarray, once seen, and the dtype cache: fastmpi_st->ndarray_type,
  * ->dtype_cache (a ring of FASTMPI_DTYPE_CACHE dtypes). */
 
-static int
+static inline int
 is_ndarray(PyObject *obj)
 {
+    fastmpi_state *st = fastmpi_st;
     PyTypeObject *t = Py_TYPE(obj);
-    if (Py_LIKELY(t == fastmpi_st->ndarray_type)) {
+    if (Py_LIKELY(t == st->ndarray_type)) {
         return 1;
     }
-    if (fastmpi_st->ndarray_type == NULL &&
-        strcmp(t->tp_name, "numpy.ndarray") == 0) {
-        fastmpi_st->ndarray_type = (PyTypeObject *)Py_NewRef(t);
+    if (st->ndarray_type == NULL && strcmp(t->tp_name, "numpy.ndarray") == 0) {
+        st->ndarray_type = (PyTypeObject *)Py_NewRef(t);
         return 1;
     }
     return 0;

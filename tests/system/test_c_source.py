@@ -138,9 +138,9 @@ PY_TABLE_TYPES = {"PyMethodDef", "PyGetSetDef", "PyMemberDef",
 
 STATIC_STAYS = {
     ("0_core/trace.c", "fastmpi_trace_on"):
-        "read by every MPI call (FASTMPI_CALL): a state field costs a load "
-        "of fastmpi_st each time (+15 instructions per Send with the other "
-        "two flags, state.h)",
+        "read by every MPI call (FASTMPI_CALL): as a state field it costs "
+        "a load of fastmpi_st (with the other two flags: +1 instruction per "
+        "Send, +2 per Sendrecv; state.h)",
     ("2_buffer/recvguard.c", "fastmpi_recv_guard"):
         "read by every receive: the same cost",
     ("0_core/callbacks.c", "armed"):

@@ -120,9 +120,8 @@ typedef struct {
  *  - fastmpi_st itself, and the three flags the hot paths read:
  *    fastmpi_mpi_active (state.c), fastmpi_trace_on (trace.c) and
  *    fastmpi_recv_guard (recvguard.c).  As fields they cost a load of
- *    fastmpi_st at every read, and GCC then stopped inlining is_ndarray
- *    into fastmpi_msg_parse: +15 instructions per Send, +30 per Sendrecv
- *    (callgrind, MPICH);
+ *    fastmpi_st at reads where it is not at hand: +1 instruction per
+ *    Send, +2 per Sendrecv (callgrind, MPICH);
  *  - the `static fastmpi_argspec spec` of methods: keyword names interned
  *    at the first call, constant after it;
  *  - `loaded` in MPI_exec: it refuses a second module instance, so it

@@ -121,3 +121,197 @@ def test_only_pyinit_is_exported(mpi):
     symbols = {line.split()[-1] for line in out.splitlines()
                if line.split() and line.split()[-2] in "TDB"}
     assert symbols == {"PyInit_MPI"}, sorted(symbols)
+
+
+# ---- one module state ----------------------------------------------------
+#
+# All mutable state is in the module state (0_core/state.h, reached as
+# fastmpi_st).  Outside 0_core/state.c a file-scope variable, or a static
+# one inside a function, must be constant, one of Python's definition
+# tables, or listed here with the reason it stays (state.h says the same).
+
+# Python's C API takes these tables non-const (a spec's slots, a module's
+# methods); nothing writes them once the types are made.
+PY_TABLE_TYPES = {"PyMethodDef", "PyGetSetDef", "PyMemberDef",
+                  "PyType_Slot", "PyType_Spec", "PyModuleDef",
+                  "PyModuleDef_Slot"}
+
+STATIC_STAYS = {
+    ("0_core/trace.c", "fastmpi_trace_on"):
+        "read by every MPI call (FASTMPI_CALL): as a state field it costs "
+        "a load of fastmpi_st (with the other two flags: +1 instruction per "
+        "Send, +2 per Sendrecv; state.h)",
+    ("2_buffer/recvguard.c", "fastmpi_recv_guard"):
+        "read by every receive: the same cost",
+    ("0_core/callbacks.c", "armed"):
+        "per thread: the callback bracket of this thread's MPI call",
+    ("0_core/callbacks.c", "pending"):
+        "per thread: what a callback raised inside this thread's MPI call",
+    ("4_comm/errhandler.c", "errh_pending"):
+        "per thread: what an error handler raised inside this thread's "
+        "MPI call",
+    ("2_buffer/staged.c", "staging"):
+        "per thread: this thread is parsing a reduction's arguments",
+    ("6_module/module.c", "loaded"):
+        "refuses a second module instance, so it outlives any one module",
+    ("5_ops/coll.c", "never_read"):
+        "a dummy address MPI is given and never reads: holds nothing",
+}
+
+
+def _code_only(text):
+    """The C code of a file: no comments, strings emptied, no
+    preprocessor lines."""
+    code = _strip_comments(text).replace("\\\n", " ")
+    return re.sub(r"^\s*#.*$", "", code, flags=re.M)
+
+
+def _close(code, i):
+    """The index of the brace that closes the one at code[i]."""
+    depth = 0
+    for j in range(i, len(code)):
+        if code[j] == "{":
+            depth += 1
+        elif code[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return j
+    raise AssertionError("unbalanced braces")
+
+
+def _statements(code):
+    """(declaration text, in_function) for every top-level declaration
+    and every static declaration inside a function body."""
+    start = i = 0
+    while i < len(code):
+        if code[i] == ";":
+            yield code[start:i], False
+            start = i + 1
+        elif code[i] == "{":
+            end = _close(code, i)
+            if code[start:i].rstrip().endswith(")"):    # a function
+                for m in re.finditer(r"\bstatic\b[^;]*", code[i:end]):
+                    yield m.group(0), True
+                start = end + 1
+            i = end
+        i += 1
+
+
+def _variables(decl):
+    """(name, mutable, text) of each variable a declaration defines."""
+    d = re.sub(r"^\s*(?:[A-Z][A-Z0-9_]*\([^()]*\)\s*)+", "", decl).strip()
+    while re.search(r"\{[^{}]*\}", d):
+        d = re.sub(r"\{[^{}]*\}", "@", d)   # initialisers, struct bodies
+    if not d or re.match(r"(typedef|extern|_Static_assert)\b", d):
+        return []
+    parts = []
+    depth = 0
+    last = 0
+    for k, c in enumerate(d):
+        depth += c == "("
+        depth -= c == ")"
+        if c == "," and depth == 0:
+            parts.append(d[last:k])
+            last = k + 1
+    parts.append(d[last:])
+    specifiers = None
+    found = []
+    for part in parts:
+        before_init = part.split("=")[0]
+        paren = before_init.find("(")
+        if paren >= 0 and not re.match(r"\s*\*", before_init[paren + 1:]):
+            return []           # a function's prototype
+        m = (re.search(r"\(\s*\*\s*(?:const\s+)?(\w+)\s*\)", before_init)
+             or re.search(r"(\w+)\s*(?:\[[^\]]*\]\s*)*$", before_init))
+        if m is None:
+            continue            # struct X @: a type, no variable
+        before = before_init[:m.start(1)]
+        if specifiers is None:
+            specifiers = before.split("*")[0]
+            if not re.search(r"\w", specifiers) or specifiers.strip() in (
+                    "struct", "enum", "union"):
+                return []       # struct X @, enum @
+        if "*" in before:
+            const = bool(re.search(r"\*\s*const\s*$", before))
+        else:
+            const = bool(re.search(r"\bconst\b", specifiers))
+        table = bool(set(re.findall(r"\w+", specifiers)) & PY_TABLE_TYPES)
+        found.append((m.group(1), not const and not table, d))
+    return found
+
+
+def _mutable_variables(path):
+    code = _code_only(_read(path))
+    for decl, local in _statements(code):
+        for name, mutable, text in _variables(decl):
+            if not mutable:
+                continue
+            if local and re.search(r"\bfastmpi_argspec\b", text):
+                continue    # keyword names interned at the first call
+            if local and re.match(r"static\s+char\s*\*\s*\w+\s*\[\s*\]\s*=",
+                                  text):
+                continue    # PyArg_ParseTupleAndKeywords' keyword list
+            yield name, text
+
+
+def _rel(path):
+    return os.path.relpath(path, SRC).replace(os.sep, "/")
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=os.path.basename)
+def test_mutable_state_is_in_the_module_state(path):
+    if _rel(path) == "0_core/state.c":
+        pytest.skip("the module state's own file")
+    bad = [f"{name} ({text.strip()[:60]})"
+           for name, text in _mutable_variables(path)
+           if (_rel(path), name) not in STATIC_STAYS]
+    assert not bad, ("mutable variables outside the module state "
+                     "(move them into fastmpi_state, state.h): "
+                     + ", ".join(bad))
+
+
+def test_static_allowlist_is_current():
+    found = {(_rel(p), name) for p in ALL_FILES
+             for name, _ in _mutable_variables(p)}
+    stale = set(STATIC_STAYS) - found
+    assert not stale, f"allowlisted statics that no longer exist: {stale}"
+
+
+def test_lint_sees_mutable_variables():
+    """The scanner itself, on the shapes it must tell apart."""
+    code = _code_only("""
+        static int counter = 0;
+        static PyObject *cache[4], *other;
+        static const char *const names[] = {"a", NULL};
+        static const char *loose[] = {"a", NULL};
+        static PyMethodDef methods[] = {{NULL}};
+        static struct { int a; } pool[2];
+        static int (*hook)(void);
+        static int helper(int x);
+        void run(int (*callback)(void), int n);
+        typedef struct { int a; } thing;
+        int
+        f(void)
+        {
+            static fastmpi_argspec spec = {"f", names, 0};
+            static int calls;
+            return calls++;
+        }
+        """)
+    got = {name: mutable for decl, local in _statements(code)
+           for name, mutable, _ in _variables(decl)}
+    assert got == {"counter": True, "cache": True, "other": True,
+                   "names": False, "loose": True, "methods": False,
+                   "pool": True, "hook": True, "spec": True,
+                   "calls": True}, got
+
+
+@pytest.mark.parametrize("path", C_FILES, ids=os.path.basename)
+def test_types_are_made_only_by_typespec(path):
+    """fastmpi_type_new (typespec.c) makes every type whole from its spec,
+    immutable; nothing else makes one (or patches it afterwards)."""
+    if _rel(path) == "0_core/typespec.c":
+        pytest.skip("the one place types are made")
+    code = _strip_comments(_read(path))
+    made = re.findall(r"\bPyType_From\w+", code)
+    assert not made, f"use fastmpi_type_new (typespec.c), not {made}"

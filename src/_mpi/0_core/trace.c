@@ -7,30 +7,18 @@
  * (hang reports, trace files) builds on these records.
  */
 #include "fastmpi.h"
-
-#define TRACE_RING 4096
-
-typedef struct {
-    const char *name;
-    MPI_Comm comm;
-    int peer;
-    int tag;
-    Py_ssize_t bytes;
-    double seconds;
-    int ierr;
-} trace_record;
+#include "state.h"
 
 int fastmpi_trace_on = 0;
-static trace_record ring[TRACE_RING];
-static size_t ring_next = 0;    /* total records ever written */
 
 void
 fastmpi_trace_record(const char *name, MPI_Comm comm, int peer, int tag,
                      Py_ssize_t bytes, double t0, int ierr)
 {
     double t1 = MPI_Wtime();
-    size_t slot = __atomic_fetch_add(&ring_next, 1, __ATOMIC_RELAXED);
-    trace_record *r = &ring[slot % TRACE_RING];
+    fastmpi_state *st = fastmpi_st;
+    size_t slot = __atomic_fetch_add(&st->trace_next, 1, __ATOMIC_RELAXED);
+    fastmpi_trace_entry *r = &st->trace_ring[slot % FASTMPI_TRACE_RING];
     r->name = name;
     r->comm = comm;
     r->peer = peer;
@@ -55,14 +43,15 @@ trace_switch(PyObject *module, PyObject *arg)
 static PyObject *
 trace_records(PyObject *module, PyObject *unused)
 {
-    size_t end = __atomic_load_n(&ring_next, __ATOMIC_RELAXED);
-    size_t start = end > TRACE_RING ? end - TRACE_RING : 0;
+    fastmpi_state *st = fastmpi_st;
+    size_t end = __atomic_load_n(&st->trace_next, __ATOMIC_RELAXED);
+    size_t start = end > FASTMPI_TRACE_RING ? end - FASTMPI_TRACE_RING : 0;
     PyObject *list = PyList_New(0);
     if (list == NULL) {
         return NULL;
     }
     for (size_t i = start; i < end; i++) {
-        trace_record *r = &ring[i % TRACE_RING];
+        fastmpi_trace_entry *r = &st->trace_ring[i % FASTMPI_TRACE_RING];
         PyObject *item = Py_BuildValue(
             "(sLiindi)", r->name, (long long)FASTMPI_HANDLE_TO_INT(r->comm),
             r->peer, r->tag, r->bytes, r->seconds, r->ierr);
@@ -73,7 +62,7 @@ trace_records(PyObject *module, PyObject *unused)
         }
         Py_DECREF(item);
     }
-    __atomic_store_n(&ring_next, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&st->trace_next, 0, __ATOMIC_RELAXED);
     return list;
 }
 

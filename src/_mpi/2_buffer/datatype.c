@@ -43,10 +43,9 @@ Datatype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 
 /* ---- references fastmpi holds on derived handles ----------------------- */
 
-/* dict: handle int -> 2 * references held + committed.  An entry whose
- * count fell to 0 stays, so later use of the stale handle is caught; a new
- * type that reuses the value starts afresh. */
-static PyObject *live_refs;
+/* fastmpi_st->live_refs, a dict: handle int -> 2 * references held +
+ * committed.  An entry whose count fell to 0 stays, so later use of the
+ * stale handle is caught; a new type that reuses the value starts afresh. */
 
 static PyObject *
 handle_key(MPI_Datatype dt)
@@ -60,8 +59,9 @@ live_get(MPI_Datatype dt)
 {
     PyObject *key = handle_key(dt);
     long state = -1;
-    if (key != NULL && live_refs != NULL) {
-        PyObject *v = PyDict_GetItemWithError(live_refs, key);
+    PyObject *live = fastmpi_st->live_refs;
+    if (key != NULL && live != NULL) {
+        PyObject *v = PyDict_GetItemWithError(live, key);
         if (v != NULL) {
             state = PyLong_AsLong(v);
         }
@@ -76,8 +76,9 @@ live_set(MPI_Datatype dt, long state)
 {
     PyObject *key = handle_key(dt);
     PyObject *v = PyLong_FromLong(state);
-    if (key == NULL || v == NULL || live_refs == NULL ||
-        PyDict_SetItem(live_refs, key, v) < 0) {
+    PyObject *live = fastmpi_st->live_refs;
+    if (key == NULL || v == NULL || live == NULL ||
+        PyDict_SetItem(live, key, v) < 0) {
         PyErr_Clear();
     }
     Py_XDECREF(key);
@@ -793,8 +794,8 @@ add_predefined(PyObject *module, const char *name, MPI_Datatype handle)
 int
 fastmpi_datatype_init(PyObject *module, const fastmpi_type_parts *parts)
 {
-    live_refs = PyDict_New();   /* kept for the life of the process */
-    if (live_refs == NULL) {
+    fastmpi_st->live_refs = PyDict_New();
+    if (fastmpi_st->live_refs == NULL) {
         return -1;
     }
     PyObject *type = (PyObject *)fastmpi_type_new(module, &Datatype_spec,

@@ -17,26 +17,20 @@
  * "external32" is MPI's way to a portable big-endian form).
  */
 #include "../0_core/fastmpi.h"
+#include "../0_core/state.h"
 #include "datatype.h"
 
 #include <string.h>
 
 /* ---- the code table ---------------------------------------------------- */
 
-typedef struct {
-    const char *code;           /* fromcode/tocode: 'i' or 'i4' */
-    char typechar;              /* numpy's character code */
-    char kind;                  /* typestr kind: b i u f c S */
-    MPI_Datatype handle;
-} code_entry;
-
-/* Filled at init: MPI handles are not constant expressions in Open MPI. */
-static code_entry codes[40];
+/* fastmpi_st->codes, filled at init: MPI handles are not constant
+ * expressions in Open MPI. */
 
 static void
 codes_fill(void)
 {
-    const code_entry table[] = {
+    const fastmpi_code_entry table[] = {
         {"?", '?', 'b', MPI_C_BOOL}, {"c", 'c', 'S', MPI_CHAR},
         {"b", 'b', 'i', MPI_SIGNED_CHAR}, {"B", 'B', 'u', MPI_UNSIGNED_CHAR},
         {"h", 'h', 'i', MPI_SHORT}, {"H", 'H', 'u', MPI_UNSIGNED_SHORT},
@@ -61,13 +55,14 @@ codes_fill(void)
         {"S1", 'c', 'S', MPI_CHAR},
         {NULL, 0, 0, MPI_DATATYPE_NULL},
     };
-    memcpy(codes, table, sizeof(table));
+    memcpy(fastmpi_st->codes, table, sizeof(table));
 }
 
-static const code_entry *
+static const fastmpi_code_entry *
 code_by_handle(MPI_Datatype dt)
 {
-    for (const code_entry *e = codes; e->code != NULL; e++) {
+    for (const fastmpi_code_entry *e = fastmpi_st->codes; e->code != NULL;
+         e++) {
         if (e->handle == dt) {
             return e;
         }
@@ -75,10 +70,11 @@ code_by_handle(MPI_Datatype dt)
     return NULL;
 }
 
-static const code_entry *
+static const fastmpi_code_entry *
 code_by_name(const char *code)
 {
-    for (const code_entry *e = codes; e->code != NULL; e++) {
+    for (const fastmpi_code_entry *e = fastmpi_st->codes; e->code != NULL;
+         e++) {
         if (strcmp(e->code, code) == 0) {
             return e;
         }
@@ -98,7 +94,7 @@ Datatype_fromcode(PyObject *cls, PyObject *arg)
     if (code == NULL) {
         return NULL;
     }
-    const code_entry *e = code_by_name(code);
+    const fastmpi_code_entry *e = code_by_name(code);
     if (e == NULL) {
         return PyErr_Format(PyExc_ValueError,
                             "fromcode(): no predefined MPI datatype for "
@@ -111,7 +107,7 @@ Datatype_fromcode(PyObject *cls, PyObject *arg)
 static PyObject *
 Datatype_tocode(FastMPIDatatypeObject *self, PyObject *unused)
 {
-    const code_entry *e = code_by_handle(self->ob_mpi);
+    const fastmpi_code_entry *e = code_by_handle(self->ob_mpi);
     if (e == NULL) {
         return PyErr_Format(PyExc_ValueError,
                             "tocode(): this datatype has no type code (only "
@@ -123,7 +119,7 @@ Datatype_tocode(FastMPIDatatypeObject *self, PyObject *unused)
 static PyObject *
 Datatype_get_typechar(FastMPIDatatypeObject *self, void *closure)
 {
-    const code_entry *e = code_by_handle(self->ob_mpi);
+    const fastmpi_code_entry *e = code_by_handle(self->ob_mpi);
     char c = e != NULL ? e->typechar : 'V';
     return PyUnicode_FromStringAndSize(&c, 1);
 }
@@ -147,7 +143,7 @@ Datatype_get_typestr(FastMPIDatatypeObject *self, void *closure)
     if (fastmpi_datatype_handle((PyObject *)self, "typestr", &dt) < 0) {
         return NULL;
     }
-    const code_entry *e = code_by_handle(dt);
+    const fastmpi_code_entry *e = code_by_handle(dt);
     if (e == NULL) {
         MPI_Aint lb, extent;
         if (fastmpi_check(MPI_Type_get_extent(dt, &lb, &extent)) < 0) {
@@ -371,7 +367,7 @@ build(PyObject *dtype, MPI_Datatype *out, int *derived, const char *fname)
         rc = fastmpi_check(MPI_Type_contiguous((int)itemsize, unit, out));
     }
     else {
-        const code_entry *e = strlen(c) == 1 ? code_by_name(c) : NULL;
+        const fastmpi_code_entry *e = strlen(c) == 1 ? code_by_name(c) : NULL;
         if (e == NULL) {
             PyErr_Format(PyExc_ValueError,
                          "%s(): no MPI datatype for numpy dtype %R", fname,
@@ -410,18 +406,10 @@ dtlib_from_numpy(PyObject *module, PyObject *dtype)
 
 /* ---- the message cache ------------------------------------------------- */
 
-#define DESCR_CACHE 32
-
-typedef struct {
-    PyObject *descr;            /* owned */
-    MPI_Datatype datatype;      /* committed, owned */
-} descr_entry;
-
-static descr_entry descr_cache[DESCR_CACHE];
-static int descr_next;
+/* fastmpi_st->descr_cache: a ring of (dtype, committed datatype). */
 
 static void
-descr_entry_clear(descr_entry *e)
+descr_entry_clear(fastmpi_descr_entry *e)
 {
     if (e->datatype != MPI_DATATYPE_NULL && fastmpi_mpi_active) {
         /* MPI keeps it alive for pending operations that use it */
@@ -435,9 +423,10 @@ MPI_Datatype
 fastmpi_datatype_from_descr(PyObject *descr, const char *fname,
                             const char *argname)
 {
-    for (int i = 0; i < DESCR_CACHE; i++) {
-        if (descr_cache[i].descr == descr) {
-            return descr_cache[i].datatype;
+    fastmpi_state *st = fastmpi_st;
+    for (int i = 0; i < FASTMPI_DESCR_CACHE; i++) {
+        if (st->descr_cache[i].descr == descr) {
+            return st->descr_cache[i].datatype;
         }
     }
     if (fastmpi_require_mpi() < 0) {
@@ -474,8 +463,8 @@ fastmpi_datatype_from_descr(PyObject *descr, const char *fname,
         MPI_Type_free(&dt);
         return MPI_DATATYPE_NULL;
     }
-    descr_entry *e = &descr_cache[descr_next];
-    descr_next = (descr_next + 1) % DESCR_CACHE;
+    fastmpi_descr_entry *e = &st->descr_cache[st->descr_next];
+    st->descr_next = (st->descr_next + 1) % FASTMPI_DESCR_CACHE;
     descr_entry_clear(e);
     e->descr = Py_NewRef(descr);
     e->datatype = dt;
@@ -485,8 +474,8 @@ fastmpi_datatype_from_descr(PyObject *descr, const char *fname,
 void
 fastmpi_dtnumpy_before_finalize(void)
 {
-    for (int i = 0; i < DESCR_CACHE; i++) {
-        descr_entry_clear(&descr_cache[i]);
+    for (int i = 0; i < FASTMPI_DESCR_CACHE; i++) {
+        descr_entry_clear(&fastmpi_st->descr_cache[i]);
     }
 }
 
@@ -495,8 +484,8 @@ static PyObject *
 dtlib_cache_size(PyObject *module, PyObject *unused)
 {
     int n = 0;
-    for (int i = 0; i < DESCR_CACHE; i++) {
-        n += descr_cache[i].descr != NULL;
+    for (int i = 0; i < FASTMPI_DESCR_CACHE; i++) {
+        n += fastmpi_st->descr_cache[i].descr != NULL;
     }
     return PyLong_FromLong(n);
 }
@@ -557,7 +546,8 @@ typedicts_add(PyObject *module)
     const char *all[40];
     MPI_Datatype all_handles[40];
     int n = 0, nc = 0;
-    for (const code_entry *e = codes; e->code != NULL; e++) {
+    for (const fastmpi_code_entry *e = fastmpi_st->codes; e->code != NULL;
+         e++) {
         int seen = 0;
         for (int i = 0; i < n; i++) {
             seen |= strcmp(all[i], e->code) == 0;   /* fromcode's first */

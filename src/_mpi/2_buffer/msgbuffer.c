@@ -28,27 +28,19 @@
 
 #include <string.h>
 
-#define DTYPE_CACHE 16
+/* numpy.ndarray, once seen, and the dtype cache: fastmpi_st->ndarray_type,
+ * ->dtype_cache (a ring of FASTMPI_DTYPE_CACHE dtypes). */
 
-typedef struct {
-    PyObject *descr;            /* owned */
-    MPI_Datatype datatype;
-    Py_ssize_t itemsize;
-} dtype_entry;
-
-static PyTypeObject *ndarray_type;  /* owned once seen: numpy.ndarray */
-static dtype_entry dtype_cache[DTYPE_CACHE];
-static int dtype_next;
-
-static int
+static inline int
 is_ndarray(PyObject *obj)
 {
+    fastmpi_state *st = fastmpi_st;
     PyTypeObject *t = Py_TYPE(obj);
-    if (Py_LIKELY(t == ndarray_type)) {
+    if (Py_LIKELY(t == st->ndarray_type)) {
         return 1;
     }
-    if (ndarray_type == NULL && strcmp(t->tp_name, "numpy.ndarray") == 0) {
-        ndarray_type = (PyTypeObject *)Py_NewRef(t);
+    if (st->ndarray_type == NULL && strcmp(t->tp_name, "numpy.ndarray") == 0) {
+        st->ndarray_type = (PyTypeObject *)Py_NewRef(t);
         return 1;
     }
     return 0;
@@ -57,8 +49,9 @@ is_ndarray(PyObject *obj)
 static void
 dtype_cache_add(PyObject *descr, MPI_Datatype datatype, Py_ssize_t itemsize)
 {
-    dtype_entry *e = &dtype_cache[dtype_next];
-    dtype_next = (dtype_next + 1) % DTYPE_CACHE;
+    fastmpi_state *st = fastmpi_st;
+    fastmpi_dtype_entry *e = &st->dtype_cache[st->dtype_next];
+    st->dtype_next = (st->dtype_next + 1) % FASTMPI_DTYPE_CACHE;
     Py_XSETREF(e->descr, Py_NewRef(descr));
     e->datatype = datatype;
     e->itemsize = itemsize;
@@ -74,10 +67,11 @@ ndarray_fast(PyObject *obj, int mode, fastmpi_msg *msg)
         (mode == FASTMPI_MSG_RECV && !(flags & FASTMPI_NPY_WRITEABLE))) {
         return 0;
     }
-    const dtype_entry *e = NULL;
-    for (int i = 0; i < DTYPE_CACHE; i++) {
-        if (dtype_cache[i].descr == a->descr) {
-            e = &dtype_cache[i];
+    const fastmpi_dtype_entry *e = NULL;
+    const fastmpi_dtype_entry *cache = fastmpi_st->dtype_cache;
+    for (int i = 0; i < FASTMPI_DTYPE_CACHE; i++) {
+        if (cache[i].descr == a->descr) {
+            e = &cache[i];
             break;
         }
     }

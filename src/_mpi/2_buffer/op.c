@@ -2,11 +2,11 @@
  * applied to Python objects.
  *
  * MPI calls a user-defined operation as f(invec, inoutvec, len, datatype)
- * with no context pointer, so each Op.Create takes one of OP_SLOTS static
- * trampolines; trampoline i calls the Python function of the Op in
- * user_ops[i].  The slot is given back when the Op object dies (not at
- * Free(): a pending nonblocking reduction keeps the object, and with it
- * the slot, alive until it completes).
+ * with no context pointer, so each Op.Create takes one of FASTMPI_OP_SLOTS
+ * static trampolines; trampoline i calls the Python function of the Op in
+ * fastmpi_st->user_ops[i].  The slot is given back when the Op object dies
+ * (not at Free(): a pending nonblocking reduction keeps the object, and
+ * with it the slot, alive until it completes).
  *
  * The trampoline takes the GIL with PyGILState_Ensure (the caller of the
  * collective may have released it, or may hold it: both work), hands the
@@ -26,12 +26,6 @@
 #include "op.h"
 
 #include <string.h>
-
-#define OP_SLOTS 32
-
-static FastMPIOpObject *user_ops[OP_SLOTS];  /* borrowed: cleared at death */
-static FastMPIOpObject *op_sum;              /* borrowed: the module's */
-static PyObject *str_release;                /* "release" */
 
 /* ---- the trampolines --------------------------------------------------- */
 
@@ -64,7 +58,8 @@ call_function(FastMPIOpObject *op, void *in, void *inout, int len,
          * be released; it keeps pointing at memory MPI owns */
         PyObject *exc_type, *exc_value, *exc_tb;
         PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-        PyObject *ok = PyObject_CallMethodNoArgs(views[i], str_release);
+        PyObject *ok = PyObject_CallMethodNoArgs(views[i],
+                                                  fastmpi_st->str_release);
         Py_XDECREF(ok);
         PyErr_Clear();
         PyErr_Restore(exc_type, exc_value, exc_tb);
@@ -102,7 +97,7 @@ static void
 run_slot(int slot, void *in, void *inout, int *len, MPI_Datatype *datatype)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
-    FastMPIOpObject *op = user_ops[slot];
+    FastMPIOpObject *op = (FastMPIOpObject *)fastmpi_st->user_ops[slot];
     if (op != NULL && op->function != NULL && op->error == NULL) {
         /* the collective's own exception state is not ours to touch */
         PyObject *exc_type, *exc_value, *exc_tb;
@@ -125,7 +120,7 @@ FASTMPI_SLOTS_32(TRAMPOLINE)
 #undef TRAMPOLINE
 
 #define TRAMPOLINE(n) trampoline_##n,
-static MPI_User_function *const trampolines[OP_SLOTS] = {
+static MPI_User_function *const trampolines[FASTMPI_OP_SLOTS] = {
     FASTMPI_SLOTS_32(TRAMPOLINE)
 };
 #undef TRAMPOLINE
@@ -310,7 +305,7 @@ FastMPIOpObject *
 fastmpi_op_arg(PyObject *obj, const char *fname, const char *argname)
 {
     if (obj == NULL) {
-        return op_sum;
+        return (FastMPIOpObject *)fastmpi_st->op_sum;   /* borrowed */
     }
     if (Py_UNLIKELY(!PyObject_TypeCheck(obj, fastmpi_st->Op))) {
         PyErr_Format(PyExc_TypeError,
@@ -402,7 +397,7 @@ Op_dealloc(FastMPIOpObject *self)
     PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     if (self->slot >= 0) {
-        user_ops[self->slot] = NULL;
+        fastmpi_st->user_ops[self->slot] = NULL;
         if (self->ob_mpi != MPI_OP_NULL && fastmpi_mpi_active &&
             fastmpi_check(MPI_Op_free(&self->ob_mpi)) < 0) {
             PyErr_WriteUnraisable((PyObject *)self);
@@ -437,14 +432,14 @@ Op_Create(PyObject *cls, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     int slot = 0;
-    while (slot < OP_SLOTS && user_ops[slot] != NULL) {
+    while (slot < FASTMPI_OP_SLOTS && fastmpi_st->user_ops[slot] != NULL) {
         slot++;
     }
-    if (slot == OP_SLOTS) {
+    if (slot == FASTMPI_OP_SLOTS) {
         return PyErr_Format(PyExc_RuntimeError,
                             "Create(): at most %d user-defined Ops can "
                             "exist at a time; drop unused ones first",
-                            OP_SLOTS);
+                            FASTMPI_OP_SLOTS);
     }
     PyTypeObject *type = PyType_Check(cls) ? (PyTypeObject *)cls
                                            : fastmpi_st->Op;
@@ -461,7 +456,7 @@ Op_Create(PyObject *cls, PyObject *const *args, Py_ssize_t nargs,
     self->function = Py_NewRef(argv[0]);
     self->commute = commute;
     self->slot = slot;
-    user_ops[slot] = self;
+    fastmpi_st->user_ops[slot] = (PyObject *)self;   /* borrowed */
     return (PyObject *)self;
 }
 
@@ -739,7 +734,7 @@ add_predefined(PyObject *module, const char *name, MPI_Op handle, int kind)
         return -1;
     }
     if (kind == FASTMPI_OP_SUM) {
-        op_sum = op;    /* the module's reference keeps it */
+        fastmpi_st->op_sum = Py_NewRef((PyObject *)op);
     }
     int r = PyModule_AddObjectRef(module, name, (PyObject *)op);
     Py_DECREF(op);
@@ -755,8 +750,8 @@ fastmpi_op_init(PyObject *module)
         return -1;
     }
     fastmpi_st->Op = (PyTypeObject *)type;   /* owned by the state */
-    str_release = PyUnicode_InternFromString("release");
-    if (str_release == NULL ||
+    fastmpi_st->str_release = PyUnicode_InternFromString("release");
+    if (fastmpi_st->str_release == NULL ||
         PyModule_AddObjectRef(module, "Op", type) < 0) {
         return -1;
     }

@@ -3,6 +3,7 @@
 #define FASTMPI_PICKLE_H
 
 #include "../0_core/fastmpi.h"
+#include "../0_core/state.h"
 
 /* ---- pickle.c: objects as messages ------------------------------------- */
 
@@ -50,12 +51,8 @@ int fastmpi_pickle_init(PyObject *module);
  * the machine's memory, reserved without backing (MAP_NORESERVE): only the
  * pages the message writes become memory.  Small results are unpickled in
  * place and the area goes back to a pool; large ones keep the area, cut
- * to size, as a RecvArea buffer object that the out-of-band arrays view. */
-typedef struct {
-    char *base;                 /* NULL: no area */
-    size_t size;                /* reserved bytes, a multiple of the unit */
-    size_t used;                /* bytes messages have written: resident */
-} fastmpi_area;
+ * to size, as a RecvArea buffer object that the out-of-band arrays view.
+ * (fastmpi_area is in state.h: the module state keeps the pool.) */
 
 /* 0, or -1 with MemoryError. */
 int fastmpi_area_take(fastmpi_area *area);

@@ -26,17 +26,13 @@
 #include <unistd.h>
 
 #define UNIT 4096
-#define POOL 4
 #define COPY_LIMIT (64 * 1024)
 #define MIN_RESERVE ((size_t)1 << 20)
 #define KEEP_RESIDENT ((size_t)64 << 20)
 #define MAX_LIVE 64
 
-static fastmpi_area pool[POOL];
-static int npool;
-static MPI_Datatype unit_type = MPI_DATATYPE_NULL;
-static size_t reserve_size;
-static int live;            /* RecvArea objects holding a whole area */
+/* The pool, the unit type, the reservation size and the count of
+ * RecvArea objects holding a whole area: fastmpi_st->area_*. */
 
 typedef struct {
     PyObject_HEAD
@@ -62,11 +58,12 @@ default_reserve(void)
 int
 fastmpi_area_take(fastmpi_area *area)
 {
-    if (npool > 0) {
-        *area = pool[--npool];
+    fastmpi_state *st = fastmpi_st;
+    if (st->area_npool > 0) {
+        *area = st->area_pool[--st->area_npool];
         return 0;
     }
-    if (unit_type == MPI_DATATYPE_NULL) {
+    if (st->area_unit == MPI_DATATYPE_NULL) {
         MPI_Datatype t;
         if (fastmpi_check(MPI_Type_contiguous(UNIT, MPI_BYTE, &t)) < 0) {
             return -1;
@@ -75,14 +72,14 @@ fastmpi_area_take(fastmpi_area *area)
             MPI_Type_free(&t);
             return -1;
         }
-        unit_type = t;
+        st->area_unit = t;
     }
-    if (reserve_size == 0) {
-        reserve_size = default_reserve();
+    if (st->area_reserve == 0) {
+        st->area_reserve = default_reserve();
     }
     /* Under strict overcommit accounting a reservation this large can be
      * refused: halve until the kernel agrees. */
-    for (size_t size = reserve_size; size >= MIN_RESERVE; size /= 2) {
+    for (size_t size = st->area_reserve; size >= MIN_RESERVE; size /= 2) {
         size = size / UNIT * UNIT;
         void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -104,7 +101,8 @@ fastmpi_area_give(fastmpi_area *area)
     if (area->base == NULL) {
         return;
     }
-    if (npool < POOL && fastmpi_mpi_active) {
+    fastmpi_state *st = fastmpi_st;
+    if (st->area_npool < FASTMPI_AREA_POOL && fastmpi_mpi_active) {
         if (area->used > KEEP_RESIDENT) {
             /* give the memory of a very large message back */
             if (madvise(area->base + KEEP_RESIDENT,
@@ -112,7 +110,7 @@ fastmpi_area_give(fastmpi_area *area)
                 area->used = KEEP_RESIDENT;
             }
         }
-        pool[npool++] = *area;
+        st->area_pool[st->area_npool++] = *area;
     }
     else {
         munmap(area->base, area->size);
@@ -131,7 +129,7 @@ fastmpi_area_count(const fastmpi_area *area)
 MPI_Datatype
 fastmpi_area_datatype(void)
 {
-    return unit_type;
+    return fastmpi_st->area_unit;
 }
 
 /* ---- RecvArea: the buffer object that owns a large message's area ------ */
@@ -151,7 +149,7 @@ RecvArea_dealloc(RecvAreaObject *self)
         munmap(self->area.base, self->area.size);
     }
     else {
-        live--;
+        fastmpi_st->area_live--;
         fastmpi_area_give(&self->area);
     }
     tp->tp_free((PyObject *)self);
@@ -207,7 +205,7 @@ fastmpi_area_load(fastmpi_area *area, Py_ssize_t size)
     }
     owner->area = *area;
     owner->size = size;
-    owner->cut = live >= MAX_LIVE;
+    owner->cut = fastmpi_st->area_live >= MAX_LIVE;
     if (owner->cut) {
         long pagesize = sysconf(_SC_PAGESIZE);
         size_t keep = ((size_t)size + (size_t)pagesize - 1) /
@@ -218,7 +216,7 @@ fastmpi_area_load(fastmpi_area *area, Py_ssize_t size)
         }
     }
     else {
-        live++;
+        fastmpi_st->area_live++;
     }
     area->base = NULL;
     area->size = 0;
@@ -231,13 +229,14 @@ fastmpi_area_load(fastmpi_area *area, Py_ssize_t size)
 void
 fastmpi_area_before_finalize(void)
 {
-    while (npool > 0) {
-        fastmpi_area *a = &pool[--npool];
+    fastmpi_state *st = fastmpi_st;
+    while (st->area_npool > 0) {
+        fastmpi_area *a = &st->area_pool[--st->area_npool];
         munmap(a->base, a->size);
     }
-    if (unit_type != MPI_DATATYPE_NULL) {
-        MPI_Type_free(&unit_type);
-        unit_type = MPI_DATATYPE_NULL;
+    if (st->area_unit != MPI_DATATYPE_NULL) {
+        MPI_Type_free(&st->area_unit);
+        st->area_unit = MPI_DATATYPE_NULL;
     }
 }
 

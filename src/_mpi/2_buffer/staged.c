@@ -34,6 +34,7 @@
  * inside the temporary; a receive buffer staged so is filled first.
  */
 #include "../0_core/fastmpi.h"
+#include "../0_core/state.h"
 #include "msgbuffer.h"
 
 #include <string.h>
@@ -148,23 +149,19 @@ copy_items(staged *s, int to_view)
 }
 
 /* Temporaries of up to POOL_MAX bytes are kept for the next reduction
- * (POOL_SLOTS of them, the largest): glibc maps a large block afresh for
- * every malloc, and faulting in 2 x 8 MiB of new pages took 5 ms, 3x the
- * copies and the reduction together.  Taken and given with the GIL held
- * (parsing, capsule destructors). */
-#define POOL_SLOTS 2
+ * (in fastmpi_st->staged_pool: FASTMPI_STAGED_POOL of them, the largest):
+ * glibc maps a large block afresh for every malloc, and faulting in
+ * 2 x 8 MiB of new pages took 5 ms, 3x the copies and the reduction
+ * together.  Taken and given with the GIL held (parsing, capsule
+ * destructors). */
 #define POOL_MAX ((size_t)16 << 20)
-
-static struct {
-    char *block;                /* PyMem_Raw or NULL */
-    size_t size;
-} pool[POOL_SLOTS];
 
 static char *
 temp_take(size_t size, size_t *got)
 {
+    fastmpi_staged_block *pool = fastmpi_st->staged_pool;
     int best = -1;
-    for (int i = 0; i < POOL_SLOTS; i++) {
+    for (int i = 0; i < FASTMPI_STAGED_POOL; i++) {
         if (pool[i].block != NULL && pool[i].size >= size &&
             (best < 0 || pool[i].size < pool[best].size)) {
             best = i;
@@ -184,8 +181,9 @@ static void
 temp_give(char *block, size_t size)
 {
     if (size <= POOL_MAX) {
+        fastmpi_staged_block *pool = fastmpi_st->staged_pool;
         int smallest = 0;
-        for (int i = 0; i < POOL_SLOTS; i++) {
+        for (int i = 0; i < FASTMPI_STAGED_POOL; i++) {
             if (pool[i].block == NULL) {
                 smallest = i;
                 break;

@@ -20,7 +20,8 @@
  * datatype, item size, shape, strides) in a small LRU table; every cached
  * type is freed before MPI_Finalize.  Evicting a type that a pending
  * nonblocking call still uses is fine: MPI_Type_free only marks it (and
- * an evicted type is freed only 64 evictions later, see RETIRED).
+ * an evicted type is freed only 64 evictions later, see
+ * FASTMPI_STRIDED_RETIRED).
  *
  * The same cache holds the types of contiguous messages above 2**31-1
  * items (fastmpi_large_type): one item of a type MPI's int counts reach:
@@ -35,68 +36,54 @@
  * 2**31-1 items is refused there (coll.c asks fastmpi_strided_is).
  */
 #include "../0_core/fastmpi.h"
+#include "../0_core/state.h"
 #include "datatype.h"
 #include "msgbuffer.h"
 
 #include <string.h>
 
-#define STRIDED_CACHE 16
 #define STRIDED_MAX_NDIM 64     /* PyBUF_MAX_NDIM */
 
-typedef struct {
-    MPI_Datatype type;          /* committed; MPI_DATATYPE_NULL: free */
-    MPI_Datatype base;
-    Py_ssize_t itemsize;
-    int nd;
-    int count;
-    int hv;                     /* outer dimension as an hvector */
-    Py_ssize_t *dims;           /* PyMem: shape[nd], then strides[nd] */
-    unsigned long used;
-} strided_entry;
-
-static strided_entry cache[STRIDED_CACHE];
+/* The cache: fastmpi_st->strided_cache, its clock ->strided_clock. */
 
 static int lookup(MPI_Datatype base, Py_ssize_t itemsize, int nd,
                   const Py_ssize_t *shape, const Py_ssize_t *strides,
                   MPI_Datatype *type, int *count);
-static unsigned long clock_now;
 
 /* The outer dimension: a count of resized items, or one hvector item.
  * MPICH 4.0.2 packs the resized form ~9x faster (yaksa's blocklength-1
  * vector path is slow); Open MPI 4.1.4 receives into the hvector form
  * ~1.5x faster.  Collectives that split a buffer into blocks need the
- * count (vspec.c raises `counted` around their parses).
- * fastmpi.MPI._strided_layout(True/False/None) overrides, for benchmarks. */
+ * count (vspec.c raises fastmpi_st->strided_counted around their parses).
+ * fastmpi.MPI._strided_layout(True/False/None) overrides, for benchmarks
+ * (fastmpi_st->strided_hvector: -1 is the library's default). */
 #if defined(OPEN_MPI) && OPEN_MPI
 #define HVECTOR_DEFAULT 1
 #else
 #define HVECTOR_DEFAULT 0
 #endif
-static int layout_hvector = -1;     /* -1: the library's default */
-static int counted;
 
 void
 fastmpi_strided_counted(int delta)
 {
-    counted += delta;
+    fastmpi_st->strided_counted += delta;
 }
 
 static int
 use_hvector(void)
 {
-    if (counted > 0) {
+    const fastmpi_state *st = fastmpi_st;
+    if (st->strided_counted > 0) {
         return 0;
     }
-    return layout_hvector >= 0 ? layout_hvector : HVECTOR_DEFAULT;
+    return st->strided_hvector >= 0 ? st->strided_hvector : HVECTOR_DEFAULT;
 }
 
-/* An evicted type is freed only RETIRED evictions later: a blocking call
- * on another thread may have parsed its message (under the GIL) and not
- * yet started the MPI call (without the GIL) when this thread evicts the
- * type; once the call has started, MPI_Type_free is harmless. */
-#define RETIRED 64
-static MPI_Datatype retired[RETIRED];
-static int retired_next;
+/* An evicted type is freed only FASTMPI_STRIDED_RETIRED evictions later
+ * (fastmpi_st->strided_retired, a ring): a blocking call on another
+ * thread may have parsed its message (under the GIL) and not yet started
+ * the MPI call (without the GIL) when this thread evicts the type; once
+ * the call has started, MPI_Type_free is harmless. */
 
 static void
 type_free(MPI_Datatype *t)
@@ -109,13 +96,15 @@ type_free(MPI_Datatype *t)
 
 /* evict: 1 = retire the type (freed later), 0 = free it now */
 static void
-entry_clear(strided_entry *e, int evict)
+entry_clear(fastmpi_strided_entry *e, int evict)
 {
     if (e->type != MPI_DATATYPE_NULL) {
         if (evict) {
-            type_free(&retired[retired_next]);
-            retired[retired_next] = e->type;
-            retired_next = (retired_next + 1) % RETIRED;
+            fastmpi_state *st = fastmpi_st;
+            int k = st->strided_retired_next;
+            type_free(&st->strided_retired[k]);
+            st->strided_retired[k] = e->type;
+            st->strided_retired_next = (k + 1) % FASTMPI_STRIDED_RETIRED;
             e->type = MPI_DATATYPE_NULL;
         }
         else {
@@ -129,11 +118,12 @@ entry_clear(strided_entry *e, int evict)
 void
 fastmpi_strided_before_finalize(void)
 {
-    for (int i = 0; i < STRIDED_CACHE; i++) {
-        entry_clear(&cache[i], 0);
+    fastmpi_state *st = fastmpi_st;
+    for (int i = 0; i < FASTMPI_STRIDED_CACHE; i++) {
+        entry_clear(&st->strided_cache[i], 0);
     }
-    for (int i = 0; i < RETIRED; i++) {
-        type_free(&retired[i]);
+    for (int i = 0; i < FASTMPI_STRIDED_RETIRED; i++) {
+        type_free(&st->strided_retired[i]);
     }
 }
 
@@ -281,8 +271,8 @@ int
 fastmpi_large_type_info(MPI_Datatype t, MPI_Datatype *base,
                         Py_ssize_t *count)
 {
-    for (int i = 0; i < STRIDED_CACHE; i++) {
-        const strided_entry *e = &cache[i];
+    for (int i = 0; i < FASTMPI_STRIDED_CACHE; i++) {
+        const fastmpi_strided_entry *e = &fastmpi_st->strided_cache[i];
         if (e->type == t && t != MPI_DATATYPE_NULL && e->nd == 1 &&
             e->count == 1 && e->dims[1] == e->itemsize &&
             e->dims[0] > INT_MAX) {
@@ -357,14 +347,15 @@ lookup(MPI_Datatype base, Py_ssize_t itemsize, int nd,
 {
     size_t half = sizeof(Py_ssize_t) * (size_t)nd;
     int hv = use_hvector();
-    strided_entry *victim = &cache[0];
-    for (int i = 0; i < STRIDED_CACHE; i++) {
-        strided_entry *e = &cache[i];
+    fastmpi_state *st = fastmpi_st;
+    fastmpi_strided_entry *victim = &st->strided_cache[0];
+    for (int i = 0; i < FASTMPI_STRIDED_CACHE; i++) {
+        fastmpi_strided_entry *e = &st->strided_cache[i];
         if (e->type != MPI_DATATYPE_NULL && e->base == base &&
             e->itemsize == itemsize && e->nd == nd && e->hv == hv &&
             memcmp(e->dims, shape, half) == 0 &&
             memcmp(e->dims + nd, strides, half) == 0) {
-            e->used = ++clock_now;
+            e->used = ++st->strided_clock;
             *type = e->type;
             *count = e->count;
             return 0;
@@ -393,7 +384,7 @@ lookup(MPI_Datatype base, Py_ssize_t itemsize, int nd,
     victim->count = *count;
     victim->hv = hv;
     victim->dims = dims;
-    victim->used = ++clock_now;
+    victim->used = ++st->strided_clock;
     return 0;
 }
 
@@ -583,8 +574,8 @@ fastmpi_strided_is(const fastmpi_msg *msg)
     if (msg->view.obj == NULL || msg->datatype == MPI_DATATYPE_NULL) {
         return 0;
     }
-    for (int i = 0; i < STRIDED_CACHE; i++) {
-        if (cache[i].type == msg->datatype) {
+    for (int i = 0; i < FASTMPI_STRIDED_CACHE; i++) {
+        if (fastmpi_st->strided_cache[i].type == msg->datatype) {
             return 1;
         }
     }
@@ -599,7 +590,7 @@ strided_layout(PyObject *module, PyObject *arg)
         return NULL;
     }
     fastmpi_strided_before_finalize();  /* drop types of the old layout */
-    layout_hvector = v;
+    fastmpi_st->strided_hvector = v;
     Py_RETURN_NONE;
 }
 
@@ -614,13 +605,6 @@ static PyMethodDef strided_functions[] = {
 int
 fastmpi_strided_init(PyObject *module)
 {
-    /* MPI_DATATYPE_NULL is not 0 (MPICH: 0x0c000000; Open MPI: the
-     * address of a global) */
-    for (int i = 0; i < STRIDED_CACHE; i++) {
-        cache[i].type = MPI_DATATYPE_NULL;
-    }
-    for (int i = 0; i < RETIRED; i++) {
-        retired[i] = MPI_DATATYPE_NULL;
-    }
+    /* (the cache's null handles: fastmpi_state_init) */
     return PyModule_AddFunctions(module, strided_functions);
 }

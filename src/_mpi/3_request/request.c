@@ -24,10 +24,6 @@
 #include "../2_buffer/pickle.h"
 #include "request.h"
 
-#define SWEEP_EVERY 64
-
-static unsigned sweep_countdown = SWEEP_EVERY;
-
 /* ---- holding and releasing ---------------------------------------------- */
 
 static void
@@ -92,9 +88,10 @@ PyObject *
 fastmpi_request_started(FastMPIRequestObject *req)
 {
     req->state = req->persistent ? FASTMPI_REQ_INACTIVE : FASTMPI_REQ_ACTIVE;
-    if (Py_UNLIKELY(--sweep_countdown == 0)) {
-        sweep_countdown = SWEEP_EVERY;
-        if (PyList_GET_SIZE(fastmpi_st->orphans) > 0) {
+    fastmpi_state *st = fastmpi_st;
+    if (Py_UNLIKELY(--st->sweep_countdown == 0)) {
+        st->sweep_countdown = FASTMPI_SWEEP_EVERY;
+        if (PyList_GET_SIZE(st->orphans) > 0) {
             fastmpi_request_sweep();
         }
     }

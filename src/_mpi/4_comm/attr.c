@@ -2,13 +2,13 @@
  * (Create_keyval, Free_keyval) and Set_attr, Get_attr, Delete_attr, with
  * Python objects as values; the predefined attributes (TAG_UB, ...).
  *
- * Every keyval fastmpi creates has a context (attr_keyval) that MPI hands
- * back to the copy and delete callbacks as extra_state.  The context is
- * counted: one for the keyval until Free_keyval, one per attribute set
- * with it.  It outlives Free_keyval while attributes remain (MPI keeps the
- * keyval too), and a table (keyvals) finds it from the keyval number for
- * Get_attr/Set_attr.  An attribute owns one reference to its value (or is
- * a plain integer, for nopython keyvals).
+ * Every keyval fastmpi creates has a context (fastmpi_keyval, state.h)
+ * that MPI hands back to the copy and delete callbacks as extra_state.
+ * The context is counted: one for the keyval until Free_keyval, one per
+ * attribute set with it.  It outlives Free_keyval while attributes remain
+ * (MPI keeps the keyval too), and a table (fastmpi_st->keyvals) finds it
+ * from the keyval number for Get_attr/Set_attr.  An attribute owns one
+ * reference to its value (or is a plain integer, for nopython keyvals).
  *
  * The callbacks take the GIL (Dup and Free release it) and always tell
  * MPI they succeeded: an exception from copy_fn or delete_fn is kept and
@@ -26,65 +26,59 @@ enum { ATTR_COMM = 0, ATTR_TYPE = 1 };
 
 static const char *const kind_names[] = {"Comm", "Datatype"};
 
-typedef struct {
-    PyObject *copy_fn;          /* owned: None, True, or a callable */
-    PyObject *delete_fn;        /* owned: None or a callable */
-    int keyval;
-    int kind;                   /* ATTR_COMM, ATTR_TYPE */
-    int nopython;               /* values are C integers, not objects */
-    int freed;                  /* Free_keyval was called */
-    Py_ssize_t refs;            /* 1 until freed, + 1 per attribute */
-} attr_keyval;
+/* The live contexts (GIL held): fastmpi_st->keyvals[0 .. nkeyvals), a
+ * handful, searched linearly. */
 
-/* The live contexts (GIL held): a handful, searched linearly. */
-static attr_keyval **keyvals = NULL;
-static Py_ssize_t nkeyvals = 0, capkeyvals = 0;
-
-static attr_keyval *
+static fastmpi_keyval *
 keyval_find(int kind, int keyval)
 {
-    for (Py_ssize_t i = 0; i < nkeyvals; i++) {
-        if (keyvals[i]->keyval == keyval && keyvals[i]->kind == kind) {
-            return keyvals[i];
+    fastmpi_state *st = fastmpi_st;
+    for (Py_ssize_t i = 0; i < st->nkeyvals; i++) {
+        fastmpi_keyval *kv = st->keyvals[i];
+        if (kv->keyval == keyval && kv->kind == kind) {
+            return kv;
         }
     }
     return NULL;
 }
 
 static int
-keyval_add(attr_keyval *kv)
+keyval_add(fastmpi_keyval *kv)
 {
+    fastmpi_state *st = fastmpi_st;
     /* MPI reused the number: the old context is gone in MPI's eyes */
-    for (Py_ssize_t i = 0; i < nkeyvals; i++) {
-        if (keyvals[i]->keyval == kv->keyval && keyvals[i]->kind == kv->kind) {
-            keyvals[i] = kv;
+    for (Py_ssize_t i = 0; i < st->nkeyvals; i++) {
+        if (st->keyvals[i]->keyval == kv->keyval &&
+            st->keyvals[i]->kind == kv->kind) {
+            st->keyvals[i] = kv;
             return 0;
         }
     }
-    if (nkeyvals == capkeyvals) {
-        Py_ssize_t cap = capkeyvals ? 2 * capkeyvals : 16;
-        attr_keyval **t = PyMem_Realloc(keyvals, cap * sizeof(*t));
+    if (st->nkeyvals == st->capkeyvals) {
+        Py_ssize_t cap = st->capkeyvals ? 2 * st->capkeyvals : 16;
+        fastmpi_keyval **t = PyMem_Realloc(st->keyvals, cap * sizeof(*t));
         if (t == NULL) {
             PyErr_NoMemory();
             return -1;
         }
-        keyvals = t;
-        capkeyvals = cap;
+        st->keyvals = t;
+        st->capkeyvals = cap;
     }
-    keyvals[nkeyvals++] = kv;
+    st->keyvals[st->nkeyvals++] = kv;
     return 0;
 }
 
 /* Drop one count of kv (GIL held); the last one frees it. */
 static void
-keyval_release(attr_keyval *kv)
+keyval_release(fastmpi_keyval *kv)
 {
     if (--kv->refs > 0) {
         return;
     }
-    for (Py_ssize_t i = 0; i < nkeyvals; i++) {
-        if (keyvals[i] == kv) {
-            keyvals[i] = keyvals[--nkeyvals];
+    fastmpi_state *st = fastmpi_st;
+    for (Py_ssize_t i = 0; i < st->nkeyvals; i++) {
+        if (st->keyvals[i] == kv) {
+            st->keyvals[i] = st->keyvals[--st->nkeyvals];
             break;
         }
     }
@@ -114,7 +108,7 @@ owner_object(int kind, const void *h)
 
 /* New reference: an attribute value as the Python functions see it. */
 static PyObject *
-value_object(attr_keyval *kv, void *value)
+value_object(fastmpi_keyval *kv, void *value)
 {
     if (kv->nopython) {
         return PyLong_FromSsize_t((Py_ssize_t)(intptr_t)value);
@@ -123,7 +117,7 @@ value_object(attr_keyval *kv, void *value)
 }
 
 static void
-copy_common(int kind, const void *h, attr_keyval *kv, void *in, void *out,
+copy_common(int kind, const void *h, fastmpi_keyval *kv, void *in, void *out,
             int *flag)
 {
     PyObject *owner = NULL, *arg = NULL, *res = NULL;
@@ -172,7 +166,7 @@ done:
 }
 
 static void
-delete_common(int kind, const void *h, attr_keyval *kv, void *value)
+delete_common(int kind, const void *h, fastmpi_keyval *kv, void *value)
 {
     if (kv->delete_fn != Py_None) {
         PyObject *owner = owner_object(kind, h);
@@ -346,10 +340,10 @@ is_predefined_keyval(int kind, int keyval)
 
 /* The live (not freed) context of a keyval a method was given, or NULL
  * with MPI.Exception(ERR_KEYVAL) saying why not. */
-static attr_keyval *
+static fastmpi_keyval *
 user_keyval(int kind, int keyval, const char *fname)
 {
-    attr_keyval *kv = keyval_find(kind, keyval);
+    fastmpi_keyval *kv = keyval_find(kind, keyval);
     if (kv != NULL && !kv->freed) {
         return kv;
     }
@@ -408,7 +402,7 @@ create_keyval(int kind, PyObject *const *args, Py_ssize_t nargs,
     if (fastmpi_require_mpi() < 0) {
         return NULL;
     }
-    attr_keyval *kv = PyMem_Calloc(1, sizeof(*kv));
+    fastmpi_keyval *kv = PyMem_Calloc(1, sizeof(*kv));
     if (kv == NULL) {
         return PyErr_NoMemory();
     }
@@ -452,7 +446,7 @@ free_keyval(int kind, PyObject *arg)
         fastmpi_require_mpi() < 0) {
         return NULL;
     }
-    attr_keyval *kv = user_keyval(kind, keyval, "Free_keyval");
+    fastmpi_keyval *kv = user_keyval(kind, keyval, "Free_keyval");
     if (kv == NULL) {
         return NULL;
     }
@@ -485,7 +479,7 @@ Attr_Set_attr(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
         handle_check(kind, self, "Set_attr") < 0) {
         return NULL;
     }
-    attr_keyval *kv = user_keyval(kind, keyval, "Set_attr");
+    fastmpi_keyval *kv = user_keyval(kind, keyval, "Set_attr");
     if (kv == NULL) {
         return NULL;
     }
@@ -554,7 +548,7 @@ Attr_Get_attr(PyObject *self, PyObject *arg)
     if (is_predefined_keyval(kind, keyval)) {
         return predefined_attr(self, keyval);
     }
-    attr_keyval *kv = user_keyval(kind, keyval, "Get_attr");
+    fastmpi_keyval *kv = user_keyval(kind, keyval, "Get_attr");
     if (kv == NULL) {
         return NULL;
     }

@@ -2,12 +2,13 @@
  * handlers (Get/Set/Call/Create_errhandler).
  *
  * Comm.Create_errhandler(fn) makes an MPI error handler whose C function
- * is one of ERRH_SLOTS trampolines; slot i's trampoline calls slots[i].fn
- * as fn(comm, errorcode) under the GIL.  (Asking MPI which handler a comm
- * has from inside the handler is no way: MPICH 4.0.2 asserts, its global
- * lock being held.)  The MPI call still returns its error, and the
- * MPI.Exception fastmpi raises for it has fn's exception, if fn raised, as
- * __cause__ (Call_errhandler raises fn's exception itself).
+ * is one of FASTMPI_ERRH_SLOTS trampolines; slot i's trampoline calls
+ * fastmpi_st->errh_slots[i].fn as fn(comm, errorcode) under the GIL.
+ * (Asking MPI which handler a comm has from inside the handler is no way:
+ * MPICH 4.0.2 asserts, its global lock being held.)  The MPI call still
+ * returns its error, and the MPI.Exception fastmpi raises for it has fn's
+ * exception, if fn raised, as __cause__ (Call_errhandler raises fn's
+ * exception itself).
  *
  * MPI says nothing when it finally destroys a freed handler (comms may
  * still use it after Errhandler.Free), so a slot stays taken until MPI
@@ -31,16 +32,8 @@ typedef struct {
     int flags;
 } FastMPIErrhandlerObject;
 
-static PyTypeObject *Errhandler_type;
-
-#define ERRH_SLOTS 64
-
-typedef struct {
-    MPI_Fint fhandle;           /* MPI_Errhandler_c2f of the handler */
-    PyObject *fn;               /* owned, or NULL: a free slot */
-} errh_slot;
-
-static errh_slot slots[ERRH_SLOTS];    /* GIL held */
+/* The type: fastmpi_st->Errhandler; the slots (GIL held):
+ * fastmpi_st->errh_slots. */
 
 static _Thread_local fastmpi_pending errh_pending;
 
@@ -60,7 +53,7 @@ errh_new(PyTypeObject *type, MPI_Errhandler h, int flags)
 static int
 errh_arg(PyObject *obj, const char *fname, MPI_Errhandler *out)
 {
-    if (!PyObject_TypeCheck(obj, Errhandler_type)) {
+    if (!PyObject_TypeCheck(obj, fastmpi_st->Errhandler)) {
         PyErr_Format(PyExc_TypeError,
                      "%s() argument 'errhandler' must be MPI.Errhandler, "
                      "not %.100s", fname, Py_TYPE(obj)->tp_name);
@@ -79,7 +72,7 @@ errh_call(int slot, MPI_Comm *comm, int *code)
         return;
     }
     PyGILState_STATE g = PyGILState_Ensure();
-    PyObject *fn = slots[slot].fn;
+    PyObject *fn = fastmpi_st->errh_slots[slot].fn;
     if (fn != NULL) {
         Py_INCREF(fn);
         MPI_Comm c = *comm;
@@ -107,7 +100,8 @@ FASTMPI_SLOTS_64(TRAMPOLINE)
 #undef TRAMPOLINE
 
 #define TRAMPOLINE(n) errh_fn_##n,
-static MPI_Comm_errhandler_function *const trampolines[ERRH_SLOTS] = {
+static MPI_Comm_errhandler_function *const
+    trampolines[FASTMPI_ERRH_SLOTS] = {
     FASTMPI_SLOTS_64(TRAMPOLINE)
 };
 #undef TRAMPOLINE
@@ -219,7 +213,7 @@ static PyObject *
 Errhandler_richcompare(PyObject *a, PyObject *b, int op)
 {
     if ((op != Py_EQ && op != Py_NE) ||
-        !PyObject_TypeCheck(b, Errhandler_type)) {
+        !PyObject_TypeCheck(b, fastmpi_st->Errhandler)) {
         Py_RETURN_NOTIMPLEMENTED;
     }
     int eq = ((FastMPIErrhandlerObject *)a)->ob_mpi ==
@@ -321,7 +315,7 @@ Comm_Get_errhandler(FastMPICommObject *self, PyObject *unused)
         fastmpi_check(MPI_Comm_get_errhandler(self->ob_mpi, &h)) < 0) {
         return NULL;
     }
-    PyObject *obj = errh_new(Errhandler_type, h, 0);
+    PyObject *obj = errh_new(fastmpi_st->Errhandler, h, 0);
     if (obj == NULL) {
         int ierr = MPI_Errhandler_free(&h);    /* MemoryError reported */
         (void)ierr;
@@ -389,8 +383,9 @@ Comm_Call_errhandler(FastMPICommObject *self, PyObject *arg)
 static int
 free_slot(void)
 {
+    const fastmpi_errh_slot *slots = fastmpi_st->errh_slots;
     int slot = 0;
-    while (slot < ERRH_SLOTS && slots[slot].fn != NULL) {
+    while (slot < FASTMPI_ERRH_SLOTS && slots[slot].fn != NULL) {
         slot++;
     }
     return slot;
@@ -401,7 +396,8 @@ free_slot(void)
 static void
 reclaim(MPI_Fint fh)
 {
-    for (int i = 0; i < ERRH_SLOTS; i++) {
+    fastmpi_errh_slot *slots = fastmpi_st->errh_slots;
+    for (int i = 0; i < FASTMPI_ERRH_SLOTS; i++) {
         if (slots[i].fn != NULL && slots[i].fhandle == fh) {
             Py_CLEAR(slots[i].fn);
         }
@@ -427,7 +423,7 @@ Comm_Create_errhandler(PyObject *cls, PyObject *arg)
         return NULL;
     }
     int slot = free_slot();
-    if (slot == ERRH_SLOTS) {
+    if (slot == FASTMPI_ERRH_SLOTS) {
         /* every slot taken: a handler made and freed at once tells which
          * Fortran handle is free, and so which taken slot's handler is
          * gone */
@@ -442,18 +438,18 @@ Comm_Create_errhandler(PyObject *cls, PyObject *arg)
         }
         slot = free_slot();
     }
-    if (slot == ERRH_SLOTS) {
+    if (slot == FASTMPI_ERRH_SLOTS) {
         return fastmpi_error_raise_detail(
             MPI_ERR_OTHER, "Create_errhandler(): %d Python error handlers "
             "are alive already (communicators may still use freed ones)",
-            ERRH_SLOTS);
+            FASTMPI_ERRH_SLOTS);
     }
     MPI_Errhandler h = MPI_ERRHANDLER_NULL;
     if (fastmpi_check(MPI_Comm_create_errhandler(trampolines[slot], &h)) <
         0) {
         return NULL;
     }
-    PyObject *obj = errh_new(Errhandler_type, h, 0);
+    PyObject *obj = errh_new(fastmpi_st->Errhandler, h, 0);
     if (obj == NULL) {
         int ierr = MPI_Errhandler_free(&h);    /* MemoryError reported */
         (void)ierr;
@@ -461,8 +457,8 @@ Comm_Create_errhandler(PyObject *cls, PyObject *arg)
     }
     MPI_Fint fh = MPI_Errhandler_c2f(h);
     reclaim(fh);
-    slots[slot].fhandle = fh;
-    slots[slot].fn = Py_NewRef(arg);
+    fastmpi_st->errh_slots[slot].fhandle = fh;
+    fastmpi_st->errh_slots[slot].fn = Py_NewRef(arg);
     return obj;
 }
 
@@ -484,7 +480,7 @@ PyMethodDef fastmpi_errhandler_comm_methods[] = {
 static int
 add_predefined(PyObject *module, const char *name, MPI_Errhandler h)
 {
-    PyObject *obj = errh_new(Errhandler_type, h, FASTMPI_PREDEFINED);
+    PyObject *obj = errh_new(fastmpi_st->Errhandler, h, FASTMPI_PREDEFINED);
     if (obj == NULL) {
         return -1;
     }
@@ -501,10 +497,9 @@ fastmpi_errhandler_init(PyObject *module)
     if (type == NULL) {
         return -1;
     }
-    Errhandler_type = (PyTypeObject *)type;    /* owned by the module */
+    fastmpi_st->Errhandler = (PyTypeObject *)type;  /* owned by the state */
     fastmpi_set_error_hook(attach_cause);
-    if (PyModule_AddObject(module, "Errhandler", type) < 0) {
-        Py_DECREF(type);
+    if (PyModule_AddObjectRef(module, "Errhandler", type) < 0) {
         return -1;
     }
     if (add_predefined(module, "ERRHANDLER_NULL", MPI_ERRHANDLER_NULL) < 0 ||

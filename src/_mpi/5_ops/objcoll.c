@@ -874,7 +874,7 @@ typedef struct {
 #define CELL_TYPE MPI_C_DOUBLE_COMPLEX
 _Static_assert(sizeof(scalar_cell) == 16, "a cell is 16 bytes");
 
-static MPI_Op cell_op = MPI_OP_NULL;
+/* Its MPI op, made at first use: fastmpi_st->cell_op. */
 
 static void
 combine_cell(const scalar_cell *a, scalar_cell *b)
@@ -932,10 +932,11 @@ combine_cells(void *in, void *inout, int *len, MPI_Datatype *datatype)
 static int
 cell_setup(void)
 {
-    if (cell_op != MPI_OP_NULL) {
+    if (fastmpi_st->cell_op != MPI_OP_NULL) {
         return 0;
     }
-    return fastmpi_check(MPI_Op_create(combine_cells, 1, &cell_op));
+    return fastmpi_check(MPI_Op_create(combine_cells, 1,
+                                       &fastmpi_st->cell_op));
 }
 
 /* 1: the allreduce went through the fast path, *result set (new
@@ -977,7 +978,7 @@ allreduce_fast(MPI_Comm comm, PyObject *obj, FastMPIOpObject *mop,
     FASTMPI_NOGIL_BEGIN
     FASTMPI_CALL("MPI_Allreduce", comm, MPI_PROC_NULL, 0, sizeof(cell),
                  ierr = MPI_Allreduce(MPI_IN_PLACE, &cell, 1, CELL_TYPE,
-                                      cell_op, comm));
+                                      fastmpi_st->cell_op, comm));
     FASTMPI_NOGIL_END
     if (fastmpi_check(ierr) < 0) {
         return 1;

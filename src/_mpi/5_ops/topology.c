@@ -25,15 +25,14 @@
 
 #include <string.h>
 
-/* MPI_UNWEIGHTED through a variable: Open MPI's is ((int *)2), which GCC
- * takes for a zero-length array when passed straight to a function whose
- * parameter is declared int[] (-Wstringop-overflow). */
-static int *unweighted;
-
+/* MPI_UNWEIGHTED through a variable (fastmpi_st->unweighted): Open MPI's
+ * is ((int *)2), which GCC takes for a zero-length array when passed
+ * straight to a function whose parameter is declared int[]
+ * (-Wstringop-overflow). */
 int *
 fastmpi_topo_unweighted(void)
 {
-    return unweighted;
+    return fastmpi_st->unweighted;
 }
 
 /* ---- argument helpers --------------------------------------------------- */
@@ -730,6 +729,7 @@ fastmpi_topo_neighbors(FastMPICommObject *self, const char *fname,
         memcpy(*out, *in, sizeof(int) * (size_t)n);
     }
     else {
+        int *unweighted = fastmpi_st->unweighted;
         ierr = MPI_Dist_graph_neighbors(comm, *indeg, *in, unweighted,
                                         *outdeg, *out, unweighted);
     }
@@ -951,7 +951,7 @@ typedef struct {
 int
 fastmpi_topology_init(PyObject *module, const fastmpi_type_parts *parts)
 {
-    unweighted = MPI_UNWEIGHTED;
+    fastmpi_st->unweighted = MPI_UNWEIGHTED;
     const topo_constant constants[] = {
         {"CART", MPI_CART},
         {"GRAPH", MPI_GRAPH},

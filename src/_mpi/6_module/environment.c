@@ -142,15 +142,14 @@ done:
     return rc_ok;
 }
 
-static int rc_finalize = -1;
-
 static PyObject *
 atexit_finalize(PyObject *module, PyObject *unused)
 {
     int initialized = 0, finalized = 0;
     MPI_Initialized(&initialized);
     MPI_Finalized(&finalized);
-    int want = rc_finalize < 0 ? fastmpi_st->initialized_here : rc_finalize;
+    int want = fastmpi_st->finalize_at_exit < 0
+        ? fastmpi_st->initialized_here : fastmpi_st->finalize_at_exit;
     if (!initialized || finalized || !want) {
         Py_RETURN_NONE;
     }
@@ -484,7 +483,7 @@ fastmpi_environment_init(PyObject *module)
         read_rc(&rc) < 0) {
         return -1;
     }
-    rc_finalize = rc.finalize;
+    fastmpi_st->finalize_at_exit = rc.finalize;
     fastmpi_recv_guard = FASTMPI_TRUNCATION_OVERFLOWS && rc.recv_guard;
     int initialized = 0;
     MPI_Initialized(&initialized);

@@ -95,7 +95,7 @@ MPI_exec(PyObject *module)
     }
     loaded = 1;
     fastmpi_st = PyModule_GetState(module);     /* zeroed by Python */
-    fastmpi_st->module = module;
+    fastmpi_state_init(fastmpi_st, module);
     /* bottom layer first: each init may use the types made before it */
     if (PyModule_AddStringConstant(module, "_mpi_vendor",
                                    FASTMPI_MPI_VENDOR) < 0 ||

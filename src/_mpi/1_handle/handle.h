@@ -198,10 +198,4 @@ PyTypeObject *fastmpi_handle_type_new(PyObject *module,
 const char *fastmpi_handle_name_of(const fastmpi_handle_kind *kind,
                                    intptr_t handle);
 
-/* The per-class helpers, until every class has the base. */
-PyObject *fastmpi_find_predefined(PyTypeObject *base, PyObject *probe);
-PyObject *fastmpi_reduce_predefined(PyObject *self, const char *name);
-int fastmpi_fint_arg(PyObject *arg, MPI_Fint *out);
-int fastmpi_f2c_check(intptr_t handle, MPI_Fint f);
-
 #endif /* FASTMPI_HANDLE_H */

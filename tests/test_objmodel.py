@@ -354,7 +354,6 @@ def test_message_free_does_nothing(comm):
     assert m == MPI.MESSAGE_NO_PROC and m.recv() is None
 
 
-@pytest.mark.beyond_mpi4py
 def test_comparison_with_other_types():
     others = [5, "x", None, 1.5, object(), MPI.Status()]
     for obj in _nulls() + _handles():
@@ -368,7 +367,6 @@ def test_comparison_with_other_types():
     assert MPI.REQUEST_NULL != MPI.MESSAGE_NULL
 
 
-@pytest.mark.beyond_mpi4py
 def test_bool_of_null_handles():
     for obj in _nulls():
         assert not obj and bool(obj) is False, obj

@@ -223,3 +223,230 @@ def test_f2py_of_intercomm(comm, rank, size):
     finally:
         inter.Free()
         local.Free()
+
+
+# ---- the handle base: every handle class has the same helpers (mpi4py 4)
+
+def _nulls():
+    return [MPI.COMM_NULL, MPI.DATATYPE_NULL, MPI.OP_NULL, MPI.REQUEST_NULL,
+            MPI.MESSAGE_NULL, MPI.ERRHANDLER_NULL, MPI.GROUP_NULL,
+            MPI.INFO_NULL]
+
+
+def _user_handles(comm):
+    """An object of every handle class that owns a user handle (a pending
+    request is left out: a second object made from its handle would be
+    completed in the background when dropped, under its owner's feet)."""
+    c = comm.Dup()
+    t = MPI.INT.Create_contiguous(2).Commit()
+    o = MPI.Op.Create(lambda a, b, d: None, commute=True)
+    g = comm.Get_group()
+    i = MPI.Info.Create()
+    e = MPI.Comm.Create_errhandler(lambda c, e: None)
+    return [c, t, o, g, i, e]
+
+
+@pytest.mark.beyond_mpi4py
+def test_every_handle_class_has_the_helpers():
+    classes = (MPI.Comm, MPI.Intracomm, MPI.Intercomm, MPI.Cartcomm,
+               MPI.Graphcomm, MPI.Distgraphcomm, MPI.Topocomm, MPI.Datatype,
+               MPI.Op, MPI.Request, MPI.Prequest, MPI.Grequest, MPI.Message,
+               MPI.Errhandler, MPI.Group, MPI.Info)
+    for cls in classes:
+        for name in ("handle", "py2f", "f2py", "fromhandle", "toint",
+                     "fromint", "free", "__reduce__", "__eq__", "__ne__",
+                     "__bool__"):
+            assert hasattr(cls, name), (cls, name)
+        assert cls.__hash__ is None, cls        # unhashable, as mpi4py
+    assert not hasattr(MPI.Status, "fromhandle")    # not a handle
+
+
+@pytest.mark.beyond_mpi4py
+def test_fromhandle_toint_fromint_round_trips(comm):
+    objs = _handles() + [MPI.MESSAGE_NO_PROC, MPI.INFO_ENV, MPI.DATATYPE_NULL,
+                         MPI.OP_NULL] + _user_handles(comm)
+    try:
+        for obj in objs:
+            cls = type(obj)
+            for back in (cls.fromhandle(obj.handle),
+                         cls.fromhandle(handle=obj.handle),
+                         cls.fromint(obj.toint()), cls.f2py(obj.py2f())):
+                assert back == obj and not (back != obj), obj
+                assert back.handle == obj.handle, obj
+                assert bool(back) == bool(obj), obj
+                if not isinstance(obj, MPI.Comm):
+                    assert type(back) is cls, (obj, type(back))
+            assert isinstance(obj.toint(), int)
+            if MPI.Get_version() < (5, 0):
+                assert obj.toint() == obj.py2f()    # the Fortran handle
+    finally:
+        for obj in objs[len(_handles()) + 4:]:
+            obj.Free()
+
+
+@pytest.mark.beyond_mpi4py
+def test_fromhandle_keeps_what_objects_know(comm):
+    w = MPI.Comm.fromhandle(comm.handle)
+    assert type(w) is MPI.Intracomm and w == comm
+    assert w.allreduce(1) == comm.Get_size()
+    assert type(MyComm.fromhandle(comm.handle)) is MyComm
+    assert type(MPI.Comm.fromint(comm.toint())) is MPI.Intracomm
+    assert MPI.Op.fromhandle(MPI.MAX.handle)(3, 5) == 5
+    assert MPI.Op.fromint(MPI.SUM.toint())(3, 5) == 8
+    dt = MPI.Datatype.fromhandle(MPI.DOUBLE.handle)
+    assert dt.Get_size() == MPI.DOUBLE.Get_size()
+    dt.free()                       # predefined: nothing happens
+    assert dt == MPI.DOUBLE
+
+
+@pytest.mark.beyond_mpi4py
+def test_fromhandle_of_intercomm(comm, rank, size):
+    if size < 2:
+        pytest.skip("an intercommunicator needs 2 ranks")
+    color = rank % 2
+    local = comm.Split(color, rank)
+    inter = local.Create_intercomm(0, comm, 1 - color, tag=78)
+    try:
+        back = MPI.Comm.fromhandle(inter.handle)
+        assert isinstance(back, MPI.Intercomm) and back == inter
+        assert back.Get_remote_size() == inter.Get_remote_size()
+        assert isinstance(MPI.Intracomm.fromint(inter.toint()),
+                          MPI.Intercomm)
+    finally:
+        inter.Free()
+        local.Free()
+
+
+@pytest.mark.beyond_mpi4py
+def test_free_leaves_null_and_predefined_alone():
+    for obj in _nulls() + _handles() + [
+            MPI.INFO_ENV, MPI.ERRORS_ARE_FATAL, MPI.MESSAGE_NO_PROC,
+            MPI.Comm(MPI.COMM_WORLD), MPI.Intracomm(MPI.COMM_SELF),
+            MPI.Op(MPI.MAX), MPI.Datatype(MPI.INT),
+            MPI.Errhandler(MPI.ERRORS_RETURN), MPI.Group(MPI.GROUP_EMPTY),
+            MPI.Info(MPI.INFO_ENV), MPI.Datatype.f2py(MPI.INT.py2f()),
+            MPI.Errhandler.fromhandle(MPI.ERRORS_RETURN.handle)]:
+        before = obj.handle
+        assert obj.free() is None
+        assert obj.handle == before, obj
+    assert MPI.COMM_WORLD.Get_size() >= 1
+    assert MPI.INT.Get_size() == 4 and MPI.SUM(1, 2) == 3
+
+
+@pytest.mark.beyond_mpi4py
+def test_free_frees_user_handles(comm):
+    objs = _user_handles(comm) + [
+        comm.Recv_init([bytearray(1), MPI.BYTE], source=MPI.PROC_NULL)]
+    for obj in objs:
+        assert obj
+        assert obj.free() is None
+        assert not obj, obj                 # now the null handle
+        obj.free()                          # null: nothing again
+    req = comm.Isend([b"", 0, MPI.BYTE], dest=MPI.PROC_NULL)
+    req.free()                              # completes in the background
+    assert not req and req == MPI.REQUEST_NULL
+
+
+@pytest.mark.beyond_mpi4py
+def test_message_free_does_nothing(comm):
+    m = MPI.Message.fromhandle(MPI.MESSAGE_NO_PROC.handle)
+    m.free()
+    assert m == MPI.MESSAGE_NO_PROC and m.recv() is None
+
+
+def test_comparison_with_other_types():
+    others = [5, "x", None, 1.5, object(), MPI.Status()]
+    for obj in _nulls() + _handles():
+        for other in others:
+            assert not (obj == other) and obj != other, (obj, other)
+            assert obj.__eq__(other) is NotImplemented
+        with pytest.raises(TypeError):
+            obj < obj
+    # handles of different kinds never compare equal, even the same int
+    assert MPI.COMM_NULL != MPI.GROUP_NULL and MPI.INT != MPI.SUM
+    assert MPI.REQUEST_NULL != MPI.MESSAGE_NULL
+
+
+def test_bool_of_null_handles():
+    for obj in _nulls():
+        assert not obj and bool(obj) is False, obj
+        assert not type(obj)(), obj         # Class() is the null handle
+    for obj in (MPI.COMM_WORLD, MPI.INT, MPI.SUM, MPI.ERRORS_RETURN,
+                MPI.GROUP_EMPTY, MPI.INFO_ENV, MPI.MESSAGE_NO_PROC):
+        assert obj and bool(obj) is True, obj
+
+
+@pytest.mark.beyond_mpi4py
+def test_helpers_bad_arguments():
+    classes = (MPI.Comm, MPI.Datatype, MPI.Op, MPI.Request, MPI.Message,
+               MPI.Errhandler, MPI.Group, MPI.Info)
+    for cls in classes:
+        with pytest.raises(TypeError, match="fromhandle.*'handle'"):
+            cls.fromhandle("x")
+        with pytest.raises(TypeError, match="fromhandle.*'handle'"):
+            cls.fromhandle(1.5)
+        with pytest.raises(TypeError):
+            cls.fromhandle()
+        with pytest.raises((ValueError, OverflowError)):
+            cls.fromhandle(2**70)
+        with pytest.raises((ValueError, OverflowError)):
+            cls.fromhandle(-2**70)
+        with pytest.raises(TypeError, match="fromint.*'arg'"):
+            cls.fromint("x")
+        for big in (2**31, -2**31 - 1, 2**40, 2**70):
+            with pytest.raises((ValueError, OverflowError)):
+                cls.fromint(big)
+            with pytest.raises((ValueError, OverflowError)):
+                cls.f2py(big)
+        with pytest.raises(TypeError):
+            cls.fromint(arg=0)              # positional only
+        with pytest.raises(TypeError):
+            MPI.COMM_WORLD.toint(1)
+
+
+@pytest.mark.fastmpi_only       # mpi4py wraps whatever it is given
+def test_fromhandle_zero_refused():
+    # 0 is no MPICH handle, and Open MPI's NULL pointer: a handle that
+    # would crash the library once used
+    for cls in (MPI.Comm, MPI.Datatype, MPI.Op, MPI.Request, MPI.Message,
+                MPI.Errhandler, MPI.Group, MPI.Info):
+        with pytest.raises(MPI.Exception):
+            cls.fromhandle(0)
+
+
+@pytest.mark.beyond_mpi4py
+def test_pickle_every_predefined_by_name():
+    for obj in _nulls() + _handles() + [MPI.INFO_ENV, MPI.MESSAGE_NO_PROC]:
+        if isinstance(obj, MPI.Datatype):
+            continue                # by name too, through dtlib
+        assert pickle.loads(pickle.dumps(obj)) is obj, obj
+    g = MPI.Group(MPI.GROUP_EMPTY)
+    back = pickle.loads(pickle.dumps(g))
+    assert back == MPI.GROUP_EMPTY and back is not MPI.GROUP_EMPTY
+
+
+@pytest.mark.beyond_mpi4py
+def test_user_handles_refuse_pickling_with_a_reason(comm):
+    objs = _user_handles(comm)
+    try:
+        for obj in objs:
+            if isinstance(obj, MPI.Datatype):
+                continue            # pickles by its construction
+            with pytest.raises(TypeError, match="cannot pickle"):
+                pickle.dumps(obj)
+    finally:
+        for obj in objs:
+            obj.Free()
+
+
+@pytest.mark.beyond_mpi4py
+def test_repr_names_predefined_handles():
+    for obj, name in ((MPI.COMM_WORLD, "COMM_WORLD"),
+                      (MPI.Comm(MPI.COMM_SELF), "COMM_SELF"),
+                      (MPI.GROUP_EMPTY, "GROUP_EMPTY"),
+                      (MPI.INFO_NULL, "INFO_NULL"),
+                      (MPI.REQUEST_NULL, "REQUEST_NULL"),
+                      (MPI.MESSAGE_NO_PROC, "MESSAGE_NO_PROC"),
+                      (MPI.ERRORS_RETURN, "ERRORS_RETURN"),
+                      (MPI.SUM, "SUM"), (MPI.OP_NULL, "OP_NULL")):
+        assert name in repr(obj), obj

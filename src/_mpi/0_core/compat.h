@@ -12,6 +12,16 @@
 /* An MPI handle as a Python-visible integer (both libraries). */
 #define FASTMPI_HANDLE_TO_INT(h) ((intptr_t)(h))
 
+/* MPI-5's ABI has MPI_Comm_toint/MPI_Comm_fromint and the like: the
+ * handle as a C int, the same on every library.  Without them (MPICH 4,
+ * Open MPI 4 and 5), toint()/fromint() use the Fortran handle, as mpi4py
+ * 4.1 does (handle.h). */
+#if MPI_VERSION >= 5
+#define FASTMPI_HAVE_TOINT 1
+#else
+#define FASTMPI_HAVE_TOINT 0
+#endif
+
 /* FASTMPI_MPI_VENDOR and its version (MPI.get_vendor()). */
 #if defined(OPEN_MPI) && OPEN_MPI
 #define FASTMPI_MPI_VENDOR "Open MPI"

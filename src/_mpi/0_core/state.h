@@ -103,6 +103,17 @@ typedef struct {
 
 /* ---- module state ------------------------------------------------------ */
 
+/* The handle classes (1_handle/handle.h): each root class of a handle
+ * kind (Comm, Datatype, ...) beside its descriptor, in the order the
+ * classes were made; an entry's index picks its slot functions. */
+typedef struct fastmpi_handle_kind fastmpi_handle_kind;
+typedef struct {
+    PyTypeObject *type;         /* borrowed: the module keeps the class */
+    const fastmpi_handle_kind *kind;
+} fastmpi_handle_entry;
+
+#define FASTMPI_HANDLE_KINDS 16
+
 /* All the module's mutable state, in the module object itself (m_size,
  * m_traverse, m_clear, m_free: module.c).  MPI is initialised once per
  * process, so the module is single-instance: module.c refuses a second
@@ -172,6 +183,8 @@ typedef struct {
      * what a callback kept (-1) or 0; release the context. */
     int (*grequest_raise)(PyObject *req);
     void (*grequest_forget)(PyObject *req);
+    fastmpi_handle_entry handles[FASTMPI_HANDLE_KINDS];    /* handle.c */
+    int nhandles;
     int initialized_here;       /* we called MPI_Init*: finalise at exit */
     int finalize_at_exit;       /* rc.finalize: 1, 0, or -1 (None: if we
                                    initialised) */

@@ -488,21 +488,12 @@ Datatype_Free(FastMPIDatatypeObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* The handle base's make hook (f2py, fromint, fromhandle): an alias of a
+ * handle someone holds, no reference taken. */
 static PyObject *
-Datatype_py2f(FastMPIDatatypeObject *self, PyObject *unused)
+datatype_make(PyTypeObject *cls, intptr_t h, const char *fname)
 {
-    return PyLong_FromLong((long)MPI_Type_c2f(self->ob_mpi));
-}
-
-static PyObject *
-Datatype_f2py(PyObject *cls, PyObject *arg)
-{
-    MPI_Fint f;
-    if (fastmpi_fint_arg(arg, &f) < 0) {
-        return NULL;
-    }
-    /* an alias of a handle someone holds: no reference taken */
-    MPI_Datatype dt = MPI_Type_f2c(f);
+    MPI_Datatype dt = (MPI_Datatype)h;
     int named = fastmpi_datatype_is_named(dt);
     if (named < 0) {
         return NULL;
@@ -510,30 +501,6 @@ Datatype_f2py(PyObject *cls, PyObject *arg)
     return fastmpi_datatype_new(dt, named ? FASTMPI_PREDEFINED |
                                                 FASTMPI_DT_COMMITTED
                                           : FASTMPI_DT_COMMITTED);
-}
-
-static PyObject *
-Datatype_get_handle(FastMPIDatatypeObject *self, void *c)
-{
-    return PyLong_FromLongLong((long long)FASTMPI_HANDLE_TO_INT(self->ob_mpi));
-}
-
-static PyObject *
-Datatype_richcompare(PyObject *a, PyObject *b, int op)
-{
-    if ((op != Py_EQ && op != Py_NE) ||
-        !PyObject_TypeCheck(b, fastmpi_st->Datatype)) {
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    int eq = ((FastMPIDatatypeObject *)a)->ob_mpi ==
-             ((FastMPIDatatypeObject *)b)->ob_mpi;
-    return PyBool_FromLong(eq == (op == Py_EQ));
-}
-
-static int
-Datatype_bool(FastMPIDatatypeObject *self)
-{
-    return self->ob_mpi != MPI_DATATYPE_NULL;
 }
 
 static PyObject *
@@ -584,9 +551,6 @@ static PyMethodDef Datatype_methods[] = {
      "Commit() -> self: make the datatype usable in communication."},
     {"Free", (PyCFunction)Datatype_Free, METH_NOARGS,
      "Free a user-defined datatype (it becomes DATATYPE_NULL)."},
-    {"py2f", (PyCFunction)Datatype_py2f, METH_NOARGS, "Fortran handle."},
-    {"f2py", (PyCFunction)Datatype_f2py, METH_O | METH_CLASS,
-     "f2py(arg): the Datatype of a Fortran handle."},
     {"__reduce__", Datatype_reduce, METH_NOARGS, NULL},
     {NULL},
 };
@@ -600,7 +564,6 @@ static PyGetSetDef Datatype_getset[] = {
     {"true_extent", (getter)Datatype_get_true_extent, NULL, "true extent"},
     {"true_ub", (getter)Datatype_get_true_ub, NULL, "true upper bound"},
     {"name", (getter)Datatype_Get_name, NULL, "name"},
-    {"handle", (getter)Datatype_get_handle, NULL, "MPI handle as an int"},
     {NULL},
 };
 
@@ -609,8 +572,6 @@ static PyType_Slot Datatype_slots[] = {
     {Py_tp_new, Datatype_new},
     {Py_tp_dealloc, Datatype_dealloc},
     {Py_tp_repr, Datatype_repr},
-    {Py_tp_richcompare, Datatype_richcompare},
-    {Py_nb_bool, Datatype_bool},
     {Py_tp_methods, Datatype_methods},
     {Py_tp_getset, Datatype_getset},
     {0, NULL},
@@ -621,6 +582,26 @@ static PyType_Spec Datatype_spec = {
     .basicsize = sizeof(FastMPIDatatypeObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     .slots = Datatype_slots,
+};
+
+FASTMPI_HANDLE_CONVERTERS(datatype, Type, MPI_Datatype, 0)
+FASTMPI_HANDLE_SLOTS(datatype_kind, fastmpi_st->Datatype)
+
+/* No names: repr and pickling are Datatype's own; free() knows a named
+ * type by its flag (every way of making one sets it). */
+static const fastmpi_handle_kind datatype_kind = {
+    .name = "Datatype",
+    .size = sizeof(MPI_Datatype),
+    .offset = offsetof(FastMPIDatatypeObject, ob_mpi),
+    .flags_offset = offsetof(FastMPIDatatypeObject, flags),
+    .null = FASTMPI_HANDLE_TO_INT(MPI_DATATYPE_NULL),
+    .c2f = datatype_c2f,
+    .f2c = datatype_f2c,
+    .toint = datatype_toint,
+    .fromint = datatype_fromint,
+    .make = datatype_make,
+    .free = (PyCFunction)Datatype_Free,
+    .slots = datatype_kind_slots,
 };
 
 /* ---- format strings -> MPI datatypes ----------------------------------- */
@@ -798,8 +779,8 @@ fastmpi_datatype_init(PyObject *module, const fastmpi_type_parts *parts)
     if (fastmpi_st->live_refs == NULL) {
         return -1;
     }
-    PyObject *type = (PyObject *)fastmpi_type_new(module, &Datatype_spec,
-                                                  NULL, parts);
+    PyObject *type = (PyObject *)fastmpi_handle_type_new(
+        module, &Datatype_spec, &datatype_kind, parts);
     if (type == NULL) {
         return -1;
     }

@@ -586,32 +586,17 @@ Op_call(FastMPIOpObject *self, PyObject *args, PyObject *kwds)
     return fastmpi_op_apply(op, x, y);
 }
 
-static PyObject *
-Op_richcompare(PyObject *a, PyObject *b, int cmp)
-{
-    if ((cmp != Py_EQ && cmp != Py_NE) ||
-        !PyObject_TypeCheck(b, fastmpi_st->Op)) {
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    int eq = ((FastMPIOpObject *)a)->ob_mpi == ((FastMPIOpObject *)b)->ob_mpi;
-    return PyBool_FromLong(eq == (cmp == Py_EQ));
-}
-
-static int
-Op_bool(FastMPIOpObject *self)
-{
-    return self->ob_mpi != MPI_OP_NULL;
-}
-
-static PyObject *
-Op_get_handle(FastMPIOpObject *self, void *closure)
-{
-    return PyLong_FromLongLong((long long)FASTMPI_HANDLE_TO_INT(self->ob_mpi));
-}
-
-static const char *const op_names[] = {
-    "MAX", "MIN", "SUM", "PROD", "LAND", "BAND", "LOR", "BOR", "LXOR",
-    "BXOR", "MAXLOC", "MINLOC", "REPLACE", "NO_OP",
+/* The predefined ops, in the order of FASTMPI_OP_* (their kind), then
+ * OP_NULL. */
+static const fastmpi_handle_name op_names[] = {
+    FASTMPI_HANDLE_NAME(MAX), FASTMPI_HANDLE_NAME(MIN),
+    FASTMPI_HANDLE_NAME(SUM), FASTMPI_HANDLE_NAME(PROD),
+    FASTMPI_HANDLE_NAME(LAND), FASTMPI_HANDLE_NAME(BAND),
+    FASTMPI_HANDLE_NAME(LOR), FASTMPI_HANDLE_NAME(BOR),
+    FASTMPI_HANDLE_NAME(LXOR), FASTMPI_HANDLE_NAME(BXOR),
+    FASTMPI_HANDLE_NAME(MAXLOC), FASTMPI_HANDLE_NAME(MINLOC),
+    FASTMPI_HANDLE_NAME(REPLACE), FASTMPI_HANDLE_NAME(NO_OP),
+    FASTMPI_HANDLE_NAME(OP_NULL), {NULL},
 };
 
 static PyObject *
@@ -621,57 +606,53 @@ Op_repr(FastMPIOpObject *self)
         return PyUnicode_FromString("<MPI.Op OP_NULL>");
     }
     if (self->kind != FASTMPI_OP_USER) {
-        return PyUnicode_FromFormat("<MPI.Op %s>", op_names[self->kind]);
+        return PyUnicode_FromFormat("<MPI.Op %s>",
+                                    op_names[self->kind].name);
     }
     return PyUnicode_FromFormat("<MPI.Op user-defined at %p>", self);
 }
 
-/* Predefined ops pickle as their module attribute (by name). */
-static PyObject *
-Op_reduce(FastMPIOpObject *self, PyObject *unused)
-{
-    if (self->kind == FASTMPI_OP_USER && self->ob_mpi != MPI_OP_NULL) {
-        return PyErr_Format(PyExc_TypeError,
-                            "cannot pickle a user-defined MPI.Op");
-    }
-    return PyUnicode_FromString(self->ob_mpi == MPI_OP_NULL
-                                    ? "OP_NULL"
-                                    : op_names[self->kind]);
-}
-
 /* ---- Op ----------------------------------------------------------------- */
 
+FASTMPI_HANDLE_SLOTS(op_kind, fastmpi_st->Op)
+
+/* The handle base's make hook (f2py, fromint, fromhandle): a predefined
+ * op's copy knows which one it is (so that it applies to objects). */
 static PyObject *
-Op_py2f(FastMPIOpObject *self, PyObject *unused)
+op_make(PyTypeObject *cls, intptr_t h, const char *fname)
 {
-    return PyLong_FromLong((long)MPI_Op_c2f(self->ob_mpi));
+    const char *name = fastmpi_handle_name_of(&op_kind, h);
+    if (name != NULL) {
+        PyObject *pre = PyObject_GetAttrString(fastmpi_st->module, name);
+        PyObject *r = pre ? PyObject_CallOneArg((PyObject *)cls, pre) : NULL;
+        Py_XDECREF(pre);
+        return r;
+    }
+    PyObject *op = PyObject_CallNoArgs((PyObject *)cls);    /* OP_NULL */
+    if (op != NULL) {
+        ((FastMPIOpObject *)op)->ob_mpi = (MPI_Op)h;
+    }
+    return op;
 }
 
-static PyObject *
-Op_f2py(PyObject *cls, PyObject *arg)
-{
-    MPI_Fint f;
-    if (fastmpi_fint_arg(arg, &f) < 0) {
-        return NULL;
-    }
-    MPI_Op h = MPI_Op_f2c(f);
-    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), f) < 0) {
-        return NULL;
-    }
-    PyObject *probe = PyObject_CallNoArgs(cls);     /* OP_NULL */
-    if (probe == NULL) {
-        return NULL;
-    }
-    ((FastMPIOpObject *)probe)->ob_mpi = h;
-    /* a predefined op's copy knows which one it is (applies to objects) */
-    PyObject *pre = fastmpi_find_predefined(fastmpi_st->Op, probe);
-    if (pre != NULL) {
-        Py_DECREF(probe);
-        return PyObject_CallOneArg(cls, pre);
-    }
-    return probe;
-}
+FASTMPI_HANDLE_CONVERTERS(op, Op, MPI_Op, 0)
 
+static const fastmpi_handle_kind op_kind = {
+    .name = "Op",
+    .size = sizeof(MPI_Op),
+    .offset = offsetof(FastMPIOpObject, ob_mpi),
+    .flags_offset = offsetof(FastMPIOpObject, flags),
+    .null = FASTMPI_HANDLE_TO_INT(MPI_OP_NULL),
+    .names = op_names,
+    .local = "a user-defined MPI.Op is local to its process",
+    .c2f = op_c2f,
+    .f2c = op_f2c,
+    .toint = op_toint,
+    .fromint = op_fromint,
+    .make = op_make,
+    .free = (PyCFunction)Op_Free,
+    .slots = op_kind_slots,
+};
 
 static PyMethodDef Op_methods[] = {
     {"Create", FASTMPI_FASTCALL(Op_Create),
@@ -686,10 +667,6 @@ static PyMethodDef Op_methods[] = {
     {"Reduce_local", FASTMPI_FASTCALL(Op_Reduce_local),
      METH_FASTCALL | METH_KEYWORDS,
      "Reduce_local(inbuf, inoutbuf): inoutbuf = inbuf op inoutbuf."},
-    {"__reduce__", (PyCFunction)Op_reduce, METH_NOARGS, NULL},
-    {"py2f", (PyCFunction)Op_py2f, METH_NOARGS, "Fortran handle."},
-    {"f2py", (PyCFunction)Op_f2py, METH_O | METH_CLASS,
-     "f2py(arg): the Op of a Fortran handle."},
     {NULL},
 };
 
@@ -698,7 +675,6 @@ static PyGetSetDef Op_getset[] = {
      "is a commutative operation"},
     {"is_predefined", (getter)Op_get_is_predefined, NULL,
      "is a predefined operation"},
-    {"handle", (getter)Op_get_handle, NULL, "MPI handle as an int"},
     {NULL},
 };
 
@@ -711,8 +687,6 @@ static PyType_Slot Op_slots[] = {
     {Py_tp_clear, Op_clear},
     {Py_tp_call, Op_call},
     {Py_tp_repr, Op_repr},
-    {Py_tp_richcompare, Op_richcompare},
-    {Py_nb_bool, Op_bool},
     {Py_tp_methods, Op_methods},
     {Py_tp_getset, Op_getset},
     {0, NULL},
@@ -744,8 +718,8 @@ add_predefined(PyObject *module, const char *name, MPI_Op handle, int kind)
 int
 fastmpi_op_init(PyObject *module)
 {
-    PyObject *type = (PyObject *)fastmpi_type_new(
-        module, &Op_spec, NULL, NULL);
+    PyObject *type = (PyObject *)fastmpi_handle_type_new(
+        module, &Op_spec, &op_kind, NULL);
     if (type == NULL) {
         return -1;
     }
@@ -755,13 +729,9 @@ fastmpi_op_init(PyObject *module)
         PyModule_AddObjectRef(module, "Op", type) < 0) {
         return -1;
     }
-    const MPI_Op handles[] = {
-        MPI_MAX, MPI_MIN, MPI_SUM, MPI_PROD, MPI_LAND, MPI_BAND, MPI_LOR,
-        MPI_BOR, MPI_LXOR, MPI_BXOR, MPI_MAXLOC, MPI_MINLOC, MPI_REPLACE,
-        MPI_NO_OP,
-    };
-    for (int k = 0; k < (int)(sizeof(handles) / sizeof(handles[0])); k++) {
-        if (add_predefined(module, op_names[k], handles[k], k) < 0) {
+    for (int k = 0; k <= FASTMPI_OP_NO_OP; k++) {
+        if (add_predefined(module, op_names[k].name,
+                           (MPI_Op)op_names[k].handle, k) < 0) {
             return -1;
         }
     }

@@ -291,69 +291,36 @@ Message_irecv(FastMPIMessageObject *self, PyObject *unused)
     return fastmpi_request_started(req);
 }
 
-/* ---- object protocol ---------------------------------------------------- */
-
-static PyObject *
-Message_get_handle(FastMPIMessageObject *self, void *unused)
-{
-    return PyLong_FromSsize_t(FASTMPI_HANDLE_TO_INT(self->ob_mpi));
-}
-
-static int
-Message_bool(FastMPIMessageObject *self)
-{
-    return self->ob_mpi != MPI_MESSAGE_NULL;
-}
-
-static PyObject *
-Message_richcompare(PyObject *a, PyObject *b, int op)
-{
-    if ((op != Py_EQ && op != Py_NE) ||
-        !PyObject_TypeCheck(b, fastmpi_st->Message)) {
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    int eq = ((FastMPIMessageObject *)a)->ob_mpi ==
-             ((FastMPIMessageObject *)b)->ob_mpi;
-    return PyBool_FromLong(eq == (op == Py_EQ));
-}
-
-static PyObject *
-Message_reduce(PyObject *self, PyObject *unused)
-{
-    return PyErr_Format(PyExc_TypeError, "cannot pickle %.100s objects: "
-                        "a matched message is local to its process",
-                        Py_TYPE(self)->tp_name);
-}
-
 #define FC(f) FASTMPI_FASTCALL(f), METH_FASTCALL | METH_KEYWORDS
 #define FCC(f) FC(f) | METH_CLASS
 
 /* ---- Message ------------------------------------------------------------ */
 
-static PyObject *
-Message_py2f(FastMPIMessageObject *self, PyObject *unused)
-{
-    return PyLong_FromLong((long)MPI_Message_c2f(self->ob_mpi));
-}
+static const fastmpi_handle_name message_names[] = {
+    FASTMPI_HANDLE_NAME(MESSAGE_NULL),
+    FASTMPI_HANDLE_NAME(MESSAGE_NO_PROC),
+    {NULL},
+};
 
-static PyObject *
-Message_f2py(PyObject *cls, PyObject *arg)
-{
-    MPI_Fint f;
-    if (fastmpi_fint_arg(arg, &f) < 0) {
-        return NULL;
-    }
-    MPI_Message h = MPI_Message_f2c(f);
-    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), f) < 0) {
-        return NULL;
-    }
-    PyObject *m = PyObject_CallNoArgs(cls);     /* MESSAGE_NULL */
-    if (m != NULL) {
-        ((FastMPIMessageObject *)m)->ob_mpi = h;
-    }
-    return m;
-}
+FASTMPI_HANDLE_CONVERTERS(message, Message, MPI_Message, 0)
+FASTMPI_HANDLE_SLOTS(message_kind, fastmpi_st->Message)
 
+/* Nothing to free (free() does nothing, as mpi4py 4): a matched message
+ * goes only by being received. */
+static const fastmpi_handle_kind message_kind = {
+    .name = "Message",
+    .size = sizeof(MPI_Message),
+    .offset = offsetof(FastMPIMessageObject, ob_mpi),
+    .flags_offset = -1,
+    .null = FASTMPI_HANDLE_TO_INT(MPI_MESSAGE_NULL),
+    .names = message_names,
+    .local = "a matched message is local to its process",
+    .c2f = message_c2f,
+    .f2c = message_f2c,
+    .toint = message_toint,
+    .fromint = message_fromint,
+    .slots = message_kind_slots,
+};
 
 static PyMethodDef Message_methods[] = {
     {"Recv", FC(Message_Recv), "Recv(buf, status=None): receive it."},
@@ -361,15 +328,6 @@ static PyMethodDef Message_methods[] = {
     {"recv", FC(Message_recv), "recv(status=None) -> obj"},
     {"irecv", (PyCFunction)Message_irecv, METH_NOARGS,
      "irecv() -> Request; its wait() returns the object."},
-    {"__reduce__", Message_reduce, METH_NOARGS, NULL},
-    {"py2f", (PyCFunction)Message_py2f, METH_NOARGS, "Fortran handle."},
-    {"f2py", (PyCFunction)Message_f2py, METH_O | METH_CLASS,
-     "f2py(arg): the Message of a Fortran handle."},
-    {NULL},
-};
-
-static PyGetSetDef Message_getset[] = {
-    {"handle", (getter)Message_get_handle, NULL, "MPI handle as an int"},
     {NULL},
 };
 
@@ -378,10 +336,6 @@ static PyType_Slot Message_slots[] = {
     {Py_tp_new, Message_new},
     {Py_tp_dealloc, Message_dealloc},
     {Py_tp_methods, Message_methods},
-    {Py_tp_getset, Message_getset},
-    {Py_tp_richcompare, Message_richcompare},
-    {Py_tp_hash, PyObject_HashNotImplemented},
-    {Py_nb_bool, Message_bool},
     {0, NULL},
 };
 
@@ -395,8 +349,8 @@ static PyType_Spec Message_spec = {
 int
 fastmpi_message_init(PyObject *module, const fastmpi_type_parts *parts)
 {
-    PyObject *type = (PyObject *)fastmpi_type_new(module, &Message_spec,
-                                                  NULL, parts);
+    PyObject *type = (PyObject *)fastmpi_handle_type_new(
+        module, &Message_spec, &message_kind, parts);
     if (type == NULL) {
         return -1;
     }

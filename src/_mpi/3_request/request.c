@@ -598,73 +598,60 @@ visible_handle(FastMPIRequestObject *req)
     return req->state == FASTMPI_REQ_FREED ? MPI_REQUEST_NULL : req->ob_mpi;
 }
 
-static PyObject *
-Request_get_handle(FastMPIRequestObject *self, void *unused)
+/* The handle base's get hook: the handle the user sees. */
+static intptr_t
+request_get(PyObject *self)
 {
-    return PyLong_FromSsize_t(FASTMPI_HANDLE_TO_INT(visible_handle(self)));
-}
-
-static PyObject *
-Request_py2f(FastMPIRequestObject *self, PyObject *unused)
-{
-    if (fastmpi_require_mpi() < 0) {
-        return NULL;
-    }
-    return PyLong_FromLong((long)MPI_Request_c2f(visible_handle(self)));
-}
-
-static int
-Request_bool(FastMPIRequestObject *self)
-{
-    return visible_handle(self) != MPI_REQUEST_NULL;
-}
-
-static PyObject *
-Request_richcompare(PyObject *a, PyObject *b, int op)
-{
-    if ((op != Py_EQ && op != Py_NE) ||
-        !PyObject_TypeCheck(b, fastmpi_st->Request)) {
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    int eq = visible_handle((FastMPIRequestObject *)a) ==
-             visible_handle((FastMPIRequestObject *)b);
-    return PyBool_FromLong(eq == (op == Py_EQ));
-}
-
-static PyObject *
-Request_reduce(PyObject *self, PyObject *unused)
-{
-    return PyErr_Format(PyExc_TypeError, "cannot pickle %.100s objects: "
-                        "a request is local to its process",
-                        Py_TYPE(self)->tp_name);
+    return FASTMPI_HANDLE_TO_INT(visible_handle((FastMPIRequestObject *)self));
 }
 
 #define FC(f) FASTMPI_FASTCALL(f), METH_FASTCALL | METH_KEYWORDS
 
 /* ---- Request ------------------------------------------------------------ */
 
+/* The handle base's make hook (f2py, fromint, fromhandle). */
 static PyObject *
-Request_f2py(PyObject *cls, PyObject *arg)
+request_make(PyTypeObject *cls, intptr_t h, const char *fname)
 {
-    MPI_Fint f;
-    if (fastmpi_fint_arg(arg, &f) < 0) {
-        return NULL;
-    }
-    MPI_Request h = MPI_Request_f2c(f);
-    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), f) < 0) {
-        return NULL;
-    }
-    FastMPIRequestObject *req = fastmpi_request_new((PyTypeObject *)cls);
+    FastMPIRequestObject *req = fastmpi_request_new(cls);
     if (req == NULL) {
         return NULL;
     }
-    req->ob_mpi = h;
+    req->ob_mpi = (MPI_Request)h;
     if (req->ob_mpi != MPI_REQUEST_NULL) {
         req->state = FASTMPI_REQ_ACTIVE;
     }
     return (PyObject *)req;
 }
 
+static const fastmpi_handle_name request_names[] = {
+    FASTMPI_HANDLE_NAME(REQUEST_NULL),
+    {NULL},
+};
+
+/* Open MPI's MPI_Request_c2f enters the request in a table: MPI must be
+ * running. */
+FASTMPI_HANDLE_CONVERTERS(request, Request, MPI_Request,
+                          fastmpi_require_mpi())
+FASTMPI_HANDLE_SLOTS(request_kind, fastmpi_st->Request)
+
+static const fastmpi_handle_kind request_kind = {
+    .name = "Request",
+    .size = sizeof(MPI_Request),
+    .offset = offsetof(FastMPIRequestObject, ob_mpi),
+    .flags_offset = -1,
+    .null = FASTMPI_HANDLE_TO_INT(MPI_REQUEST_NULL),
+    .names = request_names,
+    .local = "a request is local to its process",
+    .c2f = request_c2f,
+    .f2c = request_f2c,
+    .toint = request_toint,
+    .fromint = request_fromint,
+    .make = request_make,
+    .get = request_get,
+    .free = (PyCFunction)Request_Free,
+    .slots = request_kind_slots,
+};
 
 static PyMethodDef Request_methods[] = {
     {"Wait", FC(Request_Wait),
@@ -686,15 +673,6 @@ static PyMethodDef Request_methods[] = {
      "cancel(): as Cancel."},
     {"Free", (PyCFunction)Request_Free, METH_NOARGS,
      "Free(): give the request up; it completes in the background."},
-    {"py2f", (PyCFunction)Request_py2f, METH_NOARGS, "Fortran handle."},
-    {"__reduce__", Request_reduce, METH_NOARGS, NULL},
-    {"f2py", (PyCFunction)Request_f2py, METH_O | METH_CLASS,
-     "f2py(arg): the Request of a Fortran handle."},
-    {NULL},
-};
-
-static PyGetSetDef Request_getset[] = {
-    {"handle", (getter)Request_get_handle, NULL, "MPI handle as an int"},
     {NULL},
 };
 
@@ -704,10 +682,6 @@ static PyType_Slot Request_slots[] = {
     {Py_tp_dealloc, Request_dealloc},
     {Py_tp_finalize, Request_finalize},
     {Py_tp_methods, Request_methods},
-    {Py_tp_getset, Request_getset},
-    {Py_tp_richcompare, Request_richcompare},
-    {Py_nb_bool, Request_bool},
-    {Py_tp_hash, PyObject_HashNotImplemented},
     {0, NULL},
 };
 
@@ -859,8 +833,8 @@ fastmpi_request_init(PyObject *module, const fastmpi_type_parts *parts)
     if (fastmpi_st->orphans == NULL) {
         return -1;
     }
-    PyObject *req = (PyObject *)fastmpi_type_new(module, &Request_spec, NULL,
-                                                 parts);
+    PyObject *req = (PyObject *)fastmpi_handle_type_new(
+        module, &Request_spec, &request_kind, parts);
     if (req == NULL) {
         return -1;
     }

@@ -332,93 +332,21 @@ Comm_Barrier(FastMPICommObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-static PyObject *
-Comm_get_handle(FastMPICommObject *self, void *closure)
-{
-    return PyLong_FromLongLong((long long)FASTMPI_HANDLE_TO_INT(self->ob_mpi));
-}
-
-static PyObject *
-Comm_py2f(FastMPICommObject *self, PyObject *unused)
-{
-    return PyLong_FromLong((long)MPI_Comm_c2f(self->ob_mpi));
-}
-
-/* The predefined communicators pickle by name (as in mpi4py 4). */
-static PyObject *
-Comm_reduce(FastMPICommObject *self, PyObject *unused)
-{
-    MPI_Comm c = self->ob_mpi;
-    if (c == MPI_COMM_NULL || c == MPI_COMM_WORLD || c == MPI_COMM_SELF) {
-        return fastmpi_reduce_predefined(
-            (PyObject *)self, c == MPI_COMM_NULL    ? "COMM_NULL"
-                              : c == MPI_COMM_WORLD ? "COMM_WORLD"
-                                                    : "COMM_SELF");
-    }
-    return PyErr_Format(PyExc_TypeError,
-                        "cannot pickle %.100s: an MPI communicator is local "
-                        "to its process (only COMM_WORLD, COMM_SELF and "
-                        "COMM_NULL pickle)", Py_TYPE(self)->tp_name);
-}
-
-static PyObject *
-Comm_richcompare(PyObject *a, PyObject *b, int op)
-{
-    if ((op != Py_EQ && op != Py_NE) ||
-        !PyObject_TypeCheck(b, fastmpi_st->Comm)) {
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    int eq = ((FastMPICommObject *)a)->ob_mpi ==
-             ((FastMPICommObject *)b)->ob_mpi;
-    return PyBool_FromLong(eq == (op == Py_EQ));
-}
-
-static int
-Comm_bool(FastMPICommObject *self)
-{
-    return self->ob_mpi != MPI_COMM_NULL;
-}
-
-static PyObject *
-Comm_repr(FastMPICommObject *self)
-{
-    const char *which = "";
-    if (self->ob_mpi == MPI_COMM_NULL) {
-        which = " COMM_NULL";
-    }
-    else if (self->ob_mpi == MPI_COMM_WORLD) {
-        which = " COMM_WORLD";
-    }
-    else if (self->ob_mpi == MPI_COMM_SELF) {
-        which = " COMM_SELF";
-    }
-    return PyUnicode_FromFormat("<%s%s at %p>", Py_TYPE(self)->tp_name,
-                                which, self);
-}
-
-
 /* ---- Comm --------------------------------------------------------------- */
 
+/* The handle base's make hook (f2py, fromint, fromhandle). */
 static PyObject *
-Comm_f2py(PyObject *cls, PyObject *arg)
+comm_make(PyTypeObject *type, intptr_t h, const char *fname)
 {
-    MPI_Fint f;
-    if (fastmpi_fint_arg(arg, &f) < 0) {
-        return NULL;
-    }
-    MPI_Comm c = MPI_Comm_f2c(f);
-    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(c), f) < 0) {
-        return NULL;
-    }
-    PyTypeObject *type = (PyTypeObject *)cls;
+    MPI_Comm c = (MPI_Comm)h;
     if (c == MPI_COMM_NULL) {
         return fastmpi_comm_new(type, c, 0);
     }
     int inter = 0;
     if (MPI_Comm_test_inter(c, &inter) != MPI_SUCCESS) {
         return fastmpi_error_raise_detail(MPI_ERR_COMM,
-                                          "f2py(): %d is not a "
-                                          "communicator", (int)f);
+                                          "%s(): the handle is not a "
+                                          "communicator", fname);
     }
     /* as mpi4py: Comm, or a class of the other kind, gives the kind the
      * handle is; a class of the right kind (a subclass too) is kept */
@@ -433,6 +361,33 @@ Comm_f2py(PyObject *cls, PyObject *arg)
     return fastmpi_comm_new(type, c, 0);
 }
 
+static const fastmpi_handle_name comm_names[] = {
+    FASTMPI_HANDLE_NAME(COMM_NULL),
+    FASTMPI_HANDLE_NAME(COMM_SELF),
+    FASTMPI_HANDLE_NAME(COMM_WORLD),
+    {NULL},
+};
+
+FASTMPI_HANDLE_CONVERTERS(comm, Comm, MPI_Comm, 0)
+FASTMPI_HANDLE_SLOTS(comm_kind, fastmpi_st->Comm)
+
+static const fastmpi_handle_kind comm_kind = {
+    .name = "communicator",
+    .size = sizeof(MPI_Comm),
+    .offset = offsetof(FastMPICommObject, ob_mpi),
+    .flags_offset = offsetof(FastMPICommObject, flags),
+    .null = FASTMPI_HANDLE_TO_INT(MPI_COMM_NULL),
+    .names = comm_names,
+    .local = "an MPI communicator is local to its process (only "
+             "COMM_WORLD, COMM_SELF and COMM_NULL pickle)",
+    .c2f = comm_c2f,
+    .f2c = comm_f2c,
+    .toint = comm_toint,
+    .fromint = comm_fromint,
+    .make = comm_make,
+    .free = (PyCFunction)Comm_Free,
+    .slots = comm_kind_slots,
+};
 
 static PyMethodDef Comm_own_methods[] = {
     {"Get_rank", (PyCFunction)Comm_Get_rank, METH_NOARGS,
@@ -457,10 +412,6 @@ static PyMethodDef Comm_own_methods[] = {
      "Block until every process has called Barrier."},
     {"barrier", (PyCFunction)Comm_Barrier, METH_NOARGS,
      "Block until every process has called barrier."},
-    {"py2f", (PyCFunction)Comm_py2f, METH_NOARGS, "Fortran handle."},
-    {"__reduce__", (PyCFunction)Comm_reduce, METH_NOARGS, NULL},
-    {"f2py", (PyCFunction)Comm_f2py, METH_O | METH_CLASS,
-     "f2py(arg): the communicator of a Fortran handle."},
     {NULL},
 };
 
@@ -470,7 +421,6 @@ static PyGetSetDef Comm_getset[] = {
     {"name", (getter)Comm_Get_name, (setter)Comm_set_name, "name"},
     {"is_inter", (getter)Comm_Is_inter, NULL, "is an intercommunicator"},
     {"is_intra", (getter)Comm_Is_intra, NULL, "is an intracommunicator"},
-    {"handle", (getter)Comm_get_handle, NULL, "MPI handle as an int"},
     {NULL},
 };
 
@@ -478,9 +428,6 @@ static PyType_Slot Comm_slots[] = {
     {Py_tp_doc, "Comm(comm=None): a communicator."},
     {Py_tp_new, Comm_tp_new},
     {Py_tp_dealloc, Comm_dealloc},
-    {Py_tp_repr, Comm_repr},
-    {Py_tp_richcompare, Comm_richcompare},
-    {Py_nb_bool, Comm_bool},
     {Py_tp_methods, Comm_own_methods},
     {Py_tp_getset, Comm_getset},
     {0, NULL},
@@ -522,8 +469,9 @@ int
 fastmpi_comm_init(PyObject *module, const fastmpi_type_parts *comm_parts,
                   const fastmpi_type_parts *intra_parts)
 {
-    PyObject *comm = (PyObject *)fastmpi_type_new(module, &Comm_spec, NULL,
-                                                  comm_parts);
+    PyObject *comm = (PyObject *)fastmpi_handle_type_new(module, &Comm_spec,
+                                                         &comm_kind,
+                                                         comm_parts);
     if (comm == NULL) {
         return -1;
     }

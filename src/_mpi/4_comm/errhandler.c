@@ -183,105 +183,51 @@ Errhandler_Free(FastMPIErrhandlerObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-static PyObject *
-Errhandler_py2f(FastMPIErrhandlerObject *self, PyObject *unused)
-{
-    return PyLong_FromLong((long)MPI_Errhandler_c2f(self->ob_mpi));
-}
-
-static PyObject *
-Errhandler_f2py(PyObject *cls, PyObject *arg)
-{
-    MPI_Fint f;
-    if (fastmpi_fint_arg(arg, &f) < 0) {
-        return NULL;
-    }
-    MPI_Errhandler h = MPI_Errhandler_f2c(f);
-    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(h), f) < 0) {
-        return NULL;
-    }
-    return errh_new((PyTypeObject *)cls, h, 0);
-}
-
-static PyObject *
-Errhandler_get_handle(FastMPIErrhandlerObject *self, void *closure)
-{
-    return PyLong_FromLongLong((long long)FASTMPI_HANDLE_TO_INT(self->ob_mpi));
-}
-
-static PyObject *
-Errhandler_richcompare(PyObject *a, PyObject *b, int op)
-{
-    if ((op != Py_EQ && op != Py_NE) ||
-        !PyObject_TypeCheck(b, fastmpi_st->Errhandler)) {
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    int eq = ((FastMPIErrhandlerObject *)a)->ob_mpi ==
-             ((FastMPIErrhandlerObject *)b)->ob_mpi;
-    return PyBool_FromLong(eq == (op == Py_EQ));
-}
-
-static int
-Errhandler_bool(FastMPIErrhandlerObject *self)
-{
-    return self->ob_mpi != MPI_ERRHANDLER_NULL;
-}
-
-static const char *
-predefined_name(MPI_Errhandler h)
-{
-    if (h == MPI_ERRHANDLER_NULL) {
-        return "ERRHANDLER_NULL";
-    }
-    if (h == MPI_ERRORS_RETURN) {
-        return "ERRORS_RETURN";
-    }
-    if (h == MPI_ERRORS_ARE_FATAL) {
-        return "ERRORS_ARE_FATAL";
-    }
+static const fastmpi_handle_name errh_names[] = {
+    FASTMPI_HANDLE_NAME(ERRHANDLER_NULL),
+    FASTMPI_HANDLE_NAME(ERRORS_RETURN),
 #ifdef MPI_ERRORS_ABORT
-    if (h == MPI_ERRORS_ABORT) {
-        return "ERRORS_ABORT";
-    }
+    FASTMPI_HANDLE_NAME(ERRORS_ABORT),
 #endif
-    return NULL;
-}
+    FASTMPI_HANDLE_NAME(ERRORS_ARE_FATAL),
+    {NULL},
+};
 
+FASTMPI_HANDLE_CONVERTERS(errh, Errhandler, MPI_Errhandler, 0)
+FASTMPI_HANDLE_SLOTS(errh_kind, fastmpi_st->Errhandler)
+
+static const fastmpi_handle_kind errh_kind = {
+    .name = "Errhandler",
+    .size = sizeof(MPI_Errhandler),
+    .offset = offsetof(FastMPIErrhandlerObject, ob_mpi),
+    .flags_offset = offsetof(FastMPIErrhandlerObject, flags),
+    .null = FASTMPI_HANDLE_TO_INT(MPI_ERRHANDLER_NULL),
+    .names = errh_names,
+    .local = "only the predefined error handlers pickle; a user error "
+             "handler is local to its process",
+    .c2f = errh_c2f,
+    .f2c = errh_f2c,
+    .toint = errh_toint,
+    .fromint = errh_fromint,
+    .free = (PyCFunction)Errhandler_Free,
+    .slots = errh_kind_slots,
+};
+
+/* Not the handle base's repr: a predefined one has no address. */
 static PyObject *
 Errhandler_repr(FastMPIErrhandlerObject *self)
 {
-    const char *name = predefined_name(self->ob_mpi);
+    const char *name = fastmpi_handle_name_of(
+        &errh_kind, FASTMPI_HANDLE_TO_INT(self->ob_mpi));
     if (name != NULL) {
         return PyUnicode_FromFormat("<%s %s>", Py_TYPE(self)->tp_name, name);
     }
     return PyUnicode_FromFormat("<%s at %p>", Py_TYPE(self)->tp_name, self);
 }
 
-static PyObject *
-Errhandler_reduce(FastMPIErrhandlerObject *self, PyObject *unused)
-{
-    const char *name = predefined_name(self->ob_mpi);
-    if (name == NULL) {
-        return PyErr_Format(PyExc_TypeError,
-                            "cannot pickle %.100s: only the predefined "
-                            "error handlers pickle; a user error handler is "
-                            "local to its process", Py_TYPE(self)->tp_name);
-    }
-    return fastmpi_reduce_predefined((PyObject *)self, name);
-}
-
 static PyMethodDef Errhandler_methods[] = {
     {"Free", (PyCFunction)Errhandler_Free, METH_NOARGS,
      "Free(): free the error handler (it becomes ERRHANDLER_NULL)."},
-    {"py2f", (PyCFunction)Errhandler_py2f, METH_NOARGS, "Fortran handle."},
-    {"f2py", (PyCFunction)Errhandler_f2py, METH_O | METH_CLASS,
-     "f2py(arg): the Errhandler of a Fortran handle."},
-    {"__reduce__", (PyCFunction)Errhandler_reduce, METH_NOARGS, NULL},
-    {NULL},
-};
-
-static PyGetSetDef Errhandler_getset[] = {
-    {"handle", (getter)Errhandler_get_handle, NULL, "MPI handle as an int"},
     {NULL},
 };
 
@@ -290,11 +236,7 @@ static PyType_Slot Errhandler_slots[] = {
     {Py_tp_new, Errhandler_tp_new},
     {Py_tp_dealloc, Errhandler_dealloc},
     {Py_tp_repr, Errhandler_repr},
-    {Py_tp_richcompare, Errhandler_richcompare},
-    {Py_tp_hash, PyObject_HashNotImplemented},
-    {Py_nb_bool, Errhandler_bool},
     {Py_tp_methods, Errhandler_methods},
-    {Py_tp_getset, Errhandler_getset},
     {0, NULL},
 };
 
@@ -492,8 +434,8 @@ add_predefined(PyObject *module, const char *name, MPI_Errhandler h)
 int
 fastmpi_errhandler_init(PyObject *module)
 {
-    PyObject *type = (PyObject *)fastmpi_type_new(
-        module, &Errhandler_spec, NULL, NULL);
+    PyObject *type = (PyObject *)fastmpi_handle_type_new(
+        module, &Errhandler_spec, &errh_kind, NULL);
     if (type == NULL) {
         return -1;
     }
@@ -502,14 +444,10 @@ fastmpi_errhandler_init(PyObject *module)
     if (PyModule_AddObjectRef(module, "Errhandler", type) < 0) {
         return -1;
     }
-    if (add_predefined(module, "ERRHANDLER_NULL", MPI_ERRHANDLER_NULL) < 0 ||
-        add_predefined(module, "ERRORS_RETURN", MPI_ERRORS_RETURN) < 0 ||
-#ifdef MPI_ERRORS_ABORT
-        add_predefined(module, "ERRORS_ABORT", MPI_ERRORS_ABORT) < 0 ||
-#endif
-        add_predefined(module, "ERRORS_ARE_FATAL", MPI_ERRORS_ARE_FATAL) <
-            0) {
-        return -1;
+    for (const fastmpi_handle_name *n = errh_names; n->name != NULL; n++) {
+        if (add_predefined(module, n->name, (MPI_Errhandler)n->handle) < 0) {
+            return -1;
+        }
     }
     return 0;
 }

@@ -601,73 +601,30 @@ Group_Free(FastMPIGroupObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-static PyObject *
-Group_py2f(FastMPIGroupObject *self, PyObject *unused)
-{
-    return PyLong_FromLong((long)MPI_Group_c2f(self->ob_mpi));
-}
+static const fastmpi_handle_name group_names[] = {
+    FASTMPI_HANDLE_NAME(GROUP_NULL),
+    FASTMPI_HANDLE_NAME(GROUP_EMPTY),
+    {NULL},
+};
 
-static PyObject *
-Group_f2py(PyTypeObject *cls, PyObject *arg)
-{
-    MPI_Fint f;
-    if (fastmpi_fint_arg(arg, &f) < 0) {
-        return NULL;
-    }
-    MPI_Group g = MPI_Group_f2c(f);
-    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(g), f) < 0) {
-        return NULL;        /* Open MPI's answer for an unknown index */
-    }
-    int flags = (g == MPI_GROUP_NULL || g == MPI_GROUP_EMPTY)
-                    ? FASTMPI_PREDEFINED : 0;
-    return fastmpi_group_new(cls, g, flags);
-}
+FASTMPI_HANDLE_CONVERTERS(group, Group, MPI_Group, 0)
+FASTMPI_HANDLE_SLOTS(group_kind, fastmpi_st->Group)
 
-static PyObject *
-Group_get_handle(FastMPIGroupObject *self, void *closure)
-{
-    return PyLong_FromLongLong((long long)FASTMPI_HANDLE_TO_INT(self->ob_mpi));
-}
-
-static PyObject *
-Group_reduce(PyObject *self, PyObject *unused)
-{
-    return PyErr_Format(PyExc_TypeError,
-                        "cannot pickle %.100s: an MPI group is local to its "
-                        "process", Py_TYPE(self)->tp_name);
-}
-
-static PyObject *
-Group_richcompare(PyObject *a, PyObject *b, int op)
-{
-    if ((op != Py_EQ && op != Py_NE) ||
-        !PyObject_TypeCheck(b, fastmpi_st->Group)) {
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    int eq = ((FastMPIGroupObject *)a)->ob_mpi ==
-             ((FastMPIGroupObject *)b)->ob_mpi;
-    return PyBool_FromLong(eq == (op == Py_EQ));
-}
-
-static int
-Group_bool(FastMPIGroupObject *self)
-{
-    return self->ob_mpi != MPI_GROUP_NULL;
-}
-
-static PyObject *
-Group_repr(FastMPIGroupObject *self)
-{
-    const char *which = "";
-    if (self->ob_mpi == MPI_GROUP_NULL) {
-        which = " GROUP_NULL";
-    }
-    else if (self->ob_mpi == MPI_GROUP_EMPTY) {
-        which = " GROUP_EMPTY";
-    }
-    return PyUnicode_FromFormat("<%s%s at %p>", Py_TYPE(self)->tp_name,
-                                which, self);
-}
+static const fastmpi_handle_kind group_kind = {
+    .name = "Group",
+    .size = sizeof(MPI_Group),
+    .offset = offsetof(FastMPIGroupObject, ob_mpi),
+    .flags_offset = offsetof(FastMPIGroupObject, flags),
+    .null = FASTMPI_HANDLE_TO_INT(MPI_GROUP_NULL),
+    .names = group_names,
+    .local = "an MPI group is local to its process",
+    .c2f = group_c2f,
+    .f2c = group_f2c,
+    .toint = group_toint,
+    .fromint = group_fromint,
+    .free = (PyCFunction)Group_Free,
+    .slots = group_kind_slots,
+};
 
 #define KW (METH_FASTCALL | METH_KEYWORDS)
 
@@ -702,10 +659,6 @@ static PyMethodDef Group_methods[] = {
      "Range_excl([(first, last, stride), ...]) -> a new group."},
     {"Free", (PyCFunction)Group_Free, METH_NOARGS,
      "Free the group; it becomes GROUP_NULL."},
-    {"py2f", (PyCFunction)Group_py2f, METH_NOARGS, "Fortran handle."},
-    {"f2py", (PyCFunction)Group_f2py, METH_O | METH_CLASS,
-     "f2py(handle) -> the Group of a Fortran handle."},
-    {"__reduce__", Group_reduce, METH_NOARGS, NULL},
     {NULL},
 };
 
@@ -714,7 +667,6 @@ static PyMethodDef Group_methods[] = {
 static PyGetSetDef Group_getset[] = {
     {"size", (getter)Group_Get_size, NULL, "number of processes"},
     {"rank", (getter)Group_Get_rank, NULL, "rank of this process"},
-    {"handle", (getter)Group_get_handle, NULL, "MPI handle as an int"},
     {NULL},
 };
 
@@ -722,9 +674,6 @@ static PyType_Slot Group_slots[] = {
     {Py_tp_doc, "Group(group=None): a group of processes."},
     {Py_tp_new, Group_tp_new},
     {Py_tp_dealloc, Group_dealloc},
-    {Py_tp_repr, Group_repr},
-    {Py_tp_richcompare, Group_richcompare},
-    {Py_nb_bool, Group_bool},
     {Py_tp_methods, Group_methods},
     {Py_tp_getset, Group_getset},
     {0, NULL},
@@ -753,8 +702,8 @@ add_predefined(PyObject *module, const char *name, MPI_Group handle)
 int
 fastmpi_group_init(PyObject *module)
 {
-    PyObject *type = (PyObject *)fastmpi_type_new(
-        module, &Group_spec, NULL, NULL);
+    PyObject *type = (PyObject *)fastmpi_handle_type_new(
+        module, &Group_spec, &group_kind, NULL);
     if (type == NULL) {
         return -1;
     }

@@ -801,74 +801,31 @@ Info_clear(FastMPIInfoObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-static PyObject *
-Info_py2f(FastMPIInfoObject *self, PyObject *unused)
-{
-    return PyLong_FromLong((long)MPI_Info_c2f(self->ob_mpi));
-}
+static const fastmpi_handle_name info_names[] = {
+    FASTMPI_HANDLE_NAME(INFO_NULL),
+    FASTMPI_HANDLE_NAME(INFO_ENV),
+    {NULL},
+};
 
-static PyObject *
-Info_f2py(PyTypeObject *cls, PyObject *arg)
-{
-    MPI_Fint f;
-    if (fastmpi_fint_arg(arg, &f) < 0) {
-        return NULL;
-    }
-    MPI_Info info = MPI_Info_f2c(f);
-    if (fastmpi_f2c_check(FASTMPI_HANDLE_TO_INT(info), f) < 0) {
-        return NULL;        /* Open MPI's answer for an unknown index */
-    }
-    int flags = (info == MPI_INFO_NULL || info == MPI_INFO_ENV)
-                    ? FASTMPI_PREDEFINED : 0;
-    return fastmpi_info_new(cls, info, flags);
-}
+FASTMPI_HANDLE_CONVERTERS(info, Info, MPI_Info, 0)
+FASTMPI_HANDLE_SLOTS(info_kind, fastmpi_st->Info)
 
-static PyObject *
-Info_get_handle(FastMPIInfoObject *self, void *closure)
-{
-    return PyLong_FromLongLong((long long)FASTMPI_HANDLE_TO_INT(self->ob_mpi));
-}
-
-static PyObject *
-Info_reduce(PyObject *self, PyObject *unused)
-{
-    return PyErr_Format(PyExc_TypeError,
-                        "cannot pickle %.100s: an MPI info is local to its "
-                        "process (pickle dict(info) instead)",
-                        Py_TYPE(self)->tp_name);
-}
-
-static PyObject *
-Info_richcompare(PyObject *a, PyObject *b, int op)
-{
-    if ((op != Py_EQ && op != Py_NE) ||
-        !PyObject_TypeCheck(b, fastmpi_st->Info)) {
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    int eq = ((FastMPIInfoObject *)a)->ob_mpi ==
-             ((FastMPIInfoObject *)b)->ob_mpi;
-    return PyBool_FromLong(eq == (op == Py_EQ));
-}
-
-static int
-Info_bool(FastMPIInfoObject *self)
-{
-    return self->ob_mpi != MPI_INFO_NULL;
-}
-
-static PyObject *
-Info_repr(FastMPIInfoObject *self)
-{
-    const char *which = "";
-    if (self->ob_mpi == MPI_INFO_NULL) {
-        which = " INFO_NULL";
-    }
-    else if (self->ob_mpi == MPI_INFO_ENV) {
-        which = " INFO_ENV";
-    }
-    return PyUnicode_FromFormat("<%s%s at %p>", Py_TYPE(self)->tp_name,
-                                which, self);
-}
+static const fastmpi_handle_kind info_kind = {
+    .name = "Info",
+    .size = sizeof(MPI_Info),
+    .offset = offsetof(FastMPIInfoObject, ob_mpi),
+    .flags_offset = offsetof(FastMPIInfoObject, flags),
+    .null = FASTMPI_HANDLE_TO_INT(MPI_INFO_NULL),
+    .names = info_names,
+    .local = "an MPI info is local to its process (pickle dict(info) "
+             "instead)",
+    .c2f = info_c2f,
+    .f2c = info_f2c,
+    .toint = info_toint,
+    .fromint = info_fromint,
+    .free = (PyCFunction)Info_Free,
+    .slots = info_kind_slots,
+};
 
 #define KW (METH_FASTCALL | METH_KEYWORDS)
 
@@ -907,35 +864,22 @@ static PyMethodDef Info_methods[] = {
      "update(other=(), **kwds): set the pairs of a mapping or iterable."},
     {"copy", (PyCFunction)Info_copy, METH_NOARGS, "A copy (Dup)."},
     {"clear", (PyCFunction)Info_clear, METH_NOARGS, "Delete every key."},
-    {"py2f", (PyCFunction)Info_py2f, METH_NOARGS, "Fortran handle."},
-    {"f2py", (PyCFunction)Info_f2py, METH_O | METH_CLASS,
-     "f2py(handle) -> the Info of a Fortran handle."},
-    {"__reduce__", Info_reduce, METH_NOARGS, NULL},
     {NULL},
 };
 
 #undef KW
 
-static PyGetSetDef Info_getset[] = {
-    {"handle", (getter)Info_get_handle, NULL, "MPI handle as an int"},
-    {NULL},
-};
-
 static PyType_Slot Info_slots[] = {
     {Py_tp_doc, "Info(info=None): MPI hints, a mapping of str to str."},
     {Py_tp_new, Info_tp_new},
     {Py_tp_dealloc, Info_dealloc},
-    {Py_tp_repr, Info_repr},
-    {Py_tp_richcompare, Info_richcompare},
     {Py_tp_iter, Info_iter},
-    {Py_nb_bool, Info_bool},
     {Py_mp_length, Info_length},
     {Py_sq_length, Info_length},
     {Py_mp_subscript, Info_subscript},
     {Py_mp_ass_subscript, Info_ass_subscript},
     {Py_sq_contains, Info_contains},
     {Py_tp_methods, Info_methods},
-    {Py_tp_getset, Info_getset},
     {0, NULL},
 };
 
@@ -962,8 +906,8 @@ add_predefined(PyObject *module, const char *name, MPI_Info handle)
 int
 fastmpi_info_init(PyObject *module)
 {
-    PyObject *type = (PyObject *)fastmpi_type_new(
-        module, &Info_spec, NULL, NULL);
+    PyObject *type = (PyObject *)fastmpi_handle_type_new(
+        module, &Info_spec, &info_kind, NULL);
     if (type == NULL) {
         return -1;
     }

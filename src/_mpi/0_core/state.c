@@ -15,8 +15,9 @@ int fastmpi_mpi_active = 0;
     X(Exception) X(Comm) X(Intracomm) X(Topocomm) X(Cartcomm)              \
     X(Graphcomm) X(Distgraphcomm) X(Intercomm) X(Status) X(Datatype)       \
     X(Request) X(Prequest) X(Grequest) X(Message) X(RecvArea) X(Op)        \
-    X(Group) X(Info) X(Buffer) X(BOTTOM) X(IN_PLACE) X(pickle_dumps)       \
-    X(pickle_loads) X(PickleBuffer) X(protocol) X(kw_buffer_callback)      \
+    X(Group) X(Info) X(Buffer) X(Win) X(File) X(BOTTOM) X(IN_PLACE)        \
+    X(pickle_dumps) X(pickle_loads) X(PickleBuffer) X(protocol)            \
+    X(kw_buffer_callback)                                                  \
     X(kw_buffers) X(BUFFER_AUTOMATIC) X(live_refs) X(ndarray_type)         \
     X(op_sum) X(str_release) X(Errhandler)
 

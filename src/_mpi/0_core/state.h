@@ -167,6 +167,8 @@ typedef struct {
     unsigned sweep_countdown;   /* request.c: starts until orphans are
                                    tested (FASTMPI_SWEEP_EVERY) */
     PyTypeObject *Buffer;       /* membuffer.c: MPI.buffer */
+    PyTypeObject *Win;          /* winfile.c */
+    PyTypeObject *File;         /* winfile.c */
     PyObject *BOTTOM;           /* markers.c: the buffer markers */
     PyObject *IN_PLACE;
     PyObject *BUFFER_AUTOMATIC;

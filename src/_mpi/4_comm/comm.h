@@ -78,6 +78,9 @@ extern PyMethodDef fastmpi_allocmem_functions[];
 
 /* commctor.c: Create, Create_group, Split_type, Idup, ...; on Comm. */
 extern PyMethodDef fastmpi_commctor_methods[];
+/* winfile.c: Win and File, WIN_NULL and FILE_NULL, the WIN_* keys. */
+int fastmpi_winfile_init(PyObject *module);
+
 /* commctor.c: Comm.group and Comm.info. */
 extern PyGetSetDef fastmpi_commctor_getset[];
 

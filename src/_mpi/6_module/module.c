@@ -118,6 +118,7 @@ MPI_exec(PyObject *module)
         fastmpi_comm_init(module, &comm_parts, &intracomm_parts) < 0 ||
         fastmpi_intercomm_init(module) < 0 ||
         fastmpi_group_init(module) < 0 || fastmpi_info_init(module) < 0 ||
+        fastmpi_winfile_init(module) < 0 ||
         fastmpi_topology_init(module, topology_parts) < 0 ||
         PyModule_AddFunctions(module, fastmpi_buffer_functions) < 0 ||
         PyModule_AddFunctions(module, fastmpi_bsendbuf_functions) < 0 ||

@@ -25,13 +25,20 @@ typedef struct {
     int flags;
 } FastMPIFileObject;
 
+/* The flags of a Win or File object (their structs differ: the handle
+ * is an int or a pointer). */
+static int *
+flags_of(PyObject *self, const fastmpi_handle_kind *kind)
+{
+    return (int *)((char *)self + kind->flags_offset);
+}
+
 /* New reference: an object of `type` (Win or File, or a subclass), whose
- * handle is the handle of `other` (an object of `root`) or `null`.  Both
- * structs store the handle and flags alike. */
+ * handle is the handle of `other` (an object of `root`) or `null`. */
 static PyObject *
 handle_copy(PyTypeObject *type, PyTypeObject *root, PyObject *other,
-            const char *cls, const char *argname, size_t hsize,
-            const void *null)
+            const char *cls, const char *argname,
+            const fastmpi_handle_kind *kind, const void *null)
 {
     if (other != NULL && other != Py_None &&
         !PyObject_TypeCheck(other, root)) {
@@ -43,20 +50,21 @@ handle_copy(PyTypeObject *type, PyTypeObject *root, PyObject *other,
     if (self == NULL) {
         return NULL;
     }
-    char *dst = (char *)self + sizeof(PyObject);
+    char *dst = (char *)self + kind->offset;
     if (other != NULL && other != Py_None) {
-        memcpy(dst, (char *)other + sizeof(PyObject), hsize);
+        memcpy(dst, (char *)other + kind->offset, (size_t)kind->size);
         /* a copy of a predefined (null) handle is predefined too */
-        ((FastMPIWinObject *)self)->flags =
-            ((FastMPIWinObject *)other)->flags & FASTMPI_PREDEFINED;
+        *flags_of(self, kind) = *flags_of(other, kind) & FASTMPI_PREDEFINED;
     }
     else {
-        memcpy(dst, null, hsize);
+        memcpy(dst, null, (size_t)kind->size);
     }
     return self;
 }
 
 /* ---- Win ---------------------------------------------------------------- */
+
+static const fastmpi_handle_kind win_kind;
 
 static PyObject *
 Win_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -68,7 +76,7 @@ Win_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     return handle_copy(type, fastmpi_st->Win, other, "Win", "win",
-                       sizeof(MPI_Win), &null);
+                       &win_kind, &null);
 }
 
 static PyObject *
@@ -138,6 +146,8 @@ static PyType_Spec Win_spec = {
 
 /* ---- File --------------------------------------------------------------- */
 
+static const fastmpi_handle_kind file_kind;
+
 static PyObject *
 File_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -149,7 +159,7 @@ File_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     return handle_copy(type, fastmpi_st->File, other, "File", "file",
-                       sizeof(MPI_File), &null);
+                       &file_kind, &null);
 }
 
 static PyObject *
@@ -237,7 +247,7 @@ make_class(PyObject *module, PyType_Spec *spec,
         Py_DECREF(type);
         return NULL;
     }
-    ((FastMPIWinObject *)null)->flags = FASTMPI_PREDEFINED;
+    *flags_of(null, kind) = FASTMPI_PREDEFINED;
     const char *cls = strrchr(spec->name, '.') + 1;
     int r = PyModule_AddObjectRef(module, cls, (PyObject *)type) < 0 ||
             PyModule_AddObjectRef(module, null_name, null) < 0;

@@ -450,3 +450,33 @@ def test_repr_names_predefined_handles():
                       (MPI.ERRORS_RETURN, "ERRORS_RETURN"),
                       (MPI.SUM, "SUM"), (MPI.OP_NULL, "OP_NULL")):
         assert name in repr(obj), obj
+
+
+# ---- _sizeof, _addressof, _handleof (for ctypes, cffi, numba-mpi) --------
+
+def test_sizeof_addressof_handleof():
+    import ctypes
+    for obj in (MPI.COMM_WORLD, MPI.INT, MPI.SUM, MPI.GROUP_EMPTY,
+                MPI.INFO_ENV, MPI.ERRORS_RETURN, MPI.REQUEST_NULL,
+                MPI.MESSAGE_NULL):
+        n = MPI._sizeof(obj)
+        assert n == MPI._sizeof(type(obj)) and n in (4, 8)
+        ctype = ctypes.c_int if n == 4 else ctypes.c_size_t
+        value = ctype.from_address(MPI._addressof(obj)).value
+        assert value == MPI._handleof(obj)
+        if hasattr(obj, "handle"):          # mpi4py 4 and fastmpi
+            assert value == obj.handle % (1 << (8 * n))
+    st = MPI.Status()
+    assert MPI._sizeof(st) == MPI._sizeof(MPI.Status) >= 3 * 4
+    assert MPI._addressof(st) != 0
+    with pytest.raises(NotImplementedError):
+        MPI._handleof(st)
+
+
+@pytest.mark.beyond_mpi4py
+def test_sizeof_of_non_handles_refused():
+    for fn in (MPI._sizeof, MPI._addressof, MPI._handleof):
+        with pytest.raises(TypeError, match=fn.__name__):
+            fn(5)
+        with pytest.raises(TypeError):
+            fn("COMM_WORLD")

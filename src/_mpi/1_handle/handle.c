@@ -458,3 +458,83 @@ fastmpi_handle_type_new(PyObject *module, const PyType_Spec *spec,
     }
     return type;
 }
+
+/* ---- _sizeof, _addressof, _handleof --------------------------------------
+ *
+ * mpi4py's helpers for other bindings (ctypes, cffi, numba-mpi, mpi4jax):
+ * the size of the C handle of a handle object or class, the address of
+ * the handle inside the object, and its value.  A Status counts too: its
+ * MPI_Status is stored right after the object head, as every handle is
+ * (status.c), but it has no handle value. */
+
+static int
+is_status(PyObject *obj)
+{
+    PyTypeObject *st = fastmpi_st->Status;
+    return PyType_Check(obj) ? PyType_IsSubtype((PyTypeObject *)obj, st)
+                             : PyObject_TypeCheck(obj, st);
+}
+
+/* The kind of obj (an object, or a class for _sizeof), or NULL with
+ * TypeError naming fname. */
+static const fastmpi_handle_kind *
+arg_kind(PyObject *obj, const char *fname, int classes)
+{
+    PyTypeObject *tp = classes && PyType_Check(obj) ? (PyTypeObject *)obj
+                                                    : Py_TYPE(obj);
+    const fastmpi_handle_kind *k = kind_of(tp);
+    if (k == NULL) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s() argument must be an MPI handle "
+                     "object%s, not %.100s", fname,
+                     classes ? " or class" : "", Py_TYPE(obj)->tp_name);
+    }
+    return k;
+}
+
+static PyObject *
+Handle_sizeof(PyObject *module, PyObject *obj)
+{
+    if (is_status(obj)) {
+        return PyLong_FromSize_t(sizeof(MPI_Status));
+    }
+    const fastmpi_handle_kind *k = arg_kind(obj, "_sizeof", 1);
+    return k == NULL ? NULL : PyLong_FromLong(k->size);
+}
+
+static PyObject *
+Handle_addressof(PyObject *module, PyObject *obj)
+{
+    if (!PyType_Check(obj) && is_status(obj)) {
+        return PyLong_FromVoidPtr((char *)obj + sizeof(PyObject));
+    }
+    const fastmpi_handle_kind *k = arg_kind(obj, "_addressof", 0);
+    return k == NULL ? NULL : PyLong_FromVoidPtr((char *)obj + k->offset);
+}
+
+static PyObject *
+Handle_handleof(PyObject *module, PyObject *obj)
+{
+    if (!PyType_Check(obj) && is_status(obj)) {
+        return PyErr_Format(PyExc_NotImplementedError, "_handleof(): a "
+                            "Status has no handle (it is a C struct)");
+    }
+    const fastmpi_handle_kind *k = arg_kind(obj, "_handleof", 0);
+    if (k == NULL) {
+        return NULL;
+    }
+    intptr_t h = fastmpi_handle_get(k, obj);
+    return k->size == (int)sizeof(int) ? PyLong_FromLong((long)h)
+                                       : PyLong_FromSize_t((size_t)h);
+}
+
+PyMethodDef fastmpi_handle_functions[] = {
+    {"_sizeof", Handle_sizeof, METH_O,
+     "_sizeof(obj) -> the size of the C handle of an MPI object or class."},
+    {"_addressof", Handle_addressof, METH_O,
+     "_addressof(obj) -> the address of the C handle inside an MPI "
+     "object."},
+    {"_handleof", Handle_handleof, METH_O,
+     "_handleof(obj) -> the C handle of an MPI object as an int."},
+    {NULL},
+};

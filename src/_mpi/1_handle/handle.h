@@ -194,6 +194,8 @@ PyTypeObject *fastmpi_handle_type_new(PyObject *module,
                                       const PyType_Spec *spec,
                                       const fastmpi_handle_kind *kind,
                                       const fastmpi_type_parts *parts);
+/* _sizeof, _addressof and _handleof, for module.c. */
+extern PyMethodDef fastmpi_handle_functions[];
 /* The name of a predefined handle of `kind` ("COMM_WORLD"), or NULL. */
 const char *fastmpi_handle_name_of(const fastmpi_handle_kind *kind,
                                    intptr_t handle);

@@ -2,6 +2,7 @@
  * state, and the types assembled from the tables of every layer. */
 #include "../0_core/fastmpi.h"
 #include "../0_core/state.h"
+#include "../1_handle/handle.h"
 #include "../2_buffer/datatype.h"
 #include "../2_buffer/membuffer.h"
 #include "../2_buffer/msgbuffer.h"
@@ -122,6 +123,7 @@ MPI_exec(PyObject *module)
         fastmpi_topology_init(module, topology_parts) < 0 ||
         PyModule_AddFunctions(module, fastmpi_buffer_functions) < 0 ||
         PyModule_AddFunctions(module, fastmpi_bsendbuf_functions) < 0 ||
+        PyModule_AddFunctions(module, fastmpi_handle_functions) < 0 ||
         PyModule_AddFunctions(module, fastmpi_allocmem_functions) < 0 ||
         fastmpi_constants_init(module) < 0 ||
         fastmpi_environment_init(module) < 0) {

@@ -165,3 +165,20 @@ def test_typedict_c_and_f():
     assert set(MPI._typedict_c) <= set(MPI._typedict)
     assert MPI._typedict_f["i"] == MPI.INTEGER
     assert MPI._typedict_f["d"] == MPI.DOUBLE_PRECISION
+
+
+@pytest.mark.beyond_mpi4py
+def test_private_typecode_and_typealign():
+    assert MPI._typecode(MPI.DOUBLE) == "d" and MPI._typecode(MPI.INT) == "i"
+    vec = MPI.INT.Create_vector(2, 1, 2)
+    try:
+        assert MPI._typecode(vec) is None and MPI._typealign(vec) is None
+    finally:
+        vec.Free()
+    assert MPI._typealign(MPI.DOUBLE) == ctypes.alignment(ctypes.c_double)
+    assert MPI._typealign(MPI.SHORT) == ctypes.alignment(ctypes.c_short)
+    assert MPI._typealign(MPI.C_DOUBLE_COMPLEX) == \
+        ctypes.alignment(ctypes.c_double)
+    for fn in (MPI._typecode, MPI._typealign):
+        with pytest.raises(TypeError, match="datatype"):
+            fn("d")

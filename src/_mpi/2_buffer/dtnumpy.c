@@ -507,7 +507,66 @@ PyGetSetDef fastmpi_dtnumpy_getset[] = {
     {NULL},
 };
 
+/* _typecode(datatype) -> its type code, or None (mpi4py's helper). */
+static PyObject *
+typecode_of(PyObject *module, PyObject *arg)
+{
+    if (!PyObject_TypeCheck(arg, fastmpi_st->Datatype)) {
+        return PyErr_Format(PyExc_TypeError, "_typecode() argument 'datatype' "
+                            "must be MPI.Datatype, not %.100s",
+                            Py_TYPE(arg)->tp_name);
+    }
+    MPI_Datatype dt = ((FastMPIDatatypeObject *)arg)->ob_mpi;
+    const fastmpi_code_entry *e = code_by_handle(dt);
+    if (e == NULL) {
+        Py_RETURN_NONE;
+    }
+    return PyUnicode_FromString(e->code);
+}
+
+/* The C alignment of a numpy character code's type, or 0. */
+static size_t
+typechar_align(char c)
+{
+    switch (c) {
+    case '?': return _Alignof(_Bool);
+    case 'c': case 'b': case 'B': return 1;
+    case 'h': case 'H': return _Alignof(short);
+    case 'i': case 'I': return _Alignof(int);
+    case 'l': case 'L': return _Alignof(long);
+    case 'q': case 'Q': return _Alignof(long long);
+    case 'f': case 'F': return _Alignof(float);
+    case 'd': case 'D': return _Alignof(double);
+    case 'g': case 'G': return _Alignof(long double);
+    default: return 0;
+    }
+}
+
+/* _typealign(datatype) -> the alignment of a predefined numeric type, or
+ * None (mpi4py's helper; dtlib uses it for struct padding). */
+static PyObject *
+typealign_of(PyObject *module, PyObject *arg)
+{
+    if (!PyObject_TypeCheck(arg, fastmpi_st->Datatype)) {
+        return PyErr_Format(PyExc_TypeError, "_typealign() argument 'datatype' "
+                            "must be MPI.Datatype, not %.100s",
+                            Py_TYPE(arg)->tp_name);
+    }
+    MPI_Datatype dt = ((FastMPIDatatypeObject *)arg)->ob_mpi;
+    const fastmpi_code_entry *e = code_by_handle(dt);
+    size_t align = e != NULL ? typechar_align(e->typechar) : 0;
+    if (align == 0) {
+        Py_RETURN_NONE;
+    }
+    return PyLong_FromSize_t(align);
+}
+
 static PyMethodDef dtnumpy_functions[] = {
+    {"_typecode", typecode_of, METH_O,
+     "_typecode(datatype) -> its type code ('i', 'd', ...) or None."},
+    {"_typealign", typealign_of, METH_O,
+     "_typealign(datatype) -> the alignment of a predefined numeric type, "
+     "or None."},
     {"_dtlib_from_numpy", dtlib_from_numpy, METH_O,
      "internal: fastmpi.util.dtlib.from_numpy_dtype"},
     {"_dtlib_cache_size", dtlib_cache_size, METH_NOARGS,

@@ -50,8 +50,11 @@ def _defined_functions():
         code = _code(path)
         for m in re.finditer(r"^([A-Za-z_]\w*)\(", code, re.M):
             start = code.rfind("\n", 0, m.start() - 1)
-            before = code[start:m.start()]
-            if "static" not in before:
+            before = code[start:m.start()].strip()
+            # a definition: its return type on the line before; not a
+            # file-scope macro use (FASTMPI_HANDLE_SLOTS(...))
+            if re.fullmatch(r"[A-Za-z_][\w \*]*", before) and \
+                    "static" not in before and not m.group(1).isupper():
                 where[m.group(1)] = path
         for m in re.finditer(r"^(?!static\b)[A-Za-z_][\w \*]*?\b"
                              r"(fastmpi_\w+)(\[\])?\s*(=|;)", code, re.M):

@@ -124,19 +124,33 @@ not_in_place(const char *fname, const char *argname, const char *where)
     return -1;
 }
 
-/* A required buffer argument: MPI.IN_PLACE is not one. */
+/* A required buffer argument (a `spec`: "buffer spec", "vector buffer
+ * spec"): not None, and MPI.IN_PLACE is not one.  0, or -1 with an
+ * exception. */
 static int
-parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
-            const char *in_place_where, fastmpi_msg *m)
+required_buffer(PyObject *obj, const char *fname, const char *argname,
+                const char *in_place_where, const char *spec)
 {
     if (obj == NULL || obj == Py_None) {
         PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a buffer or a buffer "
-                     "spec, not None", fname, argname);
+                     "%s() argument '%s' must be a buffer or a %s, not "
+                     "None", fname, argname, spec);
         return -1;
     }
     if (is_in_place(obj)) {
         return not_in_place(fname, argname, in_place_where);
+    }
+    return 0;
+}
+
+/* A required buffer argument, parsed. */
+static int
+parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
+            const char *in_place_where, fastmpi_msg *m)
+{
+    if (required_buffer(obj, fname, argname, in_place_where,
+                        "buffer spec") < 0) {
+        return -1;
     }
     return fastmpi_msg_parse(obj, mode, 0, fname, argname, m);
 }
@@ -147,14 +161,9 @@ parse_blocks(PyObject *obj, int mode, int blocks, const char *fname,
              const char *argname, const char *in_place_where,
              fastmpi_msg *m)
 {
-    if (obj == NULL || obj == Py_None) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a buffer or a buffer "
-                     "spec, not None", fname, argname);
+    if (required_buffer(obj, fname, argname, in_place_where,
+                        "buffer spec") < 0) {
         return -1;
-    }
-    if (is_in_place(obj)) {
-        return not_in_place(fname, argname, in_place_where);
     }
     return fastmpi_msg_parse_blocks(obj, mode, blocks, fname, argname, m);
 }
@@ -164,14 +173,9 @@ parse_vector(PyObject *obj, int mode, int blocks, int with_types,
              const char *fname, const char *argname,
              const char *in_place_where, fastmpi_vmsg *v)
 {
-    if (obj == NULL || obj == Py_None) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a buffer or a vector "
-                     "buffer spec, not None", fname, argname);
+    if (required_buffer(obj, fname, argname, in_place_where,
+                        "vector buffer spec") < 0) {
         return -1;
-    }
-    if (is_in_place(obj)) {
-        return not_in_place(fname, argname, in_place_where);
     }
     return fastmpi_vmsg_parse(obj, mode, blocks, with_types, fname, argname,
                               v);

@@ -316,29 +316,43 @@ Datatype_Get_size(FastMPIDatatypeObject *self, PyObject *unused)
     return PyLong_FromLong(size);
 }
 
-static PyObject *
-Datatype_Get_extent(FastMPIDatatypeObject *self, PyObject *unused)
+/* self's lower bound and extent, or with true_extent the true ones: 0,
+ * or -1 with an exception naming Get_extent or Get_true_extent. */
+static int
+extents(FastMPIDatatypeObject *self, int true_extent, MPI_Aint *lb,
+        MPI_Aint *extent)
 {
-    MPI_Aint lb = 0, extent = 0;
     MPI_Datatype dt;
-    if (fastmpi_datatype_handle((PyObject *)self, "Get_extent", &dt) < 0) {
-        return NULL;
+    *lb = *extent = 0;
+    if (fastmpi_datatype_handle((PyObject *)self,
+                                true_extent ? "Get_true_extent"
+                                            : "Get_extent", &dt) < 0) {
+        return -1;
     }
-    if (fastmpi_check(MPI_Type_get_extent(dt, &lb, &extent)) < 0) {
+    if (true_extent) {
+        return fastmpi_check(MPI_Type_get_true_extent(dt, lb, extent));
+    }
+    return fastmpi_check(MPI_Type_get_extent(dt, lb, extent));
+}
+
+/* Get_extent() and Get_true_extent(): (lb, extent). */
+static PyObject *
+extent_pair(FastMPIDatatypeObject *self, int true_extent)
+{
+    MPI_Aint lb, extent;
+    if (extents(self, true_extent, &lb, &extent) < 0) {
         return NULL;
     }
     return Py_BuildValue("(nn)", (Py_ssize_t)lb, (Py_ssize_t)extent);
 }
 
+/* The properties: which = 0 the lower bound, 1 the extent, 2 the upper
+ * bound (true ones with true_extent). */
 static PyObject *
-extent_part(FastMPIDatatypeObject *self, int which)
+extent_part(FastMPIDatatypeObject *self, int true_extent, int which)
 {
-    MPI_Aint lb = 0, extent = 0;
-    MPI_Datatype dt;
-    if (fastmpi_datatype_handle((PyObject *)self, "Get_extent", &dt) < 0) {
-        return NULL;
-    }
-    if (fastmpi_check(MPI_Type_get_extent(dt, &lb, &extent)) < 0) {
+    MPI_Aint lb, extent;
+    if (extents(self, true_extent, &lb, &extent) < 0) {
         return NULL;
     }
     MPI_Aint v = which == 0 ? lb : which == 1 ? extent : lb + extent;
@@ -346,21 +360,27 @@ extent_part(FastMPIDatatypeObject *self, int which)
 }
 
 static PyObject *
+Datatype_Get_extent(FastMPIDatatypeObject *self, PyObject *unused)
+{
+    return extent_pair(self, 0);
+}
+
+static PyObject *
 Datatype_get_lb(FastMPIDatatypeObject *self, void *c)
 {
-    return extent_part(self, 0);
+    return extent_part(self, 0, 0);
 }
 
 static PyObject *
 Datatype_get_extent(FastMPIDatatypeObject *self, void *c)
 {
-    return extent_part(self, 1);
+    return extent_part(self, 0, 1);
 }
 
 static PyObject *
 Datatype_get_ub(FastMPIDatatypeObject *self, void *c)
 {
-    return extent_part(self, 2);
+    return extent_part(self, 0, 2);
 }
 
 static PyObject *
@@ -399,46 +419,25 @@ Datatype_Set_name(FastMPIDatatypeObject *self, PyObject *arg)
 static PyObject *
 Datatype_Get_true_extent(FastMPIDatatypeObject *self, PyObject *unused)
 {
-    MPI_Aint lb = 0, extent = 0;
-    MPI_Datatype dt;
-    if (fastmpi_datatype_handle((PyObject *)self, "Get_true_extent",
-                                &dt) < 0 ||
-        fastmpi_check(MPI_Type_get_true_extent(dt, &lb, &extent)) < 0) {
-        return NULL;
-    }
-    return Py_BuildValue("(nn)", (Py_ssize_t)lb, (Py_ssize_t)extent);
-}
-
-static PyObject *
-true_extent_part(FastMPIDatatypeObject *self, int which)
-{
-    MPI_Aint lb = 0, extent = 0;
-    MPI_Datatype dt;
-    if (fastmpi_datatype_handle((PyObject *)self, "Get_true_extent",
-                                &dt) < 0 ||
-        fastmpi_check(MPI_Type_get_true_extent(dt, &lb, &extent)) < 0) {
-        return NULL;
-    }
-    MPI_Aint v = which == 0 ? lb : which == 1 ? extent : lb + extent;
-    return PyLong_FromSsize_t((Py_ssize_t)v);
+    return extent_pair(self, 1);
 }
 
 static PyObject *
 Datatype_get_true_lb(FastMPIDatatypeObject *self, void *c)
 {
-    return true_extent_part(self, 0);
+    return extent_part(self, 1, 0);
 }
 
 static PyObject *
 Datatype_get_true_extent(FastMPIDatatypeObject *self, void *c)
 {
-    return true_extent_part(self, 1);
+    return extent_part(self, 1, 1);
 }
 
 static PyObject *
 Datatype_get_true_ub(FastMPIDatatypeObject *self, void *c)
 {
-    return true_extent_part(self, 2);
+    return extent_part(self, 1, 2);
 }
 
 /* Commit() -> self: the type may now be used in communication. */

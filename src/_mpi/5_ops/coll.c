@@ -124,19 +124,33 @@ not_in_place(const char *fname, const char *argname, const char *where)
     return -1;
 }
 
-/* A required buffer argument: MPI.IN_PLACE is not one. */
+/* A required buffer argument (a `spec`: "buffer spec", "vector buffer
+ * spec"): not None, and MPI.IN_PLACE is not one.  0, or -1 with an
+ * exception. */
 static int
-parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
-            const char *in_place_where, fastmpi_msg *m)
+required_buffer(PyObject *obj, const char *fname, const char *argname,
+                const char *in_place_where, const char *spec)
 {
     if (obj == NULL || obj == Py_None) {
         PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a buffer or a buffer "
-                     "spec, not None", fname, argname);
+                     "%s() argument '%s' must be a buffer or a %s, not "
+                     "None", fname, argname, spec);
         return -1;
     }
     if (is_in_place(obj)) {
         return not_in_place(fname, argname, in_place_where);
+    }
+    return 0;
+}
+
+/* A required buffer argument, parsed. */
+static int
+parse_plain(PyObject *obj, int mode, const char *fname, const char *argname,
+            const char *in_place_where, fastmpi_msg *m)
+{
+    if (required_buffer(obj, fname, argname, in_place_where,
+                        "buffer spec") < 0) {
+        return -1;
     }
     return fastmpi_msg_parse(obj, mode, 0, fname, argname, m);
 }
@@ -147,14 +161,9 @@ parse_blocks(PyObject *obj, int mode, int blocks, const char *fname,
              const char *argname, const char *in_place_where,
              fastmpi_msg *m)
 {
-    if (obj == NULL || obj == Py_None) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a buffer or a buffer "
-                     "spec, not None", fname, argname);
+    if (required_buffer(obj, fname, argname, in_place_where,
+                        "buffer spec") < 0) {
         return -1;
-    }
-    if (is_in_place(obj)) {
-        return not_in_place(fname, argname, in_place_where);
     }
     return fastmpi_msg_parse_blocks(obj, mode, blocks, fname, argname, m);
 }
@@ -164,14 +173,9 @@ parse_vector(PyObject *obj, int mode, int blocks, int with_types,
              const char *fname, const char *argname,
              const char *in_place_where, fastmpi_vmsg *v)
 {
-    if (obj == NULL || obj == Py_None) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a buffer or a vector "
-                     "buffer spec, not None", fname, argname);
+    if (required_buffer(obj, fname, argname, in_place_where,
+                        "vector buffer spec") < 0) {
         return -1;
-    }
-    if (is_in_place(obj)) {
-        return not_in_place(fname, argname, in_place_where);
     }
     return fastmpi_vmsg_parse(obj, mode, blocks, with_types, fname, argname,
                               v);
@@ -336,11 +340,25 @@ prep_bcast(PyObject **argv, const char *fname, int rank, int size,
                        fname, "buf", "in no broadcast", &c->s);
 }
 
-/* Gather (vector = 0) and Gatherv (1). */
+/* Gather and Gatherv (gather = 1), Scatter and Scatterv (0); vector = 1
+ * for the v forms.  The root's buffer holds one block per rank (Gather's
+ * recvbuf, Scatter's sendbuf: `many`); every rank's own block is in the
+ * other (`one`), which the root may give as MPI.IN_PLACE. */
 static int
-prep_gather_any(PyObject **argv, const char *fname, int rank, int size,
-                fastmpi_coll *c, int vector)
+prep_rooted(PyObject **argv, const char *fname, int rank, int size,
+            fastmpi_coll *c, int gather, int vector)
 {
+    PyObject *one_arg = argv[gather ? 0 : 1];
+    PyObject *many_arg = argv[gather ? 1 : 0];
+    int one_mode = gather ? FASTMPI_MSG_SEND : FASTMPI_MSG_RECV;
+    int many_mode = gather ? FASTMPI_MSG_RECV : FASTMPI_MSG_SEND;
+    const char *one_name = gather ? "sendbuf" : "recvbuf";
+    const char *many_name = gather ? "recvbuf" : "sendbuf";
+    const char *many_where = gather ? "as 'sendbuf' only"
+                                    : "as 'recvbuf' only";
+    fastmpi_msg *one = gather ? &c->s : &c->r;
+    fastmpi_msg *many = gather ? &c->r : &c->s;
+    fastmpi_vmsg *vmany = gather ? &c->rv : &c->sv;
     int role;
     if (root_arg(argv[2], fname, rank, size, c, &role) < 0) {
         return -1;
@@ -349,120 +367,73 @@ prep_gather_any(PyObject **argv, const char *fname, int rank, int size,
         return 0;
     }
     if (role == ROLE_LEAF) {
-        return parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf",
-                           "at the root only", &c->s);
+        return parse_plain(one_arg, one_mode, fname, one_name,
+                           "at the root only", one);
     }
     long long count;
     int blocks = c->inter ? c->rsize : size;
-    MPI_Datatype type;
     if (vector) {
-        if (parse_vector(argv[1], FASTMPI_MSG_RECV, blocks, 0, fname,
-                         "recvbuf", "as 'sendbuf' only", &c->rv) < 0) {
+        if (parse_vector(many_arg, many_mode, blocks, 0, fname, many_name,
+                         many_where, vmany) < 0) {
             return -1;
         }
-        count = c->inter ? 0 : fastmpi_vmsg_count(&c->rv, rank);
-        type = c->rv.msg.datatype;
+        count = c->inter ? 0 : fastmpi_vmsg_count(vmany, rank);
+        many = &vmany->msg;
     }
     else {
-        if (parse_blocks(argv[1], FASTMPI_MSG_RECV, blocks, fname,
-                         "recvbuf", "as 'sendbuf' only", &c->r) < 0) {
+        if (parse_blocks(many_arg, many_mode, blocks, fname, many_name,
+                         many_where, many) < 0) {
             return -1;
         }
-        count = c->r.count;
-        type = c->r.datatype;
+        count = many->count;
     }
     if (c->inter) {
-        return 0;       /* an intercommunicator's root sends nothing */
+        return 0;       /* an intercommunicator's root sends (Gather) or
+                           receives (Scatter) nothing itself */
     }
-    if (is_in_place(argv[0])) {
-        msg_in_place(&c->s, vector ? &c->rv.msg : &c->r);
+    if (is_in_place(one_arg)) {
+        msg_in_place(one, many);
         return 0;
     }
-    if (parse_plain(argv[0], FASTMPI_MSG_SEND, fname, "sendbuf", "",
-                    &c->s) < 0) {
+    if (parse_plain(one_arg, one_mode, fname, one_name, "", one) < 0) {
         return -1;
     }
-    return check_bytes(fname, c->s.count, c->s.datatype, count, type,
-                       vector ? "'recvbuf' takes from it"
-                              : "'recvbuf' takes per rank");
+    if (gather) {
+        return check_bytes(fname, one->count, one->datatype, count,
+                           many->datatype,
+                           vector ? "'recvbuf' takes from it"
+                                  : "'recvbuf' takes per rank");
+    }
+    return check_bytes(fname, count, many->datatype, one->count,
+                       one->datatype, "'recvbuf' takes");
 }
 
 static int
 prep_gather(PyObject **argv, const char *fname, int rank, int size,
             fastmpi_coll *c)
 {
-    return prep_gather_any(argv, fname, rank, size, c, 0);
+    return prep_rooted(argv, fname, rank, size, c, 1, 0);
 }
 
 static int
 prep_gatherv(PyObject **argv, const char *fname, int rank, int size,
              fastmpi_coll *c)
 {
-    return prep_gather_any(argv, fname, rank, size, c, 1);
-}
-
-/* Scatter (vector = 0) and Scatterv (1). */
-static int
-prep_scatter_any(PyObject **argv, const char *fname, int rank, int size,
-                 fastmpi_coll *c, int vector)
-{
-    int role;
-    if (root_arg(argv[2], fname, rank, size, c, &role) < 0) {
-        return -1;
-    }
-    if (role == ROLE_NONE) {
-        return 0;
-    }
-    if (role == ROLE_LEAF) {
-        return parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf",
-                           "at the root only", &c->r);
-    }
-    long long count;
-    int blocks = c->inter ? c->rsize : size;
-    MPI_Datatype type;
-    if (vector) {
-        if (parse_vector(argv[0], FASTMPI_MSG_SEND, blocks, 0, fname,
-                         "sendbuf", "as 'recvbuf' only", &c->sv) < 0) {
-            return -1;
-        }
-        count = c->inter ? 0 : fastmpi_vmsg_count(&c->sv, rank);
-        type = c->sv.msg.datatype;
-    }
-    else {
-        if (parse_blocks(argv[0], FASTMPI_MSG_SEND, blocks, fname,
-                         "sendbuf", "as 'recvbuf' only", &c->s) < 0) {
-            return -1;
-        }
-        count = c->s.count;
-        type = c->s.datatype;
-    }
-    if (c->inter) {
-        return 0;       /* an intercommunicator's root receives nothing */
-    }
-    if (is_in_place(argv[1])) {
-        msg_in_place(&c->r, vector ? &c->sv.msg : &c->s);
-        return 0;
-    }
-    if (parse_plain(argv[1], FASTMPI_MSG_RECV, fname, "recvbuf", "",
-                    &c->r) < 0) {
-        return -1;
-    }
-    return check_bytes(fname, count, type, c->r.count, c->r.datatype,
-                       "'recvbuf' takes");
+    return prep_rooted(argv, fname, rank, size, c, 1, 1);
 }
 
 static int
 prep_scatter(PyObject **argv, const char *fname, int rank, int size,
              fastmpi_coll *c)
 {
-    return prep_scatter_any(argv, fname, rank, size, c, 0);
+    return prep_rooted(argv, fname, rank, size, c, 0, 0);
 }
 
 static int
 prep_scatterv(PyObject **argv, const char *fname, int rank, int size,
               fastmpi_coll *c)
 {
-    return prep_scatter_any(argv, fname, rank, size, c, 1);
+    return prep_rooted(argv, fname, rank, size, c, 0, 1);
 }
 
 static int

@@ -70,6 +70,43 @@ fastmpi_vlarge_is(const fastmpi_coll *c)
 int fastmpi_vlarge_prepare(int which, fastmpi_coll *c, const char *fname);
 int fastmpi_vlarge_call(int which, fastmpi_coll *c, MPI_Request *req);
 
+/* ---- objcoll.c: objects exchanged -------------------------------------
+ *
+ * gather, allgather, alltoall (objcoll.c) and neighbor_allgather,
+ * neighbor_alltoall (neighbor.c) move objects one way: every rank's sizes
+ * first (one small collective), then the bytes (a v-collective into one
+ * bytearray, each message at a 64-byte boundary), each object unpickled
+ * from its slice.  A rank that cannot pickle still takes part, with a
+ * size of -1: it raises its own exception, the others a ValueError naming
+ * it, and nobody waits for ever. */
+enum {
+    FASTMPI_OBJX_GATHER = 0,    /* sendobj to the root */
+    FASTMPI_OBJX_ALLGATHER,     /* sendobj to every rank */
+    FASTMPI_OBJX_ALLTOALL,      /* sendobj[i] to rank i */
+    FASTMPI_OBJX_NBR_ALLGATHER, /* sendobj to every out-neighbour */
+    FASTMPI_OBJX_NBR_ALLTOALL,  /* sendobj[i] to out-neighbour i */
+};
+
+typedef struct {
+    int which;
+    MPI_Comm comm;
+    int root;                   /* GATHER's */
+    int nout;                   /* the alltoalls: the items sendobj has */
+    int nin;                    /* the objects received */
+    int receiving;              /* 0: None instead (GATHER off the root) */
+    int sending;                /* 0: nothing sent (the one-object forms
+                                   in an intercommunicator's root group) */
+    const int *sources;         /* the neighbours: the in-neighbours, for
+                                   errors; a PROC_NULL one gives None */
+    int dup;                    /* NBR_ALLTOALL where a process is the same
+                                   neighbour twice (neighbor.c) */
+} fastmpi_objx;
+
+/* New reference: the list of the x->nin objects received (None where not
+ * receiving), or NULL with an exception. */
+PyObject *fastmpi_objx_exchange(const fastmpi_objx *x, PyObject *sendobj,
+                                const char *fname);
+
 extern PyMethodDef fastmpi_coll_methods[];    /* coll.c, on Comm */
 extern PyMethodDef fastmpi_objcoll_methods[]; /* objcoll.c, on Comm */
 extern PyMethodDef fastmpi_icoll_methods[];   /* icoll.c, on Comm */

@@ -13,7 +13,8 @@
  * (nbr.mem); a nonblocking call hands that block and both buffers to its
  * Request, which releases them when MPI is done (request.c).
  *
- * Objects travel pickled: each rank's sizes first (one small neighbour
+ * Objects travel pickled, as objcoll.c's collectives send them (one
+ * fastmpi_objx_exchange): each rank's sizes first (one small neighbour
  * collective), then the bytes (a v-collective into one bytearray, each
  * message at a 64-byte boundary).  A neighbour that is MPI.PROC_NULL (the
  * edge of a non-periodic Cartesian dimension) sends nothing: its place in
@@ -22,9 +23,9 @@
 #include "../0_core/fastmpi.h"
 #include "../0_core/state.h"
 #include "../2_buffer/msgbuffer.h"
-#include "../2_buffer/pickle.h"
 #include "../3_request/request.h"
 #include "../4_comm/comm.h"
+#include "coll.h"
 #include "p2p.h"
 #include "topology.h"
 
@@ -409,109 +410,6 @@ DEFINE_NBR(Neighbor_alltoallw, Ineighbor_alltoallw, NBR_ALLTOALLW)
 
 /* ---- objects ------------------------------------------------------------ */
 
-#define ALIGN 64
-#define NO_PEER (-2)            /* a size MPI left alone: PROC_NULL */
-#define FAILED (-1)             /* the sender could not pickle */
-
-/* Receive displacements at ALIGN boundaries; sizes < 0 count as 0. */
-static int
-recv_layout(const int *sizes, int n, int *counts, int *displs,
-            Py_ssize_t *total)
-{
-    Py_ssize_t at = 0;
-    for (int i = 0; i < n; i++) {
-        at = (at + ALIGN - 1) / ALIGN * ALIGN;
-        if (at > INT_MAX) {
-            PyErr_SetString(PyExc_OverflowError,
-                            "the objects add up to more than 2**31-1 "
-                            "bytes; not supported yet");
-            return -1;
-        }
-        counts[i] = sizes[i] > 0 ? sizes[i] : 0;
-        displs[i] = (int)at;
-        at += counts[i];
-    }
-    *total = at;
-    return 0;
-}
-
-/* New list of n: None for NO_PEER, else the object in its slice of buf;
- * ValueError if a neighbour failed. */
-static PyObject *
-load_neighbors(const char *fname, PyObject *buf, const int *sizes,
-               const int *displs, const int *sources, int n)
-{
-    for (int i = 0; i < n; i++) {
-        if (sizes[i] == FAILED) {
-            return PyErr_Format(PyExc_ValueError,
-                                "%s(): neighbour rank %d failed to send its "
-                                "object (it raised there)", fname,
-                                sources[i]);
-        }
-    }
-    PyObject *list = PyList_New(n);
-    if (list == NULL) {
-        return NULL;
-    }
-    for (int i = 0; i < n; i++) {
-        PyObject *obj = sizes[i] == NO_PEER
-            ? Py_NewRef(Py_None)
-            : fastmpi_pickle_load_slice(buf, displs[i], sizes[i]);
-        if (obj == NULL) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyList_SET_ITEM(list, i, obj);      /* steals */
-    }
-    return list;
-}
-
-/* Pickle the items of seq (n of them) one after another into a new
- * bytearray, each at an ALIGN boundary; sizes and displs filled. */
-static PyObject *
-pack_items(PyObject *seq, int n, int *sizes, int *displs)
-{
-    fastmpi_pickled *ps = PyMem_Calloc(n ? (size_t)n : 1, sizeof(*ps));
-    PyObject *buf = NULL;
-    Py_ssize_t total;
-    int done = 0;
-    if (ps == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (; done < n; done++) {
-        if (fastmpi_pickle_dump(PySequence_Fast_ITEMS(seq)[done],
-                                &ps[done]) < 0) {
-            goto out;
-        }
-        if (ps[done].nbytes > INT_MAX) {
-            fastmpi_pickled_release(&ps[done]);
-            PyErr_SetString(PyExc_OverflowError,
-                            "an object pickles to more than 2**31-1 bytes");
-            goto out;
-        }
-        sizes[done] = (int)ps[done].nbytes;
-    }
-    if (recv_layout(sizes, n, sizes, displs, &total) < 0 ||
-        (buf = PyByteArray_FromStringAndSize(NULL, total)) == NULL) {
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        fastmpi_pickled_flatten(&ps[i], PyByteArray_AS_STRING(buf) +
-                                            displs[i]);
-    }
-out:
-    for (int i = 0; i < done; i++) {
-        fastmpi_pickled_release(&ps[i]);
-    }
-    PyMem_Free(ps);
-    return buf;
-}
-
-typedef struct {
-    PyObject *type, *value, *tb;
-} saved_error;
-
 /* *dup = 1 for a Cartesian grid with a periodic dimension of size 1 or 2,
  * where a process is the same neighbour twice in one dimension.  There
  * MPI says the block received from the lower neighbour is the one it sent
@@ -547,234 +445,26 @@ cart_duplicates(MPI_Comm comm, int *dup)
     return rc;
 }
 
-/* neighbor_alltoall's data through the blocking MPI_Neighbor_alltoall
- * (see cart_duplicates): every block the size of the largest object any
- * process sends (one MPI_Allreduce finds it).  The received objects go
- * into a new *rbuf, block i at rdispls[i]. */
-static int
-uniform_alltoall(MPI_Comm comm, const char *sdata, int outdeg,
-                 const int *ssizes, const int *sdispls, int indeg,
-                 int *rdispls, PyObject **rbuf)
-{
-    int block = 0, ierr;
-    for (int i = 0; i < outdeg; i++) {
-        block = ssizes[i] > block ? ssizes[i] : block;
-    }
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Allreduce", comm, MPI_PROC_NULL, 0, sizeof(int),
-                 ierr = MPI_Allreduce(MPI_IN_PLACE, &block, 1, MPI_INT,
-                                      MPI_MAX, comm));
-    FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
-        return -1;
-    }
-    Py_ssize_t stride = (block + ALIGN - 1) / ALIGN * ALIGN;
-    if (stride * (outdeg > indeg ? outdeg : indeg) > INT_MAX) {
-        PyErr_SetString(PyExc_OverflowError,
-                        "the objects add up to more than 2**31-1 bytes; "
-                        "not supported yet");
-        return -1;
-    }
-    PyObject *sb = PyByteArray_FromStringAndSize(NULL, stride * outdeg + 1);
-    PyObject *rb = PyByteArray_FromStringAndSize(NULL, stride * indeg + 1);
-    if (sb == NULL || rb == NULL) {
-        Py_XDECREF(sb);
-        Py_XDECREF(rb);
-        return -1;
-    }
-    char *s = PyByteArray_AS_STRING(sb), *r = PyByteArray_AS_STRING(rb);
-    for (int i = 0; i < outdeg; i++) {
-        if (sdata != NULL && ssizes[i] > 0) {
-            memcpy(s + stride * i, sdata + sdispls[i], (size_t)ssizes[i]);
-        }
-    }
-    for (int i = 0; i < indeg; i++) {
-        rdispls[i] = (int)(stride * i);
-    }
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Neighbor_alltoall", comm, MPI_PROC_NULL, 0,
-                 stride * indeg,
-                 ierr = MPI_Neighbor_alltoall(s, (int)stride, MPI_BYTE, r,
-                                              (int)stride, MPI_BYTE, comm));
-    FASTMPI_NOGIL_END
-    Py_DECREF(sb);
-    if (fastmpi_check(ierr) < 0) {
-        Py_DECREF(rb);
-        return -1;
-    }
-    Py_SETREF(*rbuf, rb);
-    return 0;
-}
-
 /* neighbor_allgather (all = 1: sendobj to every neighbour) and
- * neighbor_alltoall (0: sendobj a sequence, one item per neighbour). */
+ * neighbor_alltoall (0: sendobj a sequence, one item per neighbour), as
+ * objcoll.c exchanges objects. */
 static PyObject *
 object_exchange(FastMPICommObject *self, PyObject *sendobj, int all,
                 const char *fname)
 {
-    int indeg, outdeg, *in = NULL, *out, ierr;
-    PyObject *seq = NULL, *sbuf = NULL, *rbuf = NULL, *result = NULL;
-    fastmpi_pickled p;
-    saved_error err = {NULL, NULL, NULL};
-    int have_p = 0, mine = 0;
+    int indeg, outdeg, *in = NULL, *out;
     if (fastmpi_topo_neighbors(self, fname, &indeg, &outdeg, &in, &out) <
         0) {
         return NULL;
     }
-    MPI_Comm comm = self->ob_mpi;
-    int dup = 0;
-    if (!all && cart_duplicates(comm, &dup) < 0) {
+    fastmpi_objx x = {all ? FASTMPI_OBJX_NBR_ALLGATHER
+                          : FASTMPI_OBJX_NBR_ALLTOALL,
+                      self->ob_mpi, 0, outdeg, indeg, 1, 1, in, 0};
+    if (!all && cart_duplicates(x.comm, &x.dup) < 0) {
         PyMem_Free(in);
         return NULL;
     }
-    /* ssizes, sdispls, ones, iota (outdeg); rsizes, rcounts, rdispls
-     * (indeg); ones and iota run to the larger degree */
-    int most = outdeg > indeg ? outdeg : indeg;
-    int *mem = PyMem_Malloc(sizeof(int) * (size_t)(2 * outdeg + 3 * indeg +
-                                                   2 * most + 1));
-    if (mem == NULL) {
-        PyMem_Free(in);
-        return PyErr_NoMemory();
-    }
-    int *ssizes = mem, *sdispls = mem + outdeg;
-    int *rsizes = sdispls + outdeg, *rcounts = rsizes + indeg;
-    int *rdispls = rcounts + indeg;
-    int *ones = rdispls + indeg, *iota = ones + most;
-    for (int i = 0; i < most; i++) {
-        ones[i] = 1;
-        iota[i] = i;
-    }
-    void *sdata = NULL;
-    int scount = 0;
-    MPI_Datatype stype = MPI_BYTE;
-    for (int i = 0; i < indeg; i++) {
-        rsizes[i] = NO_PEER;
-    }
-    if (all) {
-        if (fastmpi_pickle_dump(sendobj, &p) < 0) {
-            PyErr_Fetch(&err.type, &err.value, &err.tb);
-            mine = FAILED;
-        }
-        else if (p.nbytes > INT_MAX) {
-            fastmpi_pickled_release(&p);
-            PyErr_SetString(PyExc_OverflowError,
-                            "the object pickles to more than 2**31-1 bytes");
-            PyErr_Fetch(&err.type, &err.value, &err.tb);
-            mine = FAILED;
-        }
-        else {
-            have_p = 1;
-            mine = (int)p.nbytes;
-            sdata = p.addr;
-            scount = p.count;
-            stype = p.datatype;
-        }
-    }
-    else {
-        seq = PySequence_Fast(sendobj, "");
-        if (seq == NULL || PySequence_Fast_GET_SIZE(seq) != outdeg) {
-            PyErr_Clear();
-            PyErr_Format(seq ? PyExc_ValueError : PyExc_TypeError,
-                         "%s() argument 'sendobj' must be a sequence of %d "
-                         "objects (one per out-neighbour), not %.100s%s",
-                         fname, outdeg, Py_TYPE(sendobj)->tp_name,
-                         seq ? " of another length" : "");
-        }
-        else {
-            sbuf = pack_items(seq, outdeg, ssizes, sdispls);
-        }
-        if (sbuf == NULL) {
-            PyErr_Fetch(&err.type, &err.value, &err.tb);
-            for (int i = 0; i < outdeg; i++) {
-                ssizes[i] = FAILED;
-                sdispls[i] = 0;
-            }
-        }
-        else {
-            sdata = PyByteArray_AS_STRING(sbuf);
-        }
-    }
-    FASTMPI_NOGIL_BEGIN
-    if (all) {
-        FASTMPI_CALL("MPI_Neighbor_allgather", comm, MPI_PROC_NULL, 0,
-                     sizeof(int),
-                     ierr = MPI_Neighbor_allgather(&mine, 1, MPI_INT,
-                                                   rsizes, 1, MPI_INT,
-                                                   comm));
-    }
-    else if (dup) {
-        FASTMPI_CALL("MPI_Neighbor_alltoall", comm, MPI_PROC_NULL, 0,
-                     sizeof(int),
-                     ierr = MPI_Neighbor_alltoall(ssizes, 1, MPI_INT,
-                                                  rsizes, 1, MPI_INT, comm));
-    }
-    else {
-        /* the sizes through the same MPI function as the data: with a
-         * neighbour listed twice, the libraries differ in which of the
-         * two messages lands where, but each is consistent with itself */
-        FASTMPI_CALL("MPI_Neighbor_alltoallv", comm, MPI_PROC_NULL, 0,
-                     sizeof(int),
-                     ierr = MPI_Neighbor_alltoallv(ssizes, ones, iota,
-                                                   MPI_INT, rsizes, ones,
-                                                   iota, MPI_INT, comm));
-    }
-    FASTMPI_NOGIL_END
-    Py_ssize_t total;
-    if (fastmpi_check(ierr) < 0 ||
-        recv_layout(rsizes, indeg, rcounts, rdispls, &total) < 0 ||
-        (rbuf = PyByteArray_FromStringAndSize(NULL, total)) == NULL) {
-        goto done;
-    }
-    for (int i = 0; i < outdeg; i++) {
-        ssizes[i] = ssizes[i] > 0 ? ssizes[i] : 0;
-    }
-    if (all && !have_p) {
-        scount = 0;
-    }
-    char *rdata = PyByteArray_AS_STRING(rbuf);
-    if (dup) {
-        if (uniform_alltoall(comm, sdata, outdeg, ssizes, sdispls, indeg,
-                             rdispls, &rbuf) < 0) {
-            goto done;
-        }
-        goto received;
-    }
-    FASTMPI_NOGIL_BEGIN
-    if (all) {
-        FASTMPI_CALL("MPI_Neighbor_allgatherv", comm, MPI_PROC_NULL, 0,
-                     total,
-                     ierr = MPI_Neighbor_allgatherv(sdata, scount, stype,
-                                                    rdata, rcounts, rdispls,
-                                                    MPI_BYTE, comm));
-    }
-    else {
-        FASTMPI_CALL("MPI_Neighbor_alltoallv", comm, MPI_PROC_NULL, 0,
-                     total,
-                     ierr = MPI_Neighbor_alltoallv(sdata, ssizes, sdispls,
-                                                   MPI_BYTE, rdata, rcounts,
-                                                   rdispls, MPI_BYTE,
-                                                   comm));
-    }
-    FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
-        goto done;
-    }
-received:
-    if (err.type != NULL) {
-        goto done;
-    }
-    result = load_neighbors(fname, rbuf, rsizes, rdispls, in, indeg);
-done:
-    if (err.type != NULL) {
-        PyErr_Restore(err.type, err.value, err.tb);     /* ours first */
-    }
-    if (have_p) {
-        fastmpi_pickled_release(&p);
-    }
-    Py_XDECREF(seq);
-    Py_XDECREF(sbuf);
-    Py_XDECREF(rbuf);
-    PyMem_Free(mem);
+    PyObject *result = fastmpi_objx_exchange(&x, sendobj, fname);
     PyMem_Free(in);
     return result;
 }

@@ -58,44 +58,40 @@ align_up(Py_ssize_t n)
     return (n + ALIGN - 1) / ALIGN * ALIGN;
 }
 
-/* Displacements at ALIGN boundaries for `sizes`; the total in *total.
- * -1 with OverflowError past what an int displacement reaches. */
+#define FAILED (-1)             /* a size: the sender could not pickle */
+#define NO_PEER (-2)            /* a size MPI left alone: MPI.PROC_NULL */
+
+/* The neighbour collectives (neighbor.c, nbr = 1) word some errors
+ * differently; the texts are kept as they were. */
+static const char *
+too_large_text(int nbr)
+{
+    return nbr ? "the objects add up to more than 2**31-1 bytes; not "
+                 "supported yet"
+               : "the objects add up to more than 2**31-1 bytes; "
+                 "collectives of that size are not supported yet";
+}
+
+/* Counts (sizes < 0 count as 0; counts may be sizes) and displacements
+ * at ALIGN boundaries; the total in *total.  -1 with OverflowError past
+ * what an int displacement reaches. */
 static int
-aligned_displs(const int *sizes, int n, int *displs, Py_ssize_t *total)
+aligned_layout(const int *sizes, int n, int *counts, int *displs,
+               Py_ssize_t *total, int nbr)
 {
     Py_ssize_t at = 0;
     for (int i = 0; i < n; i++) {
         at = align_up(at);
         if (at > INT_MAX) {
-            PyErr_Format(PyExc_OverflowError,
-                         "the objects add up to more than 2**31-1 bytes; "
-                         "collectives of that size are not supported yet");
+            PyErr_SetString(PyExc_OverflowError, too_large_text(nbr));
             return -1;
         }
+        counts[i] = sizes[i] > 0 ? sizes[i] : 0;
         displs[i] = (int)at;
-        at += sizes[i];
+        at += counts[i];
     }
     *total = at;
     return 0;
-}
-
-/* New list: the objects in slices [displs[i], + sizes[i]) of buf. */
-static PyObject *
-load_all(PyObject *buf, const int *sizes, const int *displs, int n)
-{
-    PyObject *list = PyList_New(n);
-    if (list == NULL) {
-        return NULL;
-    }
-    for (int i = 0; i < n; i++) {
-        PyObject *obj = fastmpi_pickle_load_slice(buf, displs[i], sizes[i]);
-        if (obj == NULL) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyList_SET_ITEM(list, i, obj);      /* steals */
-    }
-    return list;
 }
 
 /* A rank that cannot produce its part of a collective still takes part
@@ -108,6 +104,42 @@ peer_failed(const char *fname, int rank)
     return PyErr_Format(PyExc_ValueError,
                         "%s(): rank %d failed to send its object (it "
                         "raised there)", fname, rank);
+}
+
+/* New list of n: None for NO_PEER, else the object in slice [displs[i],
+ * + sizes[i]) of buf; ValueError naming the first sender that failed:
+ * neighbour sources[i] (the neighbour collectives), or rank i (sources
+ * NULL). */
+static PyObject *
+load_all(const char *fname, PyObject *buf, const int *sizes,
+         const int *displs, int n, const int *sources)
+{
+    for (int i = 0; i < n; i++) {
+        if (sizes[i] == FAILED && sources == NULL) {
+            return peer_failed(fname, i);
+        }
+        if (sizes[i] == FAILED) {
+            return PyErr_Format(PyExc_ValueError,
+                                "%s(): neighbour rank %d failed to send its "
+                                "object (it raised there)", fname,
+                                sources[i]);
+        }
+    }
+    PyObject *list = PyList_New(n);
+    if (list == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        PyObject *obj = sizes[i] == NO_PEER
+            ? Py_NewRef(Py_None)
+            : fastmpi_pickle_load_slice(buf, displs[i], sizes[i]);
+        if (obj == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, obj);      /* steals */
+    }
+    return list;
 }
 
 /* Replace failure marks (-1) in sizes[n] by 0; the first failed rank, or
@@ -167,89 +199,9 @@ static PyObject *
 gather_objects(const char *fname, MPI_Comm comm, PyObject *obj, int root,
                int all, int receiving, int sending, int size)
 {
-    fastmpi_pickled p;
-    saved_error err = {NULL, NULL, NULL};
-    PyObject *buf = NULL, *result = NULL;
-    int ierr, *sizes = NULL, *displs = NULL, failed = -1;
-    sizes = PyMem_Malloc(2 * sizeof(int) * (size_t)size);
-    if (sizes == NULL) {
-        return PyErr_NoMemory();
-    }
-    displs = sizes + size;
-    if (sending) {
-        dump_or_save(obj, &p, &err);
-    }
-    else {
-        pickled_empty(&p);
-    }
-    if (p.nbytes > INT_MAX) {
-        /* int sizes and displacements: fail like a pickling error, so
-         * the other ranks hear of it and nobody waits */
-        Py_ssize_t big = p.nbytes;
-        fastmpi_pickled_release(&p);
-        PyErr_Format(PyExc_ValueError,
-                     "%s(): the object pickles to %zd bytes; the object "
-                     "collectives other than bcast take at most 2**31-1 "
-                     "bytes per rank", fname, big);
-        PyErr_Fetch(&err.type, &err.value, &err.tb);
-        pickled_failed(&p);
-    }
-    int mine = (int)p.nbytes;
-    FASTMPI_NOGIL_BEGIN
-    if (all) {
-        FASTMPI_CALL("MPI_Allgather", comm, MPI_PROC_NULL, 0, sizeof(int),
-                     ierr = MPI_Allgather(&mine, 1, MPI_INT, sizes, 1,
-                                          MPI_INT, comm));
-    }
-    else {
-        FASTMPI_CALL("MPI_Gather", comm, root, 0, sizeof(int),
-                     ierr = MPI_Gather(&mine, 1, MPI_INT, sizes, 1, MPI_INT,
-                                       root, comm));
-    }
-    FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
-        goto done;
-    }
-    char *data = NULL;
-    if (receiving) {
-        Py_ssize_t total;
-        failed = clear_failures(sizes, size);
-        if (aligned_displs(sizes, size, displs, &total) < 0 ||
-            (buf = PyByteArray_FromStringAndSize(NULL, total)) == NULL) {
-            goto done;
-        }
-        data = PyByteArray_AS_STRING(buf);
-    }
-    FASTMPI_NOGIL_BEGIN
-    if (all) {
-        FASTMPI_CALL("MPI_Allgatherv", comm, MPI_PROC_NULL, 0, p.nbytes,
-                     ierr = MPI_Allgatherv(p.addr, p.count, p.datatype, data,
-                                           sizes, displs, MPI_BYTE, comm));
-    }
-    else {
-        FASTMPI_CALL("MPI_Gatherv", comm, root, 0, p.nbytes,
-                     ierr = MPI_Gatherv(p.addr, p.count, p.datatype, data,
-                                        sizes, displs, MPI_BYTE, root,
-                                        comm));
-    }
-    FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0 || err.type != NULL) {
-        goto done;
-    }
-    if (failed >= 0) {
-        peer_failed(fname, failed);
-        goto done;
-    }
-    result = receiving ? load_all(buf, sizes, displs, size)
-                       : Py_NewRef(Py_None);
-done:
-    if (err.type != NULL) {
-        PyErr_Restore(err.type, err.value, err.tb);     /* ours first */
-    }
-    fastmpi_pickled_release(&p);
-    PyMem_Free(sizes);
-    Py_XDECREF(buf);
-    return result;
+    fastmpi_objx x = {all ? FASTMPI_OBJX_ALLGATHER : FASTMPI_OBJX_GATHER,
+                      comm, root, 0, size, receiving, sending, NULL, 0};
+    return fastmpi_objx_exchange(&x, obj, fname);
 }
 
 /* The items of a sequence of one object per rank: a new reference to a
@@ -284,9 +236,10 @@ per_rank_items(PyObject *obj, int size, const char *fname,
 }
 
 /* Pickle the items of seq one after another into a new bytearray, each
- * at an ALIGN boundary; sizes and displs filled. */
+ * at an ALIGN boundary; sizes and displs filled (nbr: as
+ * too_large_text). */
 static PyObject *
-pack_items(PyObject *seq, MPI_Comm comm, int *sizes, int *displs)
+pack_items(PyObject *seq, int nbr, int *sizes, int *displs)
 {
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     fastmpi_pickled *ps = PyMem_Calloc(n ? n : 1, sizeof(*ps));
@@ -302,16 +255,23 @@ pack_items(PyObject *seq, MPI_Comm comm, int *sizes, int *displs)
             goto out;
         }
         if (ps[done].nbytes > INT_MAX) {
-            PyErr_Format(PyExc_ValueError,
-                         "item %zd pickles to %zd bytes; the object "
-                         "collectives other than bcast take at most "
-                         "2**31-1 bytes per item", done, ps[done].nbytes);
+            if (nbr) {
+                PyErr_SetString(PyExc_OverflowError, "an object pickles "
+                                "to more than 2**31-1 bytes");
+            }
+            else {
+                PyErr_Format(PyExc_ValueError,
+                             "item %zd pickles to %zd bytes; the object "
+                             "collectives other than bcast take at most "
+                             "2**31-1 bytes per item", done,
+                             ps[done].nbytes);
+            }
             done++;
             goto out;
         }
         sizes[done] = (int)ps[done].nbytes;
     }
-    if (aligned_displs(sizes, (int)n, displs, &total) < 0 ||
+    if (aligned_layout(sizes, (int)n, sizes, displs, &total, nbr) < 0 ||
         (buf = PyByteArray_FromStringAndSize(NULL, total)) == NULL) {
         goto out;
     }
@@ -325,6 +285,309 @@ out:
     }
     PyMem_Free(ps);
     return buf;
+}
+
+/* ---- the object exchange (gather, allgather, alltoall, neighbor.c's) --- */
+
+/* The items of the alltoalls' sendobj: a new reference to a list or
+ * tuple of x->nout, or NULL with an exception (worded per family). */
+static PyObject *
+sendobj_items(const fastmpi_objx *x, PyObject *obj, const char *fname)
+{
+    if (x->which != FASTMPI_OBJX_NBR_ALLTOALL) {
+        return per_rank_items(obj, x->nout, fname, "sendobj");
+    }
+    PyObject *seq = PySequence_Fast(obj, "");
+    if (seq == NULL || PySequence_Fast_GET_SIZE(seq) != x->nout) {
+        PyErr_Clear();
+        PyErr_Format(seq ? PyExc_ValueError : PyExc_TypeError,
+                     "%s() argument 'sendobj' must be a sequence of %d "
+                     "objects (one per out-neighbour), not %.100s%s",
+                     fname, x->nout, Py_TYPE(obj)->tp_name,
+                     seq ? " of another length" : "");
+        Py_XDECREF(seq);
+        return NULL;
+    }
+    return seq;
+}
+
+/* neighbor_alltoall's data through the blocking MPI_Neighbor_alltoall
+ * (x->dup, see neighbor.c's cart_duplicates): every block the size of the
+ * largest object any process sends (one MPI_Allreduce finds it).  The
+ * received objects go into a new *rbuf, block i at rdispls[i]. */
+static int
+uniform_alltoall(MPI_Comm comm, const char *sdata, int outdeg,
+                 const int *ssizes, const int *sdispls, int indeg,
+                 int *rdispls, PyObject **rbuf)
+{
+    int block = 0, ierr;
+    for (int i = 0; i < outdeg; i++) {
+        block = ssizes[i] > block ? ssizes[i] : block;
+    }
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Allreduce", comm, MPI_PROC_NULL, 0, sizeof(int),
+                 ierr = MPI_Allreduce(MPI_IN_PLACE, &block, 1, MPI_INT,
+                                      MPI_MAX, comm));
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) < 0) {
+        return -1;
+    }
+    Py_ssize_t stride = align_up(block);
+    if (stride * (outdeg > indeg ? outdeg : indeg) > INT_MAX) {
+        PyErr_SetString(PyExc_OverflowError, too_large_text(1));
+        return -1;
+    }
+    PyObject *sb = PyByteArray_FromStringAndSize(NULL, stride * outdeg + 1);
+    PyObject *rb = PyByteArray_FromStringAndSize(NULL, stride * indeg + 1);
+    if (sb == NULL || rb == NULL) {
+        Py_XDECREF(sb);
+        Py_XDECREF(rb);
+        return -1;
+    }
+    char *s = PyByteArray_AS_STRING(sb), *r = PyByteArray_AS_STRING(rb);
+    for (int i = 0; i < outdeg; i++) {
+        if (sdata != NULL && ssizes[i] > 0) {
+            memcpy(s + stride * i, sdata + sdispls[i], (size_t)ssizes[i]);
+        }
+    }
+    for (int i = 0; i < indeg; i++) {
+        rdispls[i] = (int)(stride * i);
+    }
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Neighbor_alltoall", comm, MPI_PROC_NULL, 0,
+                 stride * indeg,
+                 ierr = MPI_Neighbor_alltoall(s, (int)stride, MPI_BYTE, r,
+                                              (int)stride, MPI_BYTE, comm));
+    FASTMPI_NOGIL_END
+    Py_DECREF(sb);
+    if (fastmpi_check(ierr) < 0) {
+        Py_DECREF(rb);
+        return -1;
+    }
+    Py_SETREF(*rbuf, rb);
+    return 0;
+}
+
+/* The sizes' collective: mine (one object to all) or ssizes (one each)
+ * to the others, theirs into rsizes.  No Python API. */
+static int
+exchange_sizes(const fastmpi_objx *x, int *mine, int *ssizes, int *rsizes,
+               int *ones, int *iota)
+{
+    MPI_Comm comm = x->comm;
+    int ierr = MPI_ERR_INTERN;
+    switch (x->which) {
+    case FASTMPI_OBJX_GATHER:
+        FASTMPI_CALL("MPI_Gather", comm, x->root, 0, sizeof(int),
+                     ierr = MPI_Gather(mine, 1, MPI_INT, rsizes, 1, MPI_INT,
+                                       x->root, comm));
+        break;
+    case FASTMPI_OBJX_ALLGATHER:
+        FASTMPI_CALL("MPI_Allgather", comm, MPI_PROC_NULL, 0, sizeof(int),
+                     ierr = MPI_Allgather(mine, 1, MPI_INT, rsizes, 1,
+                                          MPI_INT, comm));
+        break;
+    case FASTMPI_OBJX_ALLTOALL:
+        FASTMPI_CALL("MPI_Alltoall", comm, MPI_PROC_NULL, 0, sizeof(int),
+                     ierr = MPI_Alltoall(ssizes, 1, MPI_INT, rsizes, 1,
+                                         MPI_INT, comm));
+        break;
+    case FASTMPI_OBJX_NBR_ALLGATHER:
+        FASTMPI_CALL("MPI_Neighbor_allgather", comm, MPI_PROC_NULL, 0,
+                     sizeof(int),
+                     ierr = MPI_Neighbor_allgather(mine, 1, MPI_INT,
+                                                   rsizes, 1, MPI_INT,
+                                                   comm));
+        break;
+    case FASTMPI_OBJX_NBR_ALLTOALL:
+        if (x->dup) {
+            FASTMPI_CALL("MPI_Neighbor_alltoall", comm, MPI_PROC_NULL, 0,
+                         sizeof(int),
+                         ierr = MPI_Neighbor_alltoall(ssizes, 1, MPI_INT,
+                                                      rsizes, 1, MPI_INT,
+                                                      comm));
+            break;
+        }
+        /* the sizes through the same MPI function as the data: with a
+         * neighbour listed twice, the libraries differ in which of the
+         * two messages lands where, but each is consistent with itself */
+        FASTMPI_CALL("MPI_Neighbor_alltoallv", comm, MPI_PROC_NULL, 0,
+                     sizeof(int),
+                     ierr = MPI_Neighbor_alltoallv(ssizes, ones, iota,
+                                                   MPI_INT, rsizes, ones,
+                                                   iota, MPI_INT, comm));
+        break;
+    }
+    return ierr;
+}
+
+/* The data's v-collective: p (one object to all) or sdata in ssizes
+ * blocks at sdispls (one each) to the others, theirs into rdata.  No
+ * Python API. */
+static int
+exchange_data(const fastmpi_objx *x, const fastmpi_pickled *p,
+              const char *sdata, const int *ssizes, const int *sdispls,
+              char *rdata, const int *rcounts, const int *rdispls,
+              Py_ssize_t total)
+{
+    MPI_Comm comm = x->comm;
+    int ierr = MPI_ERR_INTERN;
+    switch (x->which) {
+    case FASTMPI_OBJX_GATHER:
+        FASTMPI_CALL("MPI_Gatherv", comm, x->root, 0, p->nbytes,
+                     ierr = MPI_Gatherv(p->addr, p->count, p->datatype,
+                                        rdata, rcounts, rdispls, MPI_BYTE,
+                                        x->root, comm));
+        break;
+    case FASTMPI_OBJX_ALLGATHER:
+        FASTMPI_CALL("MPI_Allgatherv", comm, MPI_PROC_NULL, 0, p->nbytes,
+                     ierr = MPI_Allgatherv(p->addr, p->count, p->datatype,
+                                           rdata, rcounts, rdispls,
+                                           MPI_BYTE, comm));
+        break;
+    case FASTMPI_OBJX_ALLTOALL:
+        FASTMPI_CALL("MPI_Alltoallv", comm, MPI_PROC_NULL, 0, total,
+                     ierr = MPI_Alltoallv(sdata, ssizes, sdispls, MPI_BYTE,
+                                          rdata, rcounts, rdispls, MPI_BYTE,
+                                          comm));
+        break;
+    case FASTMPI_OBJX_NBR_ALLGATHER:
+        FASTMPI_CALL("MPI_Neighbor_allgatherv", comm, MPI_PROC_NULL, 0,
+                     total,
+                     ierr = MPI_Neighbor_allgatherv(p->addr, p->count,
+                                                    p->datatype, rdata,
+                                                    rcounts, rdispls,
+                                                    MPI_BYTE, comm));
+        break;
+    case FASTMPI_OBJX_NBR_ALLTOALL:
+        FASTMPI_CALL("MPI_Neighbor_alltoallv", comm, MPI_PROC_NULL, 0,
+                     total,
+                     ierr = MPI_Neighbor_alltoallv(sdata, ssizes, sdispls,
+                                                   MPI_BYTE, rdata, rcounts,
+                                                   rdispls, MPI_BYTE,
+                                                   comm));
+        break;
+    }
+    return ierr;
+}
+
+PyObject *
+fastmpi_objx_exchange(const fastmpi_objx *x, PyObject *sendobj,
+                      const char *fname)
+{
+    int nbr = x->which >= FASTMPI_OBJX_NBR_ALLGATHER;
+    int each = x->which == FASTMPI_OBJX_ALLTOALL ||
+               x->which == FASTMPI_OBJX_NBR_ALLTOALL;
+    int nout = each ? x->nout : 0, nin = x->nin, ierr, mine = 0;
+    fastmpi_pickled p;
+    saved_error err = {NULL, NULL, NULL};
+    PyObject *seq = NULL, *sbuf = NULL, *rbuf = NULL, *result = NULL;
+    /* ssizes, sdispls (nout); rsizes, rcounts, rdispls (nin); ones and
+     * iota (the neighbour alltoall's sizes) run to the larger count */
+    int most = nout > nin ? nout : nin;
+    int *mem = PyMem_Malloc(sizeof(int) * (size_t)(2 * nout + 3 * nin +
+                                                   2 * most + 1));
+    if (mem == NULL) {
+        return PyErr_NoMemory();
+    }
+    int *ssizes = mem, *sdispls = mem + nout;
+    int *rsizes = sdispls + nout, *rcounts = rsizes + nin;
+    int *rdispls = rcounts + nin;
+    int *ones = rdispls + nin, *iota = ones + most;
+    for (int i = 0; i < most; i++) {
+        ones[i] = 1;
+        iota[i] = i;
+    }
+    for (int i = 0; i < nin; i++) {
+        rsizes[i] = NO_PEER;
+    }
+    const char *sdata = NULL;
+    pickled_empty(&p);
+    if (each) {
+        seq = sendobj_items(x, sendobj, fname);
+        if (seq == NULL || (sbuf = pack_items(seq, nbr, ssizes, sdispls)) ==
+                               NULL) {
+            PyErr_Fetch(&err.type, &err.value, &err.tb);
+            for (int i = 0; i < nout; i++) {
+                ssizes[i] = FAILED;
+                sdispls[i] = 0;
+            }
+        }
+        else {
+            sdata = PyByteArray_AS_STRING(sbuf);
+        }
+    }
+    else if (x->sending) {
+        dump_or_save(sendobj, &p, &err);
+    }
+    if (p.nbytes > INT_MAX) {
+        /* int sizes and displacements: fail like a pickling error, so
+         * the other ranks hear of it and nobody waits */
+        Py_ssize_t big = p.nbytes;
+        fastmpi_pickled_release(&p);
+        if (nbr) {
+            PyErr_SetString(PyExc_OverflowError,
+                            "the object pickles to more than 2**31-1 bytes");
+        }
+        else {
+            PyErr_Format(PyExc_ValueError,
+                         "%s(): the object pickles to %zd bytes; the object "
+                         "collectives other than bcast take at most 2**31-1 "
+                         "bytes per rank", fname, big);
+        }
+        PyErr_Fetch(&err.type, &err.value, &err.tb);
+        pickled_failed(&p);
+    }
+    mine = (int)p.nbytes;
+    FASTMPI_NOGIL_BEGIN
+    ierr = exchange_sizes(x, &mine, ssizes, rsizes, ones, iota);
+    FASTMPI_NOGIL_END
+    if (fastmpi_check(ierr) < 0) {
+        goto done;
+    }
+    char *rdata = NULL;
+    Py_ssize_t total = 0;
+    if (x->receiving) {
+        if (aligned_layout(rsizes, nin, rcounts, rdispls, &total, nbr) < 0 ||
+            (rbuf = PyByteArray_FromStringAndSize(NULL, total)) == NULL) {
+            goto done;
+        }
+        rdata = PyByteArray_AS_STRING(rbuf);
+    }
+    for (int i = 0; i < nout; i++) {
+        ssizes[i] = ssizes[i] > 0 ? ssizes[i] : 0;
+    }
+    if (x->which == FASTMPI_OBJX_NBR_ALLTOALL && x->dup) {
+        if (uniform_alltoall(x->comm, sdata, nout, ssizes, sdispls, nin,
+                             rdispls, &rbuf) < 0) {
+            goto done;
+        }
+    }
+    else {
+        FASTMPI_NOGIL_BEGIN
+        ierr = exchange_data(x, &p, sdata, ssizes, sdispls, rdata, rcounts,
+                             rdispls, total);
+        FASTMPI_NOGIL_END
+        if (fastmpi_check(ierr) < 0) {
+            goto done;
+        }
+    }
+    if (err.type != NULL) {
+        goto done;
+    }
+    result = x->receiving ? load_all(fname, rbuf, rsizes, rdispls, nin,
+                                     x->sources)
+                          : Py_NewRef(Py_None);
+done:
+    if (err.type != NULL) {
+        PyErr_Restore(err.type, err.value, err.tb);     /* ours first */
+    }
+    fastmpi_pickled_release(&p);
+    Py_XDECREF(seq);
+    Py_XDECREF(sbuf);
+    Py_XDECREF(rbuf);
+    PyMem_Free(mem);
+    return result;
 }
 
 /* ---- bcast ------------------------------------------------------------- */
@@ -616,7 +879,7 @@ Comm_scatter(FastMPICommObject *self, PyObject *const *args,
         displs = sizes + size;
         seq = per_rank_items(argv[0] ? argv[0] : Py_None, size, "scatter",
                              "sendobj");
-        if (seq == NULL || (buf = pack_items(seq, comm, sizes, displs)) ==
+        if (seq == NULL || (buf = pack_items(seq, 0, sizes, displs)) ==
                                NULL) {
             PyErr_Fetch(&err.type, &err.value, &err.tb);
             for (int i = 0; i < size; i++) {
@@ -706,72 +969,14 @@ Comm_alltoall(FastMPICommObject *self, PyObject *const *args,
     static const char *const names[] = {"sendobj", NULL};
     static fastmpi_argspec spec = {"alltoall", names, 1};
     PyObject *argv[1];
-    PyObject *seq = NULL, *sbuf = NULL, *rbuf = NULL, *result = NULL;
-    int rank, size, ierr, *mem = NULL;
-    saved_error err = {NULL, NULL, NULL};
+    int rank, size;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         group_size(self, &rank, &size) < 0) {
         return NULL;
     }
-    MPI_Comm comm = self->ob_mpi;
-    mem = PyMem_Malloc(4 * sizeof(int) * (size_t)size);
-    if (mem == NULL) {
-        return PyErr_NoMemory();
-    }
-    int *ssizes = mem, *sdispls = mem + size;
-    int *rsizes = mem + 2 * size, *rdispls = mem + 3 * size;
-    char *sdata = NULL;
-    seq = per_rank_items(argv[0], size, "alltoall", "sendobj");
-    if (seq == NULL || (sbuf = pack_items(seq, comm, ssizes, sdispls)) ==
-                           NULL) {
-        PyErr_Fetch(&err.type, &err.value, &err.tb);
-        for (int i = 0; i < size; i++) {
-            ssizes[i] = -1;
-            sdispls[i] = 0;
-        }
-    }
-    else {
-        sdata = PyByteArray_AS_STRING(sbuf);
-    }
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Alltoall", comm, MPI_PROC_NULL, 0, sizeof(int),
-                 ierr = MPI_Alltoall(ssizes, 1, MPI_INT, rsizes, 1, MPI_INT,
-                                     comm));
-    FASTMPI_NOGIL_END
-    Py_ssize_t total;
-    if (fastmpi_check(ierr) < 0) {
-        goto done;
-    }
-    clear_failures(ssizes, size);
-    int failed = clear_failures(rsizes, size);
-    if (aligned_displs(rsizes, size, rdispls, &total) < 0 ||
-        (rbuf = PyByteArray_FromStringAndSize(NULL, total)) == NULL) {
-        goto done;
-    }
-    char *rdata = PyByteArray_AS_STRING(rbuf);
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Alltoallv", comm, MPI_PROC_NULL, 0, total,
-                 ierr = MPI_Alltoallv(sdata, ssizes, sdispls, MPI_BYTE,
-                                      rdata, rsizes, rdispls, MPI_BYTE,
-                                      comm));
-    FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0 || err.type != NULL) {
-        goto done;
-    }
-    if (failed >= 0) {
-        peer_failed("alltoall", failed);
-        goto done;
-    }
-    result = load_all(rbuf, rsizes, rdispls, size);
-done:
-    if (err.type != NULL) {
-        PyErr_Restore(err.type, err.value, err.tb);
-    }
-    Py_XDECREF(seq);
-    Py_XDECREF(sbuf);
-    Py_XDECREF(rbuf);
-    PyMem_Free(mem);
-    return result;
+    fastmpi_objx x = {FASTMPI_OBJX_ALLTOALL, self->ob_mpi, 0, size, size, 1,
+                      1, NULL, 0};
+    return fastmpi_objx_exchange(&x, argv[0], "alltoall");
 }
 
 /* ---- reductions -------------------------------------------------------- */

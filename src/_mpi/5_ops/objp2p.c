@@ -18,41 +18,9 @@
 
 static const char *const send_names[] = {"obj", "dest", "tag", NULL};
 
-static PyObject *
-send_common(FastMPICommObject *self, PyObject *const *args,
-            Py_ssize_t nargs, PyObject *kwnames, fastmpi_argspec *spec,
-            fastmpi_send_fn fn, const char *mpiname)
-{
-    PyObject *argv[3];
-    int dest, tag, ierr;
-    fastmpi_pickled p;
-    if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_arg_int(spec, 1, argv[1], 0, &dest) < 0 ||
-        fastmpi_arg_int(spec, 2, argv[2], 0, &tag) < 0 ||
-        fastmpi_comm_check(self) < 0) {
-        return NULL;
-    }
-    if (dest == MPI_PROC_NULL) {
-        Py_RETURN_NONE;     /* nothing is sent: do not pickle */
-    }
-    if (fastmpi_pickle_dump(argv[0], &p) < 0) {
-        return NULL;
-    }
-    MPI_Comm comm = self->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL(mpiname, comm, dest, tag, p.nbytes,
-                 ierr = fn(p.addr, p.count, p.datatype, dest, tag, comm));
-    FASTMPI_NOGIL_END
-    fastmpi_pickled_release(&p);
-    if (fastmpi_check(ierr) < 0) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
-FASTMPI_DEFINE_SEND(send, MPI_Send, send_names)
-FASTMPI_DEFINE_SEND(ssend, MPI_Ssend, send_names)
-FASTMPI_DEFINE_SEND(bsend, MPI_Bsend, send_names)
+FASTMPI_DEFINE_SEND(send, MPI_Send, send_names, 1)
+FASTMPI_DEFINE_SEND(ssend, MPI_Ssend, send_names, 1)
+FASTMPI_DEFINE_SEND(bsend, MPI_Bsend, send_names, 1)
 
 /* Receive the message matched by *message (whose size is in *probed) and
  * unpickle it.  `stack` holds it already when *received is set. */

@@ -15,40 +15,10 @@
 
 static const char *const send_names[] = {"buf", "dest", "tag", NULL};
 
-/* The four blocking send modes share everything but the MPI call. */
-static PyObject *
-send_common(FastMPICommObject *self, PyObject *const *args,
-            Py_ssize_t nargs, PyObject *kwnames, fastmpi_argspec *spec,
-            fastmpi_send_fn fn, const char *mpiname)
-{
-    PyObject *argv[3];
-    int dest, tag, ierr;
-    fastmpi_msg msg;
-    if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
-        fastmpi_arg_int(spec, 1, argv[1], 0, &dest) < 0 ||
-        fastmpi_arg_int(spec, 2, argv[2], 0, &tag) < 0 ||
-        fastmpi_comm_check(self) < 0 ||
-        fastmpi_msg_parse(argv[0], FASTMPI_MSG_SEND, dest, spec->fname, "buf",
-                          &msg) < 0) {
-        return NULL;
-    }
-    MPI_Comm comm = self->ob_mpi;
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL(mpiname, comm, dest, tag, VIEW_BYTES(msg),
-                 ierr = fn(msg.addr, msg.count, msg.datatype, dest, tag,
-                           comm));
-    FASTMPI_NOGIL_END
-    fastmpi_msg_release(&msg);
-    if (fastmpi_check(ierr) < 0) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
-FASTMPI_DEFINE_SEND(Send, MPI_Send, send_names)
-FASTMPI_DEFINE_SEND(Ssend, MPI_Ssend, send_names)
-FASTMPI_DEFINE_SEND(Rsend, MPI_Rsend, send_names)
-FASTMPI_DEFINE_SEND(Bsend, MPI_Bsend, send_names)
+FASTMPI_DEFINE_SEND(Send, MPI_Send, send_names, 0)
+FASTMPI_DEFINE_SEND(Ssend, MPI_Ssend, send_names, 0)
+FASTMPI_DEFINE_SEND(Rsend, MPI_Rsend, send_names, 0)
+FASTMPI_DEFINE_SEND(Bsend, MPI_Bsend, send_names, 0)
 
 /* Sendrecv, and Sendrecv_replace, whose receive is checked as above. */
 static int

@@ -278,128 +278,91 @@ count_arg(PyObject *obj, const char *fname, int *count)
     return 0;
 }
 
-/* Pack(inbuf, outbuf, position, comm) -> new position;
- * Pack_external(datarep, inbuf, outbuf, position) -> new position. */
+/* Pack(inbuf, outbuf, position, comm), Unpack(inbuf, position, outbuf,
+ * comm), and their _external forms (datarep first, no comm) -> the new
+ * position.  The buffer self describes is Pack's inbuf and Unpack's
+ * outbuf (`typed`); the other holds the packed bytes. */
 static PyObject *
-pack_common(PyObject *self, PyObject *args, PyObject *kwds, int external)
+pack_common(PyObject *self, PyObject *args, PyObject *kwds, int external,
+            int unpack)
 {
     static char *kw_pack[] = {"inbuf", "outbuf", "position", "comm", NULL};
-    static char *kw_ext[] = {"datarep", "inbuf", "outbuf", "position", NULL};
-    const char *fname = external ? "Pack_external" : "Pack";
+    static char *kw_pack_ext[] = {"datarep", "inbuf", "outbuf", "position",
+                                  NULL};
+    static char *kw_unpack[] = {"inbuf", "position", "outbuf", "comm", NULL};
+    static char *kw_unpack_ext[] = {"datarep", "inbuf", "position",
+                                    "outbuf", NULL};
+    static char **const kwlists[2][2] = {{kw_pack, kw_pack_ext},
+                                         {kw_unpack, kw_unpack_ext}};
+    static const char *const formats[2][2] = {
+        {"OOOO:Pack", "OOOO:Pack_external"},
+        {"OOOO:Unpack", "OOOO:Unpack_external"},
+    };
+    static const char *const fnames[2][2] = {
+        {"Pack", "Pack_external"}, {"Unpack", "Unpack_external"},
+    };
+    const char *fname = fnames[unpack][external];
     PyObject *a, *b, *c, *d;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds,
-                                     external ? "OOOO:Pack_external"
-                                              : "OOOO:Pack",
-                                     external ? kw_ext : kw_pack, &a, &b, &c,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, formats[unpack][external],
+                                     kwlists[unpack][external], &a, &b, &c,
                                      &d)) {
         return NULL;
     }
-    PyObject *inobj = external ? b : a, *outobj = external ? c : b;
-    PyObject *posobj = external ? d : c;
+    PyObject *inobj = external ? b : a;
+    PyObject *second = external ? c : b, *third = external ? d : c;
+    PyObject *outobj = unpack ? third : second;
+    PyObject *posobj = unpack ? second : third;
     MPI_Comm comm = MPI_COMM_NULL;
     MPI_Datatype dt;
     Py_buffer in, out;
+    Py_buffer *typed = unpack ? &out : &in, *packed = unpack ? &in : &out;
+    const char *typed_name = unpack ? "outbuf" : "inbuf";
+    const char *packed_name = unpack ? "inbuf" : "outbuf";
     int count, ierr;
     Py_ssize_t pos;
     if ((external ? datarep_arg(a, fname) : comm_arg(d, fname, &comm)) < 0 ||
-        typed_view(self, inobj, 0, fname, "inbuf", &dt, &in, &count) < 0) {
+        typed_view(self, unpack ? outobj : inobj, unpack, fname, typed_name,
+                   &dt, typed, &count) < 0) {
         return NULL;
     }
-    if (bytes_view(outobj, 1, fname, "outbuf", &out) < 0) {
-        PyBuffer_Release(&in);
+    if (bytes_view(unpack ? inobj : outobj, !unpack, fname, packed_name,
+                   packed) < 0) {
+        PyBuffer_Release(typed);
         return NULL;
     }
     PyObject *result = NULL;
-    if (position_arg(posobj, fname, out.len, &pos) < 0 ||
+    if (position_arg(posobj, fname, packed->len, &pos) < 0 ||
         (external && external32_safe(dt, fname) < 0) ||
-        packed_fits(packed_size(dt, count, external), pos, out.len, fname,
-                    "outbuf") < 0) {
+        packed_fits(packed_size(dt, count, external), pos, packed->len,
+                    fname, packed_name) < 0 ||
+        (!external && int_size(packed->len, fname, packed_name) < 0)) {
         goto done;
     }
-    if (external) {
-        MPI_Aint p = (MPI_Aint)pos;
+    MPI_Aint apos = (MPI_Aint)pos;
+    int ipos = (int)pos;
+    if (external && !unpack) {
         FASTMPI_CALL("MPI_Pack_external", MPI_COMM_NULL, 0, 0, in.len,
                      ierr = MPI_Pack_external("external32", in.buf, count,
                                               dt, out.buf,
-                                              (MPI_Aint)out.len, &p));
-        pos = (Py_ssize_t)p;
+                                              (MPI_Aint)out.len, &apos));
     }
-    else {
-        int p = (int)pos;
-        if (int_size(out.len, fname, "outbuf") < 0) {
-            goto done;
-        }
-        FASTMPI_CALL("MPI_Pack", comm, 0, 0, in.len,
-                     ierr = MPI_Pack(in.buf, count, dt, out.buf,
-                                     (int)out.len, &p, comm));
-        pos = p;
-    }
-    if (fastmpi_check(ierr) == 0) {
-        result = PyLong_FromSsize_t(pos);
-    }
-done:
-    PyBuffer_Release(&in);
-    PyBuffer_Release(&out);
-    return result;
-}
-
-/* Unpack(inbuf, position, outbuf, comm) -> new position;
- * Unpack_external(datarep, inbuf, position, outbuf) -> new position. */
-static PyObject *
-unpack_common(PyObject *self, PyObject *args, PyObject *kwds, int external)
-{
-    static char *kw_unpack[] = {"inbuf", "position", "outbuf", "comm", NULL};
-    static char *kw_ext[] = {"datarep", "inbuf", "position", "outbuf", NULL};
-    const char *fname = external ? "Unpack_external" : "Unpack";
-    PyObject *a, *b, *c, *d;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds,
-                                     external ? "OOOO:Unpack_external"
-                                              : "OOOO:Unpack",
-                                     external ? kw_ext : kw_unpack, &a, &b,
-                                     &c, &d)) {
-        return NULL;
-    }
-    PyObject *inobj = external ? b : a, *posobj = external ? c : b;
-    PyObject *outobj = external ? d : c;
-    MPI_Comm comm = MPI_COMM_NULL;
-    MPI_Datatype dt;
-    Py_buffer in, out;
-    int count, ierr;
-    Py_ssize_t pos;
-    if ((external ? datarep_arg(a, fname) : comm_arg(d, fname, &comm)) < 0 ||
-        typed_view(self, outobj, 1, fname, "outbuf", &dt, &out, &count) <
-            0) {
-        return NULL;
-    }
-    if (bytes_view(inobj, 0, fname, "inbuf", &in) < 0) {
-        PyBuffer_Release(&out);
-        return NULL;
-    }
-    PyObject *result = NULL;
-    if (position_arg(posobj, fname, in.len, &pos) < 0 ||
-        (external && external32_safe(dt, fname) < 0) ||
-        packed_fits(packed_size(dt, count, external), pos, in.len, fname,
-                    "inbuf") < 0) {
-        goto done;
-    }
-    if (external) {
-        MPI_Aint p = (MPI_Aint)pos;
+    else if (external) {
         FASTMPI_CALL("MPI_Unpack_external", MPI_COMM_NULL, 0, 0, in.len,
                      ierr = MPI_Unpack_external("external32", in.buf,
-                                                (MPI_Aint)in.len, &p,
+                                                (MPI_Aint)in.len, &apos,
                                                 out.buf, count, dt));
-        pos = (Py_ssize_t)p;
+    }
+    else if (!unpack) {
+        FASTMPI_CALL("MPI_Pack", comm, 0, 0, in.len,
+                     ierr = MPI_Pack(in.buf, count, dt, out.buf,
+                                     (int)out.len, &ipos, comm));
     }
     else {
-        int p = (int)pos;
-        if (int_size(in.len, fname, "inbuf") < 0) {
-            goto done;
-        }
         FASTMPI_CALL("MPI_Unpack", comm, 0, 0, in.len,
-                     ierr = MPI_Unpack(in.buf, (int)in.len, &p, out.buf,
+                     ierr = MPI_Unpack(in.buf, (int)in.len, &ipos, out.buf,
                                        count, dt, comm));
-        pos = p;
     }
+    pos = external ? (Py_ssize_t)apos : ipos;
     if (fastmpi_check(ierr) == 0) {
         result = PyLong_FromSsize_t(pos);
     }
@@ -412,25 +375,25 @@ done:
 static PyObject *
 Datatype_Pack(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pack_common(self, args, kwds, 0);
+    return pack_common(self, args, kwds, 0, 0);
 }
 
 static PyObject *
 Datatype_Pack_external(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pack_common(self, args, kwds, 1);
+    return pack_common(self, args, kwds, 1, 0);
 }
 
 static PyObject *
 Datatype_Unpack(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return unpack_common(self, args, kwds, 0);
+    return pack_common(self, args, kwds, 0, 1);
 }
 
 static PyObject *
 Datatype_Unpack_external(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return unpack_common(self, args, kwds, 1);
+    return pack_common(self, args, kwds, 1, 1);
 }
 
 /* The handle of self for a size query (no commit needed). */

@@ -308,6 +308,42 @@ def test_graph_fewer_nodes(comm, rank, size):
         assert g == MPI.COMM_NULL
 
 
+def test_graph_index_with_leading_zero(comm, rank, size):
+    # the adjacency-array form: nnodes + 1 running totals from 0
+    index, edges = ring_graph(size)
+    for form in ([0] + index, index):
+        g = comm.Create_graph(form, edges)
+        try:
+            assert g.index == index and g.edges == edges
+            assert g.nnodes == size and g.neighbors == edges[
+                (index[rank - 1] if rank else 0):index[rank]]
+        finally:
+            g.Free()
+
+
+def test_graph_fewer_nodes_leading_zero(comm, rank, size):
+    # one node with a self loop, both forms: the other ranks get COMM_NULL
+    for index in ([1], [0, 1]):
+        g = comm.Create_graph(index, [0])
+        assert type(g) is MPI.Graphcomm
+        if rank == 0:
+            assert g.dims == (1, 1) and g.index == [1] and g.edges == [0]
+            g.Free()
+        else:
+            assert g == MPI.COMM_NULL
+
+
+@pytest.mark.beyond_mpi4py
+def test_graph_more_nodes_than_processes(comm, size):
+    # more nodes than processes is MPI's error, in either form
+    loops = list(range(size + 1))
+    index = list(range(1, size + 2))
+    for form in (index, [0] + index):
+        with pytest.raises(ValueError, match=f"{size + 1} nodes but the "
+                           f"communicator only {size} processes"):
+            comm.Create_graph(form, loops)
+
+
 @pytest.mark.beyond_mpi4py
 def test_graph_bad_inputs(comm, size):
     with pytest.raises(ValueError, match="index"):

@@ -420,57 +420,82 @@ done:
     return result;
 }
 
+/* A graph's index and edges (Create_graph, Graph_map) into new PyMem
+ * arrays, checked: index holds running totals of neighbour counts, one
+ * per node (MPI's form), or the same with a leading 0 (the usual
+ * adjacency-array form, nnodes + 1 items, as mpi4py takes it: a list that
+ * starts at 0 and ends at len(edges) is read so); no more nodes than the
+ * communicator has processes (fewer is fine: the extra ranks get
+ * COMM_NULL); every edge a node of the graph.  0, or -1 with an
+ * exception naming fname. */
+static int
+graph_arrays(PyObject *indexobj, PyObject *edgesobj, int size,
+             const char *fname, int **index, int *nnodes, int **edges,
+             int *nedges)
+{
+    *index = *edges = NULL;
+    if (fastmpi_topo_int_seq(indexobj, fname, "index", index, nnodes) < 0 ||
+        fastmpi_topo_int_seq(edgesobj, fname, "edges", edges, nedges) < 0) {
+        goto error;
+    }
+    int n = *nnodes, *ix = *index;
+    if (n > 0 && ix[0] == 0 && ix[n - 1] == *nedges) {
+        memmove(ix, ix + 1, sizeof(int) * (size_t)(n - 1));
+        *nnodes = --n;
+    }
+    if (n > size) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument 'index': the graph has %d nodes but the "
+                     "communicator only %d processes (a graph may have "
+                     "fewer nodes, not more)", fname, n, size);
+        goto error;
+    }
+    for (int i = 0; i < n; i++) {
+        int prev = i ? ix[i - 1] : 0;
+        if (ix[i] < prev) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument 'index': item %d is %d, less than "
+                         "the one before (%d); index holds running totals "
+                         "of neighbour counts", fname, i, ix[i], prev);
+            goto error;
+        }
+    }
+    if ((n ? ix[n - 1] : 0) != *nedges) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): 'index' ends at %d but 'edges' has %d items; "
+                     "they must agree", fname, n ? ix[n - 1] : 0, *nedges);
+        goto error;
+    }
+    for (int i = 0; i < *nedges; i++) {
+        if ((*edges)[i] < 0 || (*edges)[i] >= n) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument 'edges': item %d is %d; the graph's "
+                         "nodes are 0 to %d", fname, i, (*edges)[i], n - 1);
+            goto error;
+        }
+    }
+    return 0;
+error:
+    PyMem_Free(*index);
+    PyMem_Free(*edges);
+    *index = *edges = NULL;
+    return -1;
+}
+
 static PyObject *
 Intracomm_Create_graph(FastMPICommObject *self, PyObject *const *args,
                        Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const names[] = {"index", "edges", "reorder", NULL};
     static fastmpi_argspec spec = {"Create_graph", names, 2};
-    PyObject *argv[3], *result = NULL;
-    int *index = NULL, *edges = NULL, nnodes = 0, nedges = 0, reorder;
-    int rank, size;
+    PyObject *argv[3];
+    int *index, *edges, nnodes, nedges, reorder, rank, size;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         bool_arg(argv[2], &reorder) < 0 ||
         fastmpi_comm_ranks(self, &rank, &size) < 0 ||
-        fastmpi_topo_int_seq(argv[0], "Create_graph", "index", &index,
-                             &nnodes) < 0 ||
-        fastmpi_topo_int_seq(argv[1], "Create_graph", "edges", &edges,
-                             &nedges) < 0) {
-        goto done;
-    }
-    if (nnodes > size) {
-        PyErr_Format(PyExc_ValueError,
-                     "Create_graph() argument 'index': the graph has %d "
-                     "nodes but the communicator only %d processes",
-                     nnodes, size);
-        goto done;
-    }
-    for (int i = 0; i < nnodes; i++) {
-        int prev = i ? index[i - 1] : 0;
-        if (index[i] < prev) {
-            PyErr_Format(PyExc_ValueError,
-                         "Create_graph() argument 'index': item %d is %d, "
-                         "less than the one before (%d); index holds "
-                         "running totals of neighbour counts", i, index[i],
-                         prev);
-            goto done;
-        }
-    }
-    if ((nnodes ? index[nnodes - 1] : 0) != nedges) {
-        PyErr_Format(PyExc_ValueError,
-                     "Create_graph(): 'index' ends at %d but 'edges' has "
-                     "%d items; they must agree", nnodes ? index[nnodes - 1]
-                                                         : 0, nedges);
-        goto done;
-    }
-    for (int i = 0; i < nedges; i++) {
-        if (edges[i] < 0 || edges[i] >= nnodes) {
-            PyErr_Format(PyExc_ValueError,
-                         "Create_graph() argument 'edges': item %d is %d; "
-                         "the graph's nodes are 0 to %d", i, edges[i],
-                         nnodes - 1);
-            goto done;
-        }
+        graph_arrays(argv[0], argv[1], size, "Create_graph", &index,
+                     &nnodes, &edges, &nedges) < 0) {
+        return NULL;
     }
     MPI_Comm newcomm = MPI_COMM_NULL;
     int ierr;
@@ -479,14 +504,12 @@ Intracomm_Create_graph(FastMPICommObject *self, PyObject *const *args,
                  ierr = MPI_Graph_create(self->ob_mpi, nnodes, index, edges,
                                          reorder, &newcomm));
     FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
-        goto done;
-    }
-    result = new_comm(fastmpi_st->Graphcomm, newcomm);
-done:
     PyMem_Free(index);
     PyMem_Free(edges);
-    return result;
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    return new_comm(fastmpi_st->Graphcomm, newcomm);
 }
 
 /* Edge weights: None or MPI.UNWEIGHTED -> MPI_UNWEIGHTED, MPI.WEIGHTS_EMPTY
@@ -836,8 +859,9 @@ PyMethodDef fastmpi_topology_intracomm_methods[] = {
      "Create_cart(dims, periods=None, reorder=False) -> Cartcomm "
      "(collective; COMM_NULL where a rank is left out)."},
     {"Create_graph", FASTMPI_FASTCALL(Intracomm_Create_graph), FASTCALL_KW,
-     "Create_graph(index, edges, reorder=False) -> Graphcomm "
-     "(collective)."},
+     "Create_graph(index, edges, reorder=False) -> Graphcomm (collective; "
+     "COMM_NULL on the ranks past the graph's nodes).  index: running "
+     "totals of neighbour counts, with or without a leading 0."},
     {"Create_dist_graph", FASTMPI_FASTCALL(Intracomm_Create_dist_graph),
      FASTCALL_KW,
      "Create_dist_graph(sources, degrees, destinations, weights=None, "

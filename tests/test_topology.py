@@ -443,6 +443,44 @@ def test_dist_graph_empty(comm):
     dg.Free()
 
 
+def test_dist_graph_adjacent_none(comm, rank, size):
+    src, dst = [(rank - 1) % size], [(rank + 1) % size]
+    dg = comm.Create_dist_graph_adjacent(None, None)
+    assert dg.Get_dist_neighbors_count() == (0, 0, False)
+    assert dg.Get_dist_neighbors() == ([], [], None)
+    dg.Free()
+    # every rank names its sources only, or its destinations only
+    for args, counts, nbrs in (
+            ((src, None), (1, 0, False), (src, [], None)),
+            ((None, dst), (0, 1, False), ([], dst, None)),
+            ((src, None, MPI.UNWEIGHTED, None), (1, 0, False),
+             (src, [], None)),
+            ((None, dst, None, MPI.UNWEIGHTED), (0, 1, False),
+             ([], dst, None))):
+        dg = comm.Create_dist_graph_adjacent(*args)
+        try:
+            assert dg.Get_dist_neighbors_count() == counts
+            assert dg.Get_dist_neighbors() == nbrs
+        finally:
+            dg.Free()
+
+
+def test_dist_graph_adjacent_weights_one_side(comm, rank, size):
+    # weights on the side with edges; None on the empty side follows them
+    src, dst = [(rank - 1) % size], [(rank + 1) % size]
+    for args, counts, nbrs in (
+            ((src, None, [7], None), (1, 0, True), (src, [], ([7], []))),
+            ((None, dst, None, [8]), (0, 1, True), ([], dst, ([], [8]))),
+            ((src, [], [7], MPI.WEIGHTS_EMPTY), (1, 0, True),
+             (src, [], ([7], [])))):
+        dg = comm.Create_dist_graph_adjacent(*args)
+        try:
+            assert dg.Get_dist_neighbors_count() == counts
+            assert dg.Get_dist_neighbors() == nbrs
+        finally:
+            dg.Free()
+
+
 @pytest.mark.beyond_mpi4py
 def test_dist_graph_bad_inputs(comm, rank, size):
     f = comm.Create_dist_graph_adjacent
@@ -457,7 +495,13 @@ def test_dist_graph_bad_inputs(comm, rank, size):
     with pytest.raises(ValueError, match="neither"):
         f([rank], [rank], [1], None)
     with pytest.raises(TypeError, match="sources"):
-        f(None, [rank])
+        f(5, [rank])
+    with pytest.raises(TypeError, match="destinations"):
+        f([rank], "ab")
+    with pytest.raises(ValueError, match="neither"):
+        f([rank], None, [1], MPI.UNWEIGHTED)    # explicitly mixed
+    with pytest.raises(ValueError, match="sourceweights"):
+        f(None, [rank], [1], [1])               # weights for no sources
     with pytest.raises(TypeError, match="info"):
         f([rank], [rank], info=object())
     with pytest.raises(TypeError, match="info"):

@@ -559,6 +559,28 @@ weights_arg(PyObject *obj, int nedges, const char *fname,
     return 0;
 }
 
+static int
+is_none(PyObject *obj)
+{
+    return obj == NULL || obj == Py_None;
+}
+
+/* Ranks of Create_dist_graph_adjacent: a sequence, or None for none. */
+static int
+ranks_or_none(PyObject *obj, const char *fname, const char *argname,
+              int **out, int *n)
+{
+    if (obj == Py_None) {
+        *n = 0;
+        if ((*out = PyMem_Malloc(sizeof(int))) == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        return 0;
+    }
+    return fastmpi_topo_int_seq(obj, fname, argname, out, n);
+}
+
 static PyObject *
 finish_distgraph(int ierr, MPI_Comm newcomm)
 {
@@ -587,19 +609,29 @@ Intracomm_Create_dist_graph_adjacent(FastMPICommObject *self,
     }
     if (bool_arg(argv[5], &reorder) < 0 ||
         fastmpi_comm_ranks(self, &rank, &size) < 0 ||
-        fastmpi_topo_int_seq(argv[0], fname, "sources", &src, &nsrc) < 0 ||
-        fastmpi_topo_int_seq(argv[1], fname, "destinations", &dst,
-                             &ndst) < 0 ||
+        ranks_or_none(argv[0], fname, "sources", &src, &nsrc) < 0 ||
+        ranks_or_none(argv[1], fname, "destinations", &dst, &ndst) < 0 ||
         check_ranks(src, nsrc, size, fname, "sources") < 0 ||
         check_ranks(dst, ndst, size, fname, "destinations") < 0 ||
         weights_arg(argv[2], nsrc, fname, "sourceweights", &sw, &swo) < 0 ||
         weights_arg(argv[3], ndst, fname, "destweights", &dw, &dwo) < 0) {
         goto done;
     }
+    /* weights left out (None) on a side without edges follow the other
+     * side: Create_dist_graph_adjacent(sources, None, sourceweights) */
+    if (sw == MPI_UNWEIGHTED && dw != MPI_UNWEIGHTED && nsrc == 0 &&
+        is_none(argv[2])) {
+        sw = MPI_WEIGHTS_EMPTY;
+    }
+    if (dw == MPI_UNWEIGHTED && sw != MPI_UNWEIGHTED && ndst == 0 &&
+        is_none(argv[3])) {
+        dw = MPI_WEIGHTS_EMPTY;
+    }
     if ((sw == MPI_UNWEIGHTED) != (dw == MPI_UNWEIGHTED)) {
         PyErr_Format(PyExc_ValueError,
                      "%s(): give both 'sourceweights' and 'destweights', or "
-                     "neither", fname);
+                     "neither (None may stand for the weights of a side "
+                     "without edges)", fname);
         goto done;
     }
     if (info_arg(argv[4], fname, &info) < 0) {
@@ -870,7 +902,9 @@ PyMethodDef fastmpi_topology_intracomm_methods[] = {
      FASTMPI_FASTCALL(Intracomm_Create_dist_graph_adjacent), FASTCALL_KW,
      "Create_dist_graph_adjacent(sources, destinations, sourceweights=None, "
      "destweights=None, info=INFO_NULL, reorder=False) -> Distgraphcomm "
-     "(collective)."},
+     "(collective).  sources or destinations None: no such edges; weights "
+     "None or UNWEIGHTED: unweighted (None on a side without edges takes "
+     "the other side's kind)."},
     {NULL},
 };
 

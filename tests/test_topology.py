@@ -71,6 +71,84 @@ def test_world_has_no_topology(comm):
     assert {MPI.CART, MPI.GRAPH, MPI.DIST_GRAPH}.isdisjoint({MPI.UNDEFINED})
 
 
+def test_is_topo(comm, size):
+    assert comm.is_topo is False and MPI.COMM_SELF.is_topo is False
+    made = [comm.Create_cart([size]),
+            comm.Create_graph(*ring_graph(size)),
+            comm.Create_dist_graph_adjacent([], [])]
+    try:
+        for t in made:
+            assert t.is_topo is True
+        assert type(MPI.Comm.__dict__["is_topo"]) is type(MPI.Comm.rank)
+        dup = made[0].Dup()
+        assert dup.is_topo is True
+        dup.Free()
+    finally:
+        for t in made:
+            t.Free()
+    with pytest.raises(MPI.Exception):
+        MPI.COMM_NULL.is_topo
+
+
+@pytest.mark.parametrize("periods", [None, True, False, "list"])
+def test_cart_map(comm, size, periods):
+    for ndims in (1, 2, 3):
+        dims = MPI.Compute_dims(size, ndims)
+        p = [True] * ndims if periods == "list" else periods
+        cart = comm.Create_cart(dims, p, reorder=True)
+        try:
+            assert comm.Cart_map(dims, p) == cart.Get_rank()
+            assert comm.Cart_map(dims=dims, periods=p) == cart.Get_rank()
+        finally:
+            cart.Free()
+
+
+def test_graph_map(comm, rank, size):
+    index, edges = ring_graph(size)
+    for form in (index, [0] + index):
+        g = comm.Create_graph(form, edges, reorder=True)
+        try:
+            assert comm.Graph_map(form, edges) == g.Get_rank()
+        finally:
+            g.Free()
+
+
+@pytest.mark.beyond_mpi4py     # Open MPI answers every rank; see the docs
+def test_cart_graph_map_smaller_than_comm(comm, size):
+    # one cell / one node: UNDEFINED on every rank but one
+    for got in (comm.allgather(comm.Cart_map([1])),
+                comm.allgather(comm.Cart_map([1], True)),
+                comm.allgather(comm.Graph_map([1], [0])),
+                comm.allgather(comm.Graph_map([0, 1], [0]))):
+        assert got.count(0) == 1 and got.count(MPI.UNDEFINED) == size - 1
+
+
+@pytest.mark.beyond_mpi4py
+def test_cart_graph_map_bad_inputs(comm, size):
+    with pytest.raises(ValueError, match="Cart_map.*communicator has only"):
+        comm.Cart_map([size + 1])
+    with pytest.raises(ValueError, match="Cart_map.*dims"):
+        comm.Cart_map([0])
+    with pytest.raises(ValueError, match="Cart_map.*periods"):
+        comm.Cart_map([size], [True, True])
+    with pytest.raises(TypeError, match="Cart_map.*dims"):
+        comm.Cart_map(size)
+    with pytest.raises(TypeError, match="Cart_map.*periods"):
+        comm.Cart_map([size], 3)
+    with pytest.raises(ValueError, match="Graph_map.*nodes"):
+        comm.Graph_map(list(range(1, size + 2)), list(range(size + 1)))
+    with pytest.raises(ValueError, match="Graph_map.*edges"):
+        comm.Graph_map([1], [1])
+    with pytest.raises(TypeError, match="Graph_map.*edges"):
+        comm.Graph_map([1], None)
+    with pytest.raises(TypeError):
+        comm.Graph_map([1])
+    with pytest.raises(MPI.Exception):
+        MPI.Intracomm().Cart_map([1])
+    with pytest.raises(MPI.Exception):
+        MPI.Intracomm().Graph_map([1], [0])
+
+
 @pytest.mark.mpich_big
 @pytest.mark.parametrize("ndims", [1, 2, 3])
 @pytest.mark.parametrize("periodic", [False, True])

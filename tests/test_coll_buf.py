@@ -193,6 +193,56 @@ def test_alltoallw(comm, rank, size):
     assert np.array_equal(recv32, [10 * j + rank for j in range(size)])
 
 
+def test_type_codes_in_collective_specs(comm, rank, size):
+    # the datatype of block, vector and w specs as a type code str
+    send = np.full(3, rank, "f8")
+    recv = np.zeros(3 * size, "f8")
+    comm.Allgather([send, "d"], [recv, "d"])
+    assert np.array_equal(recv, np.repeat(np.arange(size), 3).astype("f8"))
+    recv[:] = 0
+    comm.Allgather([send, 3, "d"], [recv, 3, "f8"])
+    assert np.array_equal(recv, np.repeat(np.arange(size), 3).astype("f8"))
+    recv[:] = 0
+    comm.Allgatherv([send, "d"], [recv, [3] * size, "d"])
+    assert np.array_equal(recv, np.repeat(np.arange(size), 3).astype("f8"))
+    recv[:] = 0
+    comm.Allgatherv([send, "d"], [recv, [3] * size, None, "d"])
+    assert np.array_equal(recv, np.repeat(np.arange(size), 3).astype("f8"))
+    buf = np.array([rank], "i4")
+    comm.Bcast([buf, "i"], root=0)
+    assert buf[0] == 0
+    out = np.zeros(1, "i4")
+    comm.Allreduce([np.array([rank + 1], "i4"), "i"], [out, "i"])
+    assert out[0] == size * (size + 1) // 2
+
+
+@pytest.mark.beyond_mpi4py     # mpi4py 3.1 takes Datatypes only in w specs
+def test_type_codes_in_w_specs(comm, rank, size):
+    send32 = np.array([10 * rank + j for j in range(size)], "i4")
+    recv32 = np.zeros(size, "i4")
+    sd = [4 * j for j in range(size)]
+    comm.Alltoallw([send32, [1] * size, sd, "i"],
+                   [recv32, ([1] * size, sd), ["i4"] * size])
+    assert np.array_equal(recv32, [10 * j + rank for j in range(size)])
+
+
+def test_type_codes_bad_in_collective_specs(comm, size):
+    with pytest.raises(KeyError):
+        comm.Allgather([np.zeros(1), "x"], [np.zeros(size), "d"])
+    with pytest.raises(KeyError):
+        comm.Allgatherv([np.zeros(1), "d"], [np.zeros(size), [1] * size, "x"])
+
+
+
+@pytest.mark.beyond_mpi4py
+def test_type_codes_bad_in_w_specs(comm, size):
+    with pytest.raises(KeyError):
+        comm.Alltoallw([np.zeros(size, "i4"), [1] * size, [0] * size,
+                        ["x"] * size],
+                       [np.zeros(size, "i4"), [1] * size, [0] * size,
+                        ["i"] * size])
+
+
 # ---- reductions ------------------------------------------------------------
 
 OPS = {

@@ -131,6 +131,60 @@ def test_spec_buf_count_displ_datatype(comm, rank):
     assert np.array_equal(recv, expect)
 
 
+@pytest.mark.parametrize("code, dtype", [
+    ("d", "f8"), ("f", "f4"), ("i", "i4"), ("l", "i8"), ("q", "i8"),
+    ("B", "u1"), ("b", "i1"), ("h", "i2"), ("I", "u4"), ("i4", "i4"),
+    ("f8", "f8"), ("u2", "u2"), ("D", "c16"), ("Zd", "c16"), ("F", "c8"),
+    ("c", "S1"), ("?", "?")])
+def test_spec_datatype_as_type_code(comm, rank, code, dtype):
+    # [buf, code] and [buf, count, code], as mpi4py takes them
+    p = peer(comm)
+    send = (np.arange(6) + rank).astype(dtype)
+    recv = np.zeros(6, dtype)
+    pair_exchange(comm, [send, code], [recv, code], tag=10)
+    assert np.array_equal(recv, (np.arange(6) + p).astype(dtype))
+    recv[:] = np.zeros(6, dtype)
+    pair_exchange(comm, [send.tobytes(), 4, code], [recv, 6, code], tag=10)
+    assert np.array_equal(recv[:4], (np.arange(4) + p).astype(dtype))
+    recv[:] = np.zeros(6, dtype)
+    pair_exchange(comm, [send, (2, 1), code], [recv, (2, 3), code], tag=10)
+    assert np.array_equal(recv[3:5], (np.arange(1, 3) + p).astype(dtype))
+
+
+def test_spec_type_code_is_the_predefined_datatype(comm, rank):
+    p = peer(comm)
+    st = MPI.Status()
+    pair_exchange(comm, [bytearray(24), 3, "d"], [bytearray(24), "d"],
+                  tag=11, status=st)
+    assert st.Get_count(MPI.DOUBLE) == 3 and st.Get_count(MPI.BYTE) == 24
+
+
+@pytest.mark.beyond_mpi4py     # Datatype.fromcode is mpi4py 4
+def test_fromcode_takes_mpi4py_type_codes():
+    for code, dt in (("d", MPI.DOUBLE), ("i", MPI.INT), ("B", MPI.UNSIGNED_CHAR),
+                     ("s", MPI.CHAR), ("p", MPI.AINT), ("Zf", MPI.C_FLOAT_COMPLEX)):
+        assert MPI.Datatype.fromcode(code) == dt
+
+
+def test_spec_unknown_type_code(selfcomm):
+    # mpi4py raises KeyError for a code it does not know; so does fastmpi
+    with Drain(selfcomm):
+        for bad in ("x", "\0", "", "dd"):
+            with pytest.raises(KeyError):
+                selfcomm.Send([bytearray(8), 1, bad], dest=0, tag=31)
+            with pytest.raises(KeyError):
+                selfcomm.Send([bytearray(8), bad], dest=0, tag=31)
+
+
+@pytest.mark.beyond_mpi4py
+def test_spec_unknown_type_code_names_the_argument(selfcomm):
+    with Drain(selfcomm):
+        with pytest.raises(KeyError, match="Send.*'buf'.*'x'"):
+            selfcomm.Send([bytearray(8), 1, "x"], dest=0, tag=31)
+    with pytest.raises(ValueError):       # count past the buffer
+        selfcomm.Recv([bytearray(8), 3, "d"], source=0, tag=31)
+
+
 def test_spec_buf_count_inferred_type(comm, rank):
     p = peer(comm)
     send = np.arange(8, dtype="i8") + rank

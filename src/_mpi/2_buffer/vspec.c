@@ -17,6 +17,8 @@
  *            [buf, (counts, displs), datatypes], displs in bytes, datatypes
  *            a sequence of one Datatype per rank, or one for all
  *
+ * A datatype may also be one of mpi4py's type codes ('d', 'i', ...).
+ *
  * Every block must lie inside the buffer (checked here, before MPI sees
  * it), except for MPI.BOTTOM, whose displacements are addresses.
  */
@@ -37,8 +39,10 @@ has_explicit_count(PyObject *spec)
     if (n == 3) {
         return 1;
     }
-    return n == 2 && !PyObject_TypeCheck(PySequence_Fast_ITEMS(spec)[1],
-                                         fastmpi_st->Datatype);
+    PyObject *second = n == 2 ? PySequence_Fast_ITEMS(spec)[1] : NULL;
+    return second != NULL &&
+           !PyObject_TypeCheck(second, fastmpi_st->Datatype) &&
+           !PyUnicode_Check(second);
 }
 
 /* fastmpi_msg_parse for a buffer split into blocks: a strided buffer is
@@ -370,8 +374,9 @@ fill_types(PyObject *obj, fastmpi_vmsg *v, const char *fname,
            const char *argname)
 {
     int blocks = v->blocks;
-    if (PyObject_TypeCheck(obj, fastmpi_st->Datatype)) {
-        MPI_Datatype t = fastmpi_datatype_arg(obj, fname, argname);
+    if (PyObject_TypeCheck(obj, fastmpi_st->Datatype) ||
+        PyUnicode_Check(obj)) {
+        MPI_Datatype t = fastmpi_datatype_spec_arg(obj, fname, argname);
         if (t == MPI_DATATYPE_NULL) {
             return -1;
         }
@@ -400,8 +405,8 @@ fill_types(PyObject *obj, fastmpi_vmsg *v, const char *fname,
         goto done;
     }
     for (int i = 0; i < blocks; i++) {
-        v->types[i] = fastmpi_datatype_arg(PySequence_Fast_ITEMS(seq)[i],
-                                           fname, argname);
+        v->types[i] = fastmpi_datatype_spec_arg(
+            PySequence_Fast_ITEMS(seq)[i], fname, argname);
         if (v->types[i] == MPI_DATATYPE_NULL) {
             goto done;
         }
@@ -488,7 +493,8 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
         PyObject *second = n >= 2 ? items[1] : NULL;
         int pair = second != NULL && PyTuple_Check(second);
         if (n == 2 && !with_types) {
-            if (PyObject_TypeCheck(second, fastmpi_st->Datatype)) {
+            if (PyObject_TypeCheck(second, fastmpi_st->Datatype) ||
+                PyUnicode_Check(second)) {
                 type = second;
             }
             else {
@@ -559,7 +565,7 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
                          "datatype", fname, argname);
             return -1;
         }
-        v->msg.datatype = fastmpi_datatype_arg(type, fname, argname);
+        v->msg.datatype = fastmpi_datatype_spec_arg(type, fname, argname);
         if (v->msg.datatype == MPI_DATATYPE_NULL) {
             return -1;
         }

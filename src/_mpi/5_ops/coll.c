@@ -113,6 +113,8 @@ vmsg_unused(fastmpi_vmsg *v)
     v->blocks = 0;
     v->lcounts = NULL;
     v->ldispls = NULL;
+    v->wdispls = NULL;
+    v->made = NULL;
 }
 
 static int

@@ -104,4 +104,13 @@ typedef struct {
 #define FASTMPI_TRUNCATION_OVERFLOWS 0
 #endif
 
+/* The Fortran status's length (Status.py2f): MPI_F_STATUS_SIZE (MPI-3,
+ * MPICH); Open MPI 4.1 does not define it, and its MPI_Status_c2f copies
+ * the whole C struct, int by int (6). */
+#ifdef MPI_F_STATUS_SIZE
+#define FASTMPI_F_STATUS_SIZE MPI_F_STATUS_SIZE
+#else
+#define FASTMPI_F_STATUS_SIZE ((int)(sizeof(MPI_Status) / sizeof(MPI_Fint)))
+#endif
+
 #endif /* FASTMPI_COMPAT_H */

@@ -487,7 +487,11 @@ static int descr_next;
 static void
 descr_entry_clear(descr_entry *e)
 {
-    if (e->datatype != MPI_DATATYPE_NULL && fastmpi_mpi_active) {
+    /* an entry never filled has datatype 0, which is not
+     * MPI_DATATYPE_NULL on Open MPI: only a filled one (descr set) owns
+     * its datatype */
+    if (e->descr != NULL && e->datatype != MPI_DATATYPE_NULL &&
+        fastmpi_mpi_active) {
         /* MPI keeps it alive for pending operations that use it */
         MPI_Type_free(&e->datatype);
     }

@@ -3,7 +3,7 @@ serial computation for every root, IN_PLACE, vector specs, bad inputs."""
 import numpy as np
 import pytest
 
-from _impl import MPI
+from _impl import MPI, IMPL
 
 DTYPES = ["i4", "i8", "f4", "f8", "u1"]
 BAD = (TypeError, ValueError, BufferError, MPI.Exception)
@@ -191,6 +191,112 @@ def test_alltoallw(comm, rank, size):
     comm.Alltoallw([send32, [1] * size, sd, [MPI.INT32_T] * size],
                    [recv32, ([1] * size, sd), [MPI.INT32_T] * size])
     assert np.array_equal(recv32, [10 * j + rank for j in range(size)])
+
+
+@pytest.mark.beyond_mpi4py
+@pytest.mark.skipif(IMPL == "mpi4py", reason="mpi4py 3.1 cuts Alltoallw's "
+                    "addresses to C ints, and crashes")
+@pytest.mark.parametrize("nonblocking", [False, True])
+@pytest.mark.parametrize("big", [False, True])
+def test_alltoallw_bottom_absolute(comm, rank, size, nonblocking, big):
+    # [BOTTOM, counts, displs, datatypes] with displs from MPI.Get_address:
+    # big arrays are mapped high, past what Alltoallw's C int displacements
+    # hold (fastmpi folds those blocks into datatypes of their own)
+    n = (1 << 17) if big else 2 * size
+    send = np.zeros(n, "i4")
+    recv = np.full(n, -1, "i4")
+    send[:2 * size] = [100 * rank + j for j in range(2 * size)]
+    sa, ra = MPI.Get_address(send), MPI.Get_address(recv)
+    sd = [sa + 8 * j for j in range(size)]
+    rd = [ra + 8 * j for j in range(size)]
+    args = ([MPI.BOTTOM, [2] * size, sd, [MPI.INT] * size],
+            [MPI.BOTTOM, ([2] * size, rd), [MPI.INT] * size])
+    if nonblocking:
+        req = comm.Ialltoallw(*args)
+        junk = [MPI.INT.Create_contiguous(3).Commit() for _ in range(4)]
+        req.Wait()
+        for t in junk:
+            t.Free()
+    else:
+        comm.Alltoallw(*args)
+    want = [100 * j + 2 * rank + k for j in range(size) for k in (0, 1)]
+    assert list(recv[:2 * size]) == want
+    assert (recv[2 * size:] == -1).all()
+    # one side at absolute addresses, the other a buffer; zero counts
+    recv[:] = -1
+    comm.Alltoallw(args[0], [recv, [2] * size, [8 * j for j in range(size)],
+                             [MPI.INT] * size])
+    assert list(recv[:2 * size]) == want
+    recv[:] = -1
+    comm.Alltoallw([MPI.BOTTOM, [0] * size, sd, [MPI.INT] * size],
+                   [MPI.BOTTOM, [0] * size, rd, [MPI.INT] * size])
+    assert (recv == -1).all()
+
+
+@pytest.mark.beyond_mpi4py
+def test_alltoallw_displacements_bad(comm, size):
+    buf = np.zeros(size, "i4")
+    ok = [buf, [1] * size, [4 * j for j in range(size)], [MPI.INT] * size]
+    for bad, exc in (([buf, [1] * size, [-4] * size, [MPI.INT] * size],
+                      ValueError),
+                     ([buf, [1] * size, [0.5] * size, [MPI.INT] * size],
+                      TypeError),
+                     ([buf, [1] * size, [0] * (size + 1), [MPI.INT] * size],
+                      ValueError),
+                     ([buf, [1] * size, [4 * size] * size, [MPI.INT] * size],
+                      ValueError)):
+        with pytest.raises(exc, match="displ|block"):
+            comm.Alltoallw(bad, ok)
+
+
+def test_type_codes_in_collective_specs(comm, rank, size):
+    # the datatype of block, vector and w specs as a type code str
+    send = np.full(3, rank, "f8")
+    recv = np.zeros(3 * size, "f8")
+    comm.Allgather([send, "d"], [recv, "d"])
+    assert np.array_equal(recv, np.repeat(np.arange(size), 3).astype("f8"))
+    recv[:] = 0
+    comm.Allgather([send, 3, "d"], [recv, 3, "f8"])
+    assert np.array_equal(recv, np.repeat(np.arange(size), 3).astype("f8"))
+    recv[:] = 0
+    comm.Allgatherv([send, "d"], [recv, [3] * size, "d"])
+    assert np.array_equal(recv, np.repeat(np.arange(size), 3).astype("f8"))
+    recv[:] = 0
+    comm.Allgatherv([send, "d"], [recv, [3] * size, None, "d"])
+    assert np.array_equal(recv, np.repeat(np.arange(size), 3).astype("f8"))
+    buf = np.array([rank], "i4")
+    comm.Bcast([buf, "i"], root=0)
+    assert buf[0] == 0
+    out = np.zeros(1, "i4")
+    comm.Allreduce([np.array([rank + 1], "i4"), "i"], [out, "i"])
+    assert out[0] == size * (size + 1) // 2
+
+
+@pytest.mark.beyond_mpi4py     # mpi4py 3.1 takes Datatypes only in w specs
+def test_type_codes_in_w_specs(comm, rank, size):
+    send32 = np.array([10 * rank + j for j in range(size)], "i4")
+    recv32 = np.zeros(size, "i4")
+    sd = [4 * j for j in range(size)]
+    comm.Alltoallw([send32, [1] * size, sd, "i"],
+                   [recv32, ([1] * size, sd), ["i4"] * size])
+    assert np.array_equal(recv32, [10 * j + rank for j in range(size)])
+
+
+def test_type_codes_bad_in_collective_specs(comm, size):
+    with pytest.raises(KeyError):
+        comm.Allgather([np.zeros(1), "x"], [np.zeros(size), "d"])
+    with pytest.raises(KeyError):
+        comm.Allgatherv([np.zeros(1), "d"], [np.zeros(size), [1] * size, "x"])
+
+
+
+@pytest.mark.beyond_mpi4py
+def test_type_codes_bad_in_w_specs(comm, size):
+    with pytest.raises(KeyError):
+        comm.Alltoallw([np.zeros(size, "i4"), [1] * size, [0] * size,
+                        ["x"] * size],
+                       [np.zeros(size, "i4"), [1] * size, [0] * size,
+                        ["i"] * size])
 
 
 # ---- reductions ------------------------------------------------------------

@@ -256,3 +256,11 @@ def test_barrier_null_raises():
     with pytest.raises(MPI.Exception) as info:
         MPI.COMM_NULL.Barrier()
     assert info.value.Get_error_class() == MPI.ERR_COMM
+
+
+def test_get_parent_without_spawn(comm):
+    # not spawned: an Intercomm COMM_NULL, from the class or an instance
+    for parent in (MPI.Comm.Get_parent(), comm.Get_parent(),
+                   MPI.Intracomm.Get_parent()):
+        assert isinstance(parent, MPI.Intercomm)
+        assert parent == MPI.COMM_NULL and not parent

@@ -113,3 +113,92 @@ def test_remove_error_needs_mpi41():
                 fn(arg)
     with pytest.raises(TypeError, match="errorclass"):
         MPI.Remove_error_class("x")
+
+
+def error_classes():
+    codes = sorted({v for k, v in vars(MPI).items()
+                    if k.startswith("ERR_") and k != "ERR_LASTCODE"
+                    and isinstance(v, int)})
+    return [MPI.SUCCESS] + codes
+
+
+def test_ordering_with_ints_and_exceptions():
+    success = MPI.Exception(MPI.SUCCESS)
+    last = MPI.Exception(MPI.ERR_LASTCODE)
+    for code in error_classes():
+        e = MPI.Exception(code)
+        assert e == code and code == e and not (e != code)
+        assert e == MPI.Exception(code) and not (e != MPI.Exception(code))
+        assert success <= e <= last
+        assert success <= code <= last
+        assert MPI.SUCCESS <= e <= MPI.ERR_LASTCODE
+        assert e >= code and e <= code and not (e < code or e > code)
+        assert (e < code + 1) and (e > code - 1) and (code - 1 < e)
+        assert last >= e and e <= last
+        if code != MPI.SUCCESS:
+            assert e > success and success < e and e
+            assert e != success
+        else:
+            assert not e
+    es = [MPI.Exception(c) for c in reversed(error_classes())]
+    assert [int(x) for x in sorted(es)] == error_classes()
+    assert max(es) == max(error_classes())
+
+
+def test_compares_as_its_code_with_other_objects():
+    e = MPI.Exception(MPI.ERR_TAG)
+    assert e == float(MPI.ERR_TAG) and e < MPI.ERR_TAG + 0.5
+    assert (e == "x") is False and (e != "x") is True
+    assert (e == None) is False  # noqa: E711
+    for op in ("<", "<=", ">", ">="):
+        with pytest.raises(TypeError):
+            eval(f"e {op} 'x'")
+        with pytest.raises(TypeError):
+            eval(f"'x' {op} e")
+
+
+def test_int_hash_bool_repr_str():
+    for code in error_classes():
+        e = MPI.Exception(code)
+        assert int(e) == code and hash(e) == hash(code)
+        assert hash(e) == hash(MPI.Exception(code))
+        assert repr(e) == f"MPI.Exception({code})"
+        assert str(e) == MPI.Get_error_string(code)
+        assert e.args == (code,)
+        assert e.error_code == code and e.error_class == code
+        assert e.error_string == MPI.Get_error_string(code)
+        assert bool(e) == (code != MPI.SUCCESS)
+    assert {MPI.Exception(MPI.ERR_TAG): 1}[MPI.ERR_TAG] == 1
+    assert repr(MPI.Exception()) == f"MPI.Exception({MPI.SUCCESS})"
+
+
+def test_negative_code_is_err_unknown():
+    # as mpi4py 3.1: a negative code becomes ERR_UNKNOWN
+    e = MPI.Exception(MPI.SUCCESS - 1)
+    assert e == MPI.ERR_UNKNOWN and e.Get_error_code() == MPI.ERR_UNKNOWN
+    assert repr(e) == f"MPI.Exception({MPI.ERR_UNKNOWN})"
+    assert e.args == (MPI.ERR_UNKNOWN,)
+
+
+@pytest.mark.beyond_mpi4py     # mpi4py 3.1's str() raises for these
+def test_str_of_an_unknown_code():
+    for code in (MPI.ERR_LASTCODE + 1, 10 ** 6):
+        e = MPI.Exception(code)
+        assert int(e) == code and repr(e) == f"MPI.Exception({code})"
+        assert str(e)           # the library's text, or fastmpi's
+
+
+@pytest.mark.beyond_mpi4py     # mpi4py 3.1 truncates a float
+def test_float_code_refused():
+    with pytest.raises(TypeError):
+        MPI.Exception(1.5)
+
+
+def test_bad_constructor_arguments():
+    for bad in ("x", None, [1]):
+        with pytest.raises(TypeError):
+            MPI.Exception(bad)
+    with pytest.raises(TypeError):
+        MPI.Exception(1, 2)
+    with pytest.raises(OverflowError):
+        MPI.Exception(2 ** 40)

@@ -130,6 +130,19 @@ def test_info_null():
     assert n.get("a") is None
     with pytest.raises(KeyError):
         n["a"]
+    # the mapping protocol raises KeyError on INFO_NULL, as mpi4py's does
+    def setitem():
+        n["k"] = "v"
+
+    def delitem():
+        del n["k"]
+    for call in (setitem, delitem, lambda: n.update([]),
+                 lambda: n.update({"k": "v"}), lambda: n.pop("k"),
+                 n.popitem):
+        with pytest.raises(KeyError):
+            call()
+    assert n.pop("k", None) is None and n.copy() == n
+    n.clear()
     for call in (lambda: n.Get("a"), lambda: n.Set("a", "b"),
                  lambda: n.Delete("a"), n.Get_nkeys, n.Free, n.Dup):
         with pytest.raises(MPI.Exception) as e:

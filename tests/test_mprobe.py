@@ -35,6 +35,69 @@ def test_message_null():
     assert MPI.MESSAGE_NO_PROC != MPI.MESSAGE_NULL
 
 
+def test_message_constructor_copies():
+    for m in (MPI.Message(None), MPI.Message(MPI.MESSAGE_NULL),
+              MPI.Message(message=MPI.Message())):
+        assert type(m) is MPI.Message and not m and m == MPI.MESSAGE_NULL
+        assert m is not MPI.MESSAGE_NULL
+    m = MPI.Message(MPI.MESSAGE_NO_PROC)
+    assert m and m == MPI.MESSAGE_NO_PROC and m != MPI.MESSAGE_NULL
+    assert m.py2f() == MPI.MESSAGE_NO_PROC.py2f()
+    assert bool(MPI.MESSAGE_NO_PROC) is True
+    assert bool(MPI.MESSAGE_NULL) is False
+
+
+def test_message_no_proc_constant_stays_after_receives():
+    # as mpi4py: MPI.MESSAGE_NO_PROC itself stays; a copy becomes NULL
+    noproc = MPI.MESSAGE_NO_PROC
+    assert noproc.recv() is None and noproc
+    assert noproc.irecv().wait() is None and noproc
+    noproc.Recv(bytearray(1))
+    noproc.Irecv(bytearray(1)).Wait()
+    assert noproc == MPI.MESSAGE_NO_PROC and noproc != MPI.MESSAGE_NULL
+    m = MPI.Message(MPI.MESSAGE_NO_PROC)
+    assert m.recv() is None and m == MPI.MESSAGE_NULL and not m
+    m = MPI.Message(MPI.MESSAGE_NO_PROC)
+    req = m.irecv()
+    assert m == MPI.MESSAGE_NULL and req != MPI.REQUEST_NULL
+    assert req.wait() is None and req == MPI.REQUEST_NULL
+
+
+@pytest.mark.beyond_mpi4py     # mpi4py 3.1's copy keeps a stale handle
+def test_message_copy_of_a_matched_message(comm, rank):
+    # Message(m) stands for the same match: either one receives it, once
+    p = peer(comm)
+    for via_copy in (True, False):
+        sreq = comm.isend(("copy", rank), dest=p, tag=505)
+        m = poll_improbe(comm, lower=True, source=p, tag=505)
+        c = MPI.Message(m)
+        assert c == m and c and c.py2f() == m.py2f()
+        first, second = (c, m) if via_copy else (m, c)
+        assert first.recv() == ("copy", p)
+        assert not m and not c and m == c == MPI.MESSAGE_NULL
+        with pytest.raises(MPI.Exception):
+            second.recv()
+        sreq.wait()
+    # a copy dropped first leaves the match with the original
+    sreq = comm.Isend(b"kept", dest=p, tag=506)
+    m = poll_improbe(comm, source=p, tag=506)
+    c = MPI.Message(m)
+    del c
+    gc.collect()
+    buf = bytearray(4)
+    m.Recv(buf)
+    assert buf == b"kept" and m == MPI.MESSAGE_NULL
+    sreq.Wait()
+
+
+def test_message_constructor_bad_arguments():
+    for bad in (5, "m", MPI.REQUEST_NULL, MPI.Status()):
+        with pytest.raises(TypeError):
+            MPI.Message(bad)
+    with pytest.raises(TypeError):
+        MPI.Message(MPI.MESSAGE_NULL, MPI.MESSAGE_NULL)
+
+
 @pytest.mark.mpich_big
 def test_mprobe_recv(comm, rank):
     p = peer(comm)

@@ -243,6 +243,53 @@ def test_neighbor_alltoallw(topo, nonblocking):
         assert recv[2 * i] == want and recv[2 * i + 1] == -1
 
 
+@pytest.mark.parametrize("nonblocking", [False, True])
+@pytest.mark.parametrize("big", [False, True])
+def test_neighbor_alltoallw_bottom_absolute(topo, nonblocking, big):
+    # [BOTTOM, counts, displs, datatypes], displs from MPI.Get_address;
+    # big: arrays numpy maps high (their addresses do not fit a C int)
+    rank = topo.rank
+    indeg, outdeg = topo.degrees
+    n = (1 << 17) if big else 4
+    send = np.zeros(max(n, 3 * outdeg + 1), "i4")
+    recv = np.full(max(n, 3 * indeg + 1), -1, "i4")
+    for j in range(outdeg):
+        send[3 * j:3 * j + 2] = value(rank, j)
+    sa, ra = MPI.Get_address(send), MPI.Get_address(recv)
+    args = ([MPI.BOTTOM, ([2] * outdeg, [sa + 12 * j for j in range(outdeg)]),
+             [MPI.INT] * outdeg],
+            [MPI.BOTTOM, [2] * indeg, [ra + 12 * i for i in range(indeg)],
+             [MPI.INT] * indeg])
+    if mpich_alltoallw_refused(topo):
+        with pytest.raises(NotImplementedError):
+            topo.Neighbor_alltoallw(*args)
+        return
+    if nonblocking:
+        topo.Ineighbor_alltoallw(*args).Wait()
+    else:
+        topo.Neighbor_alltoallw(*args)
+    for i, (s, j) in enumerate(sender_blocks(topo)):
+        want = -1 if s == PROC_NULL else value(s, j)
+        assert list(recv[3 * i:3 * i + 3]) == [want, want, -1]
+
+
+@pytest.mark.beyond_mpi4py
+def test_neighbor_alltoallw_displacements_bad(comm, rank, size):
+    dg = comm.Create_dist_graph_adjacent([rank], [rank])
+    try:
+        buf = np.zeros(4, "i4")
+        ok = [buf, [1], [0], [MPI.INT]]
+        for bad, exc in (([buf, [1], [-4], [MPI.INT]], ValueError),
+                         ([buf, [1], [1.5], [MPI.INT]], TypeError),
+                         ([buf, [1], [0, 0], [MPI.INT]], ValueError),
+                         ([buf, [1], "ab", [MPI.INT]], TypeError),
+                         ([buf, [1], [16], [MPI.INT]], ValueError)):
+            with pytest.raises(exc, match="displ|block"):
+                dg.Neighbor_alltoallw(bad, ok)
+    finally:
+        dg.Free()
+
+
 # ---- objects ----------------------------------------------------------------
 
 @pytest.mark.mpich_big

@@ -131,6 +131,60 @@ def test_spec_buf_count_displ_datatype(comm, rank):
     assert np.array_equal(recv, expect)
 
 
+@pytest.mark.parametrize("code, dtype", [
+    ("d", "f8"), ("f", "f4"), ("i", "i4"), ("l", "i8"), ("q", "i8"),
+    ("B", "u1"), ("b", "i1"), ("h", "i2"), ("I", "u4"), ("i4", "i4"),
+    ("f8", "f8"), ("u2", "u2"), ("D", "c16"), ("Zd", "c16"), ("F", "c8"),
+    ("c", "S1"), ("?", "?")])
+def test_spec_datatype_as_type_code(comm, rank, code, dtype):
+    # [buf, code] and [buf, count, code], as mpi4py takes them
+    p = peer(comm)
+    send = (np.arange(6) + rank).astype(dtype)
+    recv = np.zeros(6, dtype)
+    pair_exchange(comm, [send, code], [recv, code], tag=10)
+    assert np.array_equal(recv, (np.arange(6) + p).astype(dtype))
+    recv[:] = np.zeros(6, dtype)
+    pair_exchange(comm, [send.tobytes(), 4, code], [recv, 6, code], tag=10)
+    assert np.array_equal(recv[:4], (np.arange(4) + p).astype(dtype))
+    recv[:] = np.zeros(6, dtype)
+    pair_exchange(comm, [send, (2, 1), code], [recv, (2, 3), code], tag=10)
+    assert np.array_equal(recv[3:5], (np.arange(1, 3) + p).astype(dtype))
+
+
+def test_spec_type_code_is_the_predefined_datatype(comm, rank):
+    p = peer(comm)
+    st = MPI.Status()
+    pair_exchange(comm, [bytearray(24), 3, "d"], [bytearray(24), "d"],
+                  tag=11, status=st)
+    assert st.Get_count(MPI.DOUBLE) == 3 and st.Get_count(MPI.BYTE) == 24
+
+
+@pytest.mark.beyond_mpi4py     # Datatype.fromcode is mpi4py 4
+def test_fromcode_takes_mpi4py_type_codes():
+    for code, dt in (("d", MPI.DOUBLE), ("i", MPI.INT), ("B", MPI.UNSIGNED_CHAR),
+                     ("s", MPI.CHAR), ("p", MPI.AINT), ("Zf", MPI.C_FLOAT_COMPLEX)):
+        assert MPI.Datatype.fromcode(code) == dt
+
+
+def test_spec_unknown_type_code(selfcomm):
+    # mpi4py raises KeyError for a code it does not know; so does fastmpi
+    with Drain(selfcomm):
+        for bad in ("x", "\0", "", "dd"):
+            with pytest.raises(KeyError):
+                selfcomm.Send([bytearray(8), 1, bad], dest=0, tag=31)
+            with pytest.raises(KeyError):
+                selfcomm.Send([bytearray(8), bad], dest=0, tag=31)
+
+
+@pytest.mark.beyond_mpi4py
+def test_spec_unknown_type_code_names_the_argument(selfcomm):
+    with Drain(selfcomm):
+        with pytest.raises(KeyError, match="Send.*'buf'.*'x'"):
+            selfcomm.Send([bytearray(8), 1, "x"], dest=0, tag=31)
+    with pytest.raises(ValueError):       # count past the buffer
+        selfcomm.Recv([bytearray(8), 3, "d"], source=0, tag=31)
+
+
 def test_spec_buf_count_inferred_type(comm, rank):
     p = peer(comm)
     send = np.arange(8, dtype="i8") + rank
@@ -286,6 +340,76 @@ def test_status_object():
     assert st.Get_source() == 4
     st2 = MPI.Status(st)
     assert st2.Get_source() == 4 and st2.Get_tag() == 9
+
+
+def test_status_py2f_f2py(comm, rank):
+    st = MPI.Status()
+    st.source, st.tag, st.error = 3, 4, MPI.ERR_TAG
+    f = st.py2f()
+    assert isinstance(f, list) and all(isinstance(i, int) for i in f)
+    # the library's Fortran layout (Open MPI: source first; MPICH: count)
+    assert {3, 4, MPI.ERR_TAG} <= set(f)
+    back = MPI.Status.f2py(f)
+    assert type(back) is MPI.Status and back == st
+    assert (back.source, back.tag, back.error) == (3, 4, MPI.ERR_TAG)
+    # a received status, count included
+    p = peer(comm)
+    got = MPI.Status()
+    pair_exchange(comm, np.zeros(5, "i4"), np.zeros(5, "i4"), tag=19,
+                  status=got)
+    back = MPI.Status.f2py(got.py2f())
+    assert back.Get_source() == p and back.Get_tag() == 19
+    assert back.Get_count(MPI.INT) == 5
+
+
+@pytest.mark.beyond_mpi4py     # mpi4py 4: tomemory, pickling
+def test_status_tomemory_and_pickle():
+    import pickle
+    st = MPI.Status()
+    st.source, st.tag = 2, 7
+    st.Set_elements(MPI.INT, 3)
+    st.Set_cancelled(True)
+    mem = st.tomemory()
+    assert isinstance(mem, memoryview) and not mem.readonly
+    assert mem.nbytes >= 12
+    before = bytes(mem)
+    st.source = 3                             # the view is the status
+    assert bytes(mem) != before and (3).to_bytes(4, "little") in bytes(mem)
+    st.source = 2
+    other = MPI.Status()
+    other.tomemory()[:] = mem          # the whole MPI_Status, copied
+    assert other.source == 2 and other.tag == 7
+    assert other.Get_count(MPI.INT) == 3 and other.Is_cancelled()
+    state = st.__getstate__()
+    assert state == {"source": 2, "tag": 7, "error": st.error,
+                     "count": 12, "cancelled": True}
+    back = pickle.loads(pickle.dumps(st))
+    assert type(back) is MPI.Status and back.__getstate__() == state
+    assert back.Get_count(MPI.INT) == 3 and back.Is_cancelled()
+    fresh = MPI.Status()
+    fresh.__setstate__({"tag": 5})          # only what the dict names
+    assert fresh.tag == 5 and fresh.source == MPI.ANY_SOURCE
+    fresh.__setstate__({"count": 8, "cancelled": False})
+    assert fresh.Get_count() == 8 and not fresh.Is_cancelled()
+
+
+@pytest.mark.beyond_mpi4py
+def test_status_f2py_setstate_bad_inputs():
+    n = len(MPI.Status().py2f())
+    for bad, exc in ((5, TypeError), ("abc", TypeError),
+                     ([0] * (n - 1), ValueError), ([0] * (n + 1), ValueError),
+                     ([0] * (n - 1) + ["x"], TypeError),
+                     ([0] * (n - 1) + [2 ** 40], OverflowError)):
+        with pytest.raises(exc):
+            MPI.Status.f2py(bad)
+    st = MPI.Status()
+    st.tag = 1
+    for bad, exc in ((5, TypeError), ({"tag": "x"}, TypeError),
+                     ({"count": -1}, ValueError),
+                     ({"source": 2 ** 40}, OverflowError)):
+        with pytest.raises(exc):
+            st.__setstate__(bad)
+    assert st.tag == 1                       # unchanged by a failure
 
 
 # --- errors -----------------------------------------------------------

@@ -71,6 +71,84 @@ def test_world_has_no_topology(comm):
     assert {MPI.CART, MPI.GRAPH, MPI.DIST_GRAPH}.isdisjoint({MPI.UNDEFINED})
 
 
+def test_is_topo(comm, size):
+    assert comm.is_topo is False and MPI.COMM_SELF.is_topo is False
+    made = [comm.Create_cart([size]),
+            comm.Create_graph(*ring_graph(size)),
+            comm.Create_dist_graph_adjacent([], [])]
+    try:
+        for t in made:
+            assert t.is_topo is True
+        assert type(MPI.Comm.__dict__["is_topo"]) is type(MPI.Comm.rank)
+        dup = made[0].Dup()
+        assert dup.is_topo is True
+        dup.Free()
+    finally:
+        for t in made:
+            t.Free()
+    with pytest.raises(MPI.Exception):
+        MPI.COMM_NULL.is_topo
+
+
+@pytest.mark.parametrize("periods", [None, True, False, "list"])
+def test_cart_map(comm, size, periods):
+    for ndims in (1, 2, 3):
+        dims = MPI.Compute_dims(size, ndims)
+        p = [True] * ndims if periods == "list" else periods
+        cart = comm.Create_cart(dims, p, reorder=True)
+        try:
+            assert comm.Cart_map(dims, p) == cart.Get_rank()
+            assert comm.Cart_map(dims=dims, periods=p) == cart.Get_rank()
+        finally:
+            cart.Free()
+
+
+def test_graph_map(comm, rank, size):
+    index, edges = ring_graph(size)
+    for form in (index, [0] + index):
+        g = comm.Create_graph(form, edges, reorder=True)
+        try:
+            assert comm.Graph_map(form, edges) == g.Get_rank()
+        finally:
+            g.Free()
+
+
+@pytest.mark.beyond_mpi4py     # Open MPI answers every rank; see the docs
+def test_cart_graph_map_smaller_than_comm(comm, size):
+    # one cell / one node: UNDEFINED on every rank but one
+    for got in (comm.allgather(comm.Cart_map([1])),
+                comm.allgather(comm.Cart_map([1], True)),
+                comm.allgather(comm.Graph_map([1], [0])),
+                comm.allgather(comm.Graph_map([0, 1], [0]))):
+        assert got.count(0) == 1 and got.count(MPI.UNDEFINED) == size - 1
+
+
+@pytest.mark.beyond_mpi4py
+def test_cart_graph_map_bad_inputs(comm, size):
+    with pytest.raises(ValueError, match="Cart_map.*communicator has only"):
+        comm.Cart_map([size + 1])
+    with pytest.raises(ValueError, match="Cart_map.*dims"):
+        comm.Cart_map([0])
+    with pytest.raises(ValueError, match="Cart_map.*periods"):
+        comm.Cart_map([size], [True, True])
+    with pytest.raises(TypeError, match="Cart_map.*dims"):
+        comm.Cart_map(size)
+    with pytest.raises(TypeError, match="Cart_map.*periods"):
+        comm.Cart_map([size], 3)
+    with pytest.raises(ValueError, match="Graph_map.*nodes"):
+        comm.Graph_map(list(range(1, size + 2)), list(range(size + 1)))
+    with pytest.raises(ValueError, match="Graph_map.*edges"):
+        comm.Graph_map([1], [1])
+    with pytest.raises(TypeError, match="Graph_map.*edges"):
+        comm.Graph_map([1], None)
+    with pytest.raises(TypeError):
+        comm.Graph_map([1])
+    with pytest.raises(MPI.Exception):
+        MPI.Intracomm().Cart_map([1])
+    with pytest.raises(MPI.Exception):
+        MPI.Intracomm().Graph_map([1], [0])
+
+
 @pytest.mark.mpich_big
 @pytest.mark.parametrize("ndims", [1, 2, 3])
 @pytest.mark.parametrize("periodic", [False, True])
@@ -308,6 +386,42 @@ def test_graph_fewer_nodes(comm, rank, size):
         assert g == MPI.COMM_NULL
 
 
+def test_graph_index_with_leading_zero(comm, rank, size):
+    # the adjacency-array form: nnodes + 1 running totals from 0
+    index, edges = ring_graph(size)
+    for form in ([0] + index, index):
+        g = comm.Create_graph(form, edges)
+        try:
+            assert g.index == index and g.edges == edges
+            assert g.nnodes == size and g.neighbors == edges[
+                (index[rank - 1] if rank else 0):index[rank]]
+        finally:
+            g.Free()
+
+
+def test_graph_fewer_nodes_leading_zero(comm, rank, size):
+    # one node with a self loop, both forms: the other ranks get COMM_NULL
+    for index in ([1], [0, 1]):
+        g = comm.Create_graph(index, [0])
+        assert type(g) is MPI.Graphcomm
+        if rank == 0:
+            assert g.dims == (1, 1) and g.index == [1] and g.edges == [0]
+            g.Free()
+        else:
+            assert g == MPI.COMM_NULL
+
+
+@pytest.mark.beyond_mpi4py
+def test_graph_more_nodes_than_processes(comm, size):
+    # more nodes than processes is MPI's error, in either form
+    loops = list(range(size + 1))
+    index = list(range(1, size + 2))
+    for form in (index, [0] + index):
+        with pytest.raises(ValueError, match=f"{size + 1} nodes but the "
+                           f"communicator only {size} processes"):
+            comm.Create_graph(form, loops)
+
+
 @pytest.mark.beyond_mpi4py
 def test_graph_bad_inputs(comm, size):
     with pytest.raises(ValueError, match="index"):
@@ -407,6 +521,44 @@ def test_dist_graph_empty(comm):
     dg.Free()
 
 
+def test_dist_graph_adjacent_none(comm, rank, size):
+    src, dst = [(rank - 1) % size], [(rank + 1) % size]
+    dg = comm.Create_dist_graph_adjacent(None, None)
+    assert dg.Get_dist_neighbors_count() == (0, 0, False)
+    assert dg.Get_dist_neighbors() == ([], [], None)
+    dg.Free()
+    # every rank names its sources only, or its destinations only
+    for args, counts, nbrs in (
+            ((src, None), (1, 0, False), (src, [], None)),
+            ((None, dst), (0, 1, False), ([], dst, None)),
+            ((src, None, MPI.UNWEIGHTED, None), (1, 0, False),
+             (src, [], None)),
+            ((None, dst, None, MPI.UNWEIGHTED), (0, 1, False),
+             ([], dst, None))):
+        dg = comm.Create_dist_graph_adjacent(*args)
+        try:
+            assert dg.Get_dist_neighbors_count() == counts
+            assert dg.Get_dist_neighbors() == nbrs
+        finally:
+            dg.Free()
+
+
+def test_dist_graph_adjacent_weights_one_side(comm, rank, size):
+    # weights on the side with edges; None on the empty side follows them
+    src, dst = [(rank - 1) % size], [(rank + 1) % size]
+    for args, counts, nbrs in (
+            ((src, None, [7], None), (1, 0, True), (src, [], ([7], []))),
+            ((None, dst, None, [8]), (0, 1, True), ([], dst, ([], [8]))),
+            ((src, [], [7], MPI.WEIGHTS_EMPTY), (1, 0, True),
+             (src, [], ([7], [])))):
+        dg = comm.Create_dist_graph_adjacent(*args)
+        try:
+            assert dg.Get_dist_neighbors_count() == counts
+            assert dg.Get_dist_neighbors() == nbrs
+        finally:
+            dg.Free()
+
+
 @pytest.mark.beyond_mpi4py
 def test_dist_graph_bad_inputs(comm, rank, size):
     f = comm.Create_dist_graph_adjacent
@@ -421,7 +573,13 @@ def test_dist_graph_bad_inputs(comm, rank, size):
     with pytest.raises(ValueError, match="neither"):
         f([rank], [rank], [1], None)
     with pytest.raises(TypeError, match="sources"):
-        f(None, [rank])
+        f(5, [rank])
+    with pytest.raises(TypeError, match="destinations"):
+        f([rank], "ab")
+    with pytest.raises(ValueError, match="neither"):
+        f([rank], None, [1], MPI.UNWEIGHTED)    # explicitly mixed
+    with pytest.raises(ValueError, match="sourceweights"):
+        f(None, [rank], [1], [1])               # weights for no sources
     with pytest.raises(TypeError, match="info"):
         f([rank], [rank], info=object())
     with pytest.raises(TypeError, match="info"):

@@ -56,18 +56,29 @@ class Rc:
                     (default 'multiple')
     finalize     -- call MPI_Finalize at exit (default None: if we
                     initialised)
+    errors       -- the error handler COMM_WORLD and COMM_SELF get at
+                    initialisation (communicators made from them inherit
+                    it), as in mpi4py: 'exception' (MPI.ERRORS_RETURN,
+                    every MPI error raises MPI.Exception; the default),
+                    'default' (the library's own, normally
+                    ERRORS_ARE_FATAL), 'abort' (MPI.ERRORS_ABORT where the
+                    library has it, MPI-4; else ERRORS_ARE_FATAL) or
+                    'fatal' (MPI.ERRORS_ARE_FATAL).  What fastmpi checks
+                    before calling MPI raises Python exceptions whatever
+                    this says.
     recv_guard   -- fastmpi only: blocking receives into a buffer match the
                     message first and refuse one that does not fit (default
                     True; only Open MPI needs it, see the README)
 
-    Accepted and stored for mpi4py programs, but not used by fastmpi yet:
+    Accepted for mpi4py programs, with nothing for fastmpi to do:
 
-    fast_reduce  -- tree-based reductions for objects (default True)
-    recv_mprobe  -- matched probes to receive objects (default True)
-    irecv_bufsz  -- default buffer size in bytes of Comm.irecv (32768)
-    errors       -- error handling policy: 'exception', 'default',
-                    'abort' or 'fatal' (default 'exception'; fastmpi
-                    always raises exceptions)
+    fast_reduce  -- tree-based reductions for objects (default True);
+                    fastmpi's object reductions are its own either way
+    recv_mprobe  -- matched probes to receive objects (default True);
+                    fastmpi's recv() always matches the message first
+    irecv_bufsz  -- default buffer size in bytes of Comm.irecv (32768);
+                    fastmpi's irecv() without a buffer takes a message of
+                    any size, so it needs none
 
     Environment variables FASTMPI_RC_<OPTION> (and MPI4PY_RC_<OPTION> under
     the mpi4py alias) override these at the import of ``fastmpi.MPI``.

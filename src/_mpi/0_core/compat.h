@@ -189,4 +189,23 @@ typedef struct {
 #define MPI_TYPECLASS_LOGICAL MPI_UNDEFINED
 #endif
 
+/* MPICH 4.0's MPI_Comm_set_errhandler(comm, MPI_ERRORS_ABORT) fails an
+ * internal assertion and aborts (reproduced in plain C): fastmpi.rc.errors
+ * = 'abort' sets MPI_ERRORS_ARE_FATAL there. */
+#if defined(MPI_ERRORS_ABORT) &&                                           \
+    !(defined(MPICH_NUMVERSION) && MPICH_NUMVERSION < 40100000)
+#define FASTMPI_HAVE_ERRORS_ABORT 1
+#else
+#define FASTMPI_HAVE_ERRORS_ABORT 0
+#endif
+
+/* The Fortran status's length (Status.py2f): MPI_F_STATUS_SIZE (MPI-3,
+ * MPICH); Open MPI 4.1 does not define it, and its MPI_Status_c2f copies
+ * the whole C struct, int by int (6). */
+#ifdef MPI_F_STATUS_SIZE
+#define FASTMPI_F_STATUS_SIZE MPI_F_STATUS_SIZE
+#else
+#define FASTMPI_F_STATUS_SIZE ((int)(sizeof(MPI_Status) / sizeof(MPI_Fint)))
+#endif
+
 #endif /* FASTMPI_COMPAT_H */

@@ -14,10 +14,19 @@ Exception_init(FastMPIExceptionObject *self, PyObject *args, PyObject *kwds)
                                      &ierr)) {
         return -1;
     }
+    if (ierr < MPI_SUCCESS) {
+        ierr = MPI_ERR_UNKNOWN;     /* as mpi4py: no negative codes */
+    }
     self->error_code = ierr;
-    /* args stay (ierr,), as mpi4py has them */
-    return ((PyTypeObject *)PyExc_RuntimeError)->tp_init(
-        (PyObject *)self, args, kwds);
+    /* args are (ierr,), as mpi4py has them */
+    PyObject *own = Py_BuildValue("(i)", ierr);
+    if (own == NULL) {
+        return -1;
+    }
+    int r = ((PyTypeObject *)PyExc_RuntimeError)->tp_init((PyObject *)self,
+                                                          own, NULL);
+    Py_DECREF(own);
+    return r;
 }
 
 static int
@@ -164,27 +173,28 @@ Exception_hash(FastMPIExceptionObject *self)
     return h == -1 ? -2 : h;
 }
 
+/* As mpi4py: an Exception compares (==, !=, <, <=, >, >=) as its error
+ * code, an int, with ints, with other Exceptions (their codes) and with
+ * whatever an int compares with. */
 static PyObject *
 Exception_richcompare(FastMPIExceptionObject *self, PyObject *other, int op)
 {
-    long value;
-    if (op != Py_EQ && op != Py_NE) {
-        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *code = PyLong_FromLong(self->error_code);
+    if (code == NULL) {
+        return NULL;
     }
-    if (PyObject_TypeCheck(other, Py_TYPE(self))) {
-        value = ((FastMPIExceptionObject *)other)->error_code;
-    }
-    else if (PyLong_Check(other)) {
-        value = PyLong_AsLong(other);
-        if (value == -1 && PyErr_Occurred()) {
-            PyErr_Clear();
-            Py_RETURN_NOTIMPLEMENTED;
-        }
+    PyObject *result;
+    if (PyObject_TypeCheck(other, (PyTypeObject *)fastmpi_st->Exception)) {
+        PyObject *theirs = PyLong_FromLong(
+            ((FastMPIExceptionObject *)other)->error_code);
+        result = theirs ? PyObject_RichCompare(code, theirs, op) : NULL;
+        Py_XDECREF(theirs);
     }
     else {
-        Py_RETURN_NOTIMPLEMENTED;
+        result = PyObject_RichCompare(code, other, op);
     }
-    return PyBool_FromLong((value == self->error_code) == (op == Py_EQ));
+    Py_DECREF(code);
+    return result;
 }
 
 static PyMethodDef Exception_methods[] = {
@@ -206,7 +216,9 @@ static PyGetSetDef Exception_getset[] = {
 };
 
 static PyType_Slot Exception_slots[] = {
-    {Py_tp_doc, "An MPI error: the code, its class and the library's text."},
+    {Py_tp_doc, "Exception(ierr=SUCCESS): an MPI error: the code, its "
+                "class and the library's text.  It compares, hashes and "
+                "converts (int()) as its error code."},
     {Py_tp_init, Exception_init},
     {Py_tp_traverse, Exception_traverse},
     {Py_tp_clear, Exception_clear},

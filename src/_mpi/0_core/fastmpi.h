@@ -63,7 +63,7 @@ fastmpi_other_threads(PyThreadState *ts)
 /* Raise MPI.Exception for a failed MPI call.  Always returns NULL. */
 PyObject *fastmpi_error_raise(int ierr);
 /* Raise MPI.Exception(errclass) for an error fastmpi detects itself (a
- * request waited twice, ...), with a printf-style detail appended to the
+ * freed request waited on, ...), with a printf-style detail appended to the
  * MPI library's text.  Always returns NULL. */
 PyObject *fastmpi_error_raise_detail(int errclass, const char *fmt, ...);
 

@@ -190,6 +190,7 @@ typedef struct {
     int initialized_here;       /* we called MPI_Init*: finalise at exit */
     int finalize_at_exit;       /* rc.finalize: 1, 0, or -1 (None: if we
                                    initialised) */
+    int errors_policy;          /* environment.c: rc.errors (0: raise) */
 
     /* ---- 2_buffer: datatypes and numpy ---- */
     /* datatype.c: dict, handle int -> 2 * references held + committed */

@@ -244,6 +244,16 @@ fastmpi_datatype_arg(PyObject *obj, const char *fname, const char *argname)
     return dt;
 }
 
+MPI_Datatype
+fastmpi_datatype_spec_arg(PyObject *obj, const char *fname,
+                          const char *argname)
+{
+    if (Py_UNLIKELY(PyUnicode_Check(obj))) {
+        return fastmpi_datatype_from_code(obj, fname, argname);
+    }
+    return fastmpi_datatype_arg(obj, fname, argname);
+}
+
 int
 fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
                          const char *argname, MPI_Datatype *dt,
@@ -251,9 +261,19 @@ fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
                          MPI_Aint *true_extent)
 {
     if (Py_UNLIKELY(!PyObject_TypeCheck(obj, fastmpi_st->Datatype))) {
+        if (PyUnicode_Check(obj)) {     /* a type code: predefined */
+            *dt = fastmpi_datatype_from_code(obj, fname, argname);
+            if (*dt == MPI_DATATYPE_NULL ||
+                fastmpi_check(MPI_Type_get_extent(*dt, lb, extent)) < 0) {
+                return -1;
+            }
+            *true_lb = *lb;
+            *true_extent = *extent;
+            return 0;
+        }
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s': the datatype must be "
-                     "MPI.Datatype, not %.100s",
+                     "MPI.Datatype or a type code str, not %.100s",
                      fname, argname, Py_TYPE(obj)->tp_name);
         return -1;
     }

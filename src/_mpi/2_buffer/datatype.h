@@ -63,14 +63,24 @@ int fastmpi_datatype_handle(PyObject *self, const char *fname,
                             MPI_Datatype *dt);
 /* 1 if `dt` is a named (predefined) type, 0 if not, -1 with an exception. */
 int fastmpi_datatype_is_named(MPI_Datatype dt);
-/* The datatype of a message ([buf, count, datatype]): like
- * fastmpi_datatype_arg, and also refuses a freed or uncommitted derived
- * type (MPI.Exception ERR_TYPE saying so).  Fills the extent and the true
- * extent.  0, or -1 with an exception naming fname/argname. */
+/* The datatype of a message ([buf, count, datatype]; a type code str
+ * too): like fastmpi_datatype_arg, and also refuses a freed or
+ * uncommitted derived type (MPI.Exception ERR_TYPE saying so).  Fills the
+ * extent and the true extent.  0, or -1 with an exception naming
+ * fname/argname. */
 int fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
                              const char *argname, MPI_Datatype *dt,
                              MPI_Aint *lb, MPI_Aint *extent,
                              MPI_Aint *true_lb, MPI_Aint *true_extent);
+/* The datatype of a buffer spec given as a type code str ([buf, 'd'],
+ * mpi4py's codes: dtnumpy.c): a borrowed predefined handle, or
+ * MPI_DATATYPE_NULL with KeyError naming fname/argname. */
+MPI_Datatype fastmpi_datatype_from_code(PyObject *code, const char *fname,
+                                        const char *argname);
+/* fastmpi_datatype_arg that also takes a type code str (the datatypes of
+ * vector and w buffer specs). */
+MPI_Datatype fastmpi_datatype_spec_arg(PyObject *obj, const char *fname,
+                                       const char *argname);
 /* A committed datatype for a numpy dtype with fields (a structured array
  * passed as a message), built once per dtype object and cached (a few
  * dozen entries; freed before MPI_Finalize).  Borrowed handle, or

@@ -2,7 +2,9 @@
  *
  *  - typechar, typestr, Datatype.fromcode(code), Datatype.tocode(): the
  *    predefined types by numpy character code ('i', 'd', ...) or sized
- *    code ('i4', 'f8', ...);
+ *    code ('i4', 'f8', ...); fastmpi_datatype_from_code(): the same codes
+ *    (and mpi4py's others: 's', 'w', 'Zd', 'p', ...) as the datatype of a
+ *    buffer spec, [buf, 'd'];
  *  - _dtlib_from_numpy(dtype) (module, hidden): the MPI datatype for a
  *    numpy dtype, for fastmpi.util.dtlib.from_numpy_dtype;
  *  - fastmpi_datatype_from_descr(): the committed datatype for a
@@ -82,6 +84,65 @@ code_by_name(const char *code)
     return NULL;
 }
 
+/* The other type codes mpi4py takes in buffer specs and fromcode: names
+ * only (tocode and typechar keep the table above).  Made on each call:
+ * MPI handles are not constants on Open MPI, and this is not a hot path
+ * (a buffer spec whose datatype is a type code string). */
+typedef struct {
+    const char *code;
+    MPI_Datatype handle;
+} code_alias;
+
+static MPI_Datatype
+alias_by_name(const char *code)
+{
+    MPI_Datatype size_t_type = sizeof(size_t) == sizeof(unsigned long)
+                               ? MPI_UNSIGNED_LONG : MPI_UNSIGNED_LONG_LONG;
+    const code_alias table[] = {
+        {"s", MPI_CHAR}, {"S", MPI_CHAR}, {"1s", MPI_CHAR},
+        {"w", MPI_WCHAR}, {"U", MPI_WCHAR}, {"U1", MPI_WCHAR},
+        {"1w", MPI_WCHAR},
+        {"Zf", MPI_C_FLOAT_COMPLEX}, {"Zd", MPI_C_DOUBLE_COMPLEX},
+        {"Zg", MPI_C_LONG_DOUBLE_COMPLEX},
+        {"p", MPI_AINT}, {"n", MPI_COUNT},
+        {"P", size_t_type}, {"N", size_t_type},
+        {sizeof(long double) == 16 ? "f16" : "", MPI_LONG_DOUBLE},
+        {sizeof(long double) == 16 ? "c32" : "", MPI_C_LONG_DOUBLE_COMPLEX},
+        {NULL, MPI_DATATYPE_NULL},
+    };
+    for (const code_alias *a = table; a->code != NULL; a++) {
+        if (a->code[0] != '\0' && strcmp(a->code, code) == 0) {
+            return a->handle;
+        }
+    }
+    return MPI_DATATYPE_NULL;
+}
+
+/* The predefined datatype of a type code, or MPI_DATATYPE_NULL. */
+static MPI_Datatype
+handle_by_name(const char *code)
+{
+    const fastmpi_code_entry *e = code_by_name(code);
+    return e != NULL ? e->handle : alias_by_name(code);
+}
+
+MPI_Datatype
+fastmpi_datatype_from_code(PyObject *code, const char *fname,
+                           const char *argname)
+{
+    const char *s = PyUnicode_AsUTF8(code);
+    if (s == NULL) {
+        return MPI_DATATYPE_NULL;
+    }
+    MPI_Datatype dt = handle_by_name(s);
+    if (dt == MPI_DATATYPE_NULL) {
+        PyErr_Format(PyExc_KeyError,
+                     "%s() argument '%s': no predefined MPI datatype for "
+                     "type code %R", fname, argname, code);
+    }
+    return dt;
+}
+
 static PyObject *
 Datatype_fromcode(PyObject *cls, PyObject *arg)
 {
@@ -94,14 +155,14 @@ Datatype_fromcode(PyObject *cls, PyObject *arg)
     if (code == NULL) {
         return NULL;
     }
-    const fastmpi_code_entry *e = code_by_name(code);
-    if (e == NULL) {
+    MPI_Datatype dt = handle_by_name(code);
+    if (dt == MPI_DATATYPE_NULL) {
         return PyErr_Format(PyExc_ValueError,
                             "fromcode(): no predefined MPI datatype for "
                             "type code %R", arg);
     }
-    return fastmpi_datatype_new(e->handle, FASTMPI_PREDEFINED |
-                                               FASTMPI_DT_COMMITTED);
+    return fastmpi_datatype_new(dt, FASTMPI_PREDEFINED |
+                                        FASTMPI_DT_COMMITTED);
 }
 
 static PyObject *
@@ -411,7 +472,11 @@ dtlib_from_numpy(PyObject *module, PyObject *dtype)
 static void
 descr_entry_clear(fastmpi_descr_entry *e)
 {
-    if (e->datatype != MPI_DATATYPE_NULL && fastmpi_mpi_active) {
+    /* an entry never filled has datatype 0, which is not
+     * MPI_DATATYPE_NULL on Open MPI: only a filled one (descr set) owns
+     * its datatype */
+    if (e->descr != NULL && e->datatype != MPI_DATATYPE_NULL &&
+        fastmpi_mpi_active) {
         /* MPI keeps it alive for pending operations that use it */
         MPI_Type_free(&e->datatype);
     }
@@ -512,8 +577,8 @@ static PyObject *
 typecode_of(PyObject *module, PyObject *arg)
 {
     if (!PyObject_TypeCheck(arg, fastmpi_st->Datatype)) {
-        return PyErr_Format(PyExc_TypeError, "_typecode() argument 'datatype' "
-                            "must be MPI.Datatype, not %.100s",
+        return PyErr_Format(PyExc_TypeError, "_typecode() argument "
+                            "'datatype' must be MPI.Datatype, not %.100s",
                             Py_TYPE(arg)->tp_name);
     }
     MPI_Datatype dt = ((FastMPIDatatypeObject *)arg)->ob_mpi;
@@ -548,8 +613,8 @@ static PyObject *
 typealign_of(PyObject *module, PyObject *arg)
 {
     if (!PyObject_TypeCheck(arg, fastmpi_st->Datatype)) {
-        return PyErr_Format(PyExc_TypeError, "_typealign() argument 'datatype' "
-                            "must be MPI.Datatype, not %.100s",
+        return PyErr_Format(PyExc_TypeError, "_typealign() argument "
+                            "'datatype' must be MPI.Datatype, not %.100s",
                             Py_TYPE(arg)->tp_name);
     }
     MPI_Datatype dt = ((FastMPIDatatypeObject *)arg)->ob_mpi;

@@ -7,6 +7,9 @@
  *   [buf, (count, displ), datatype]   displ in datatype extents
  *   None                              an empty message
  *
+ * datatype is a Datatype, or one of mpi4py's type codes ('d', 'i4', 'B',
+ * ...: a predefined datatype, see dtnumpy.c).
+ *
  * buf is anything with the buffer protocol, or MPI.BOTTOM (absolute
  * addresses in a derived datatype).  Contiguous buffers are used in place,
  * never copied; so are strided ones (a[::2], ...), described by a derived
@@ -324,8 +327,9 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
     Py_ssize_t count = -1, displ = 0;
 
     if (n == 2) {
-        if (PyObject_TypeCheck(items[1], fastmpi_st->Datatype)) {
-            dtobj = items[1];
+        if (PyObject_TypeCheck(items[1], fastmpi_st->Datatype) ||
+            PyUnicode_Check(items[1])) {
+            dtobj = items[1];       /* a Datatype, or a type code */
         }
         else {
             countobj = items[1];

@@ -130,14 +130,21 @@ int fastmpi_msg_parse_blocks(PyObject *spec, int mode, int blocks,
 /* A vector spec: buf, [buf, counts], [buf, datatype], [buf, counts,
  * datatype], [buf, (counts, displs), datatype], [buf, counts, displs,
  * datatype]; with types (Alltoallw) [buf, counts, displs, datatypes] or
- * [buf, (counts, displs), datatypes], displacements in bytes.  Counts
+ * [buf, (counts, displs), datatypes], displacements in bytes (with
+ * MPI.BOTTOM: addresses, from MPI.Get_address).  Counts
  * default to an even split of the buffer, displacements to the running
  * sum of the counts. */
 typedef struct {
     fastmpi_msg msg;            /* the buffer and its datatype */
     int *counts;                /* PyMem, `blocks` entries */
     int *displs;                /* in the same block as counts */
-    MPI_Datatype *types;        /* Alltoallw: in the same block; else NULL */
+    MPI_Datatype *types;        /* Alltoallw: in the same block, at its
+                                   start; else NULL */
+    MPI_Aint *wdispls;          /* w specs: the byte displacements as
+                                   MPI_Aint, in the same block; else NULL */
+    MPI_Datatype *made;         /* PyMem or NULL: datatypes vspec.c made
+                                   (MPI_DATATYPE_NULL where none), freed
+                                   by fastmpi_vmsg_release */
     int blocks;
     /* Past 2**31-1 on MPI-4 (vlarge.c): PyMem, `blocks` counts, then as
      * many displacements, in one block; NULL on the int path.  counts and
@@ -146,6 +153,13 @@ typedef struct {
     MPI_Aint *ldispls;
 } fastmpi_vmsg;
 
+/* with_types: 0 (one datatype), FASTMPI_VMSG_TYPES (Alltoallw: int
+ * displacements; blocks at MPI.BOTTOM or past an int get folded into
+ * datatypes of their own, one item each at displacement 0, and then
+ * msg.addr is not MPI_BOTTOM but the first block's address) or
+ * FASTMPI_VMSG_TYPES_AINT (Neighbor_alltoallw: take wdispls, any
+ * MPI_Aint). */
+enum { FASTMPI_VMSG_TYPES = 1, FASTMPI_VMSG_TYPES_AINT = 2 };
 int fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
                        const char *fname, const char *argname,
                        fastmpi_vmsg *v);

@@ -17,8 +17,13 @@
  *            [buf, (counts, displs), datatypes], displs in bytes, datatypes
  *            a sequence of one Datatype per rank, or one for all
  *
+ * A datatype may also be one of mpi4py's type codes ('d', 'i', ...).
+ *
  * Every block must lie inside the buffer (checked here, before MPI sees
- * it), except for MPI.BOTTOM, whose displacements are addresses.
+ * it), except for MPI.BOTTOM, whose displacements are addresses.  A w
+ * spec's byte displacements are MPI_Aint (Neighbor_alltoallw takes them
+ * so); for Alltoallw, whose are C ints, the blocks at MPI.BOTTOM or past
+ * an int are folded into datatypes (fold_displs).
  */
 #include "../0_core/fastmpi.h"
 #include "../0_core/state.h"
@@ -37,8 +42,10 @@ has_explicit_count(PyObject *spec)
     if (n == 3) {
         return 1;
     }
-    return n == 2 && !PyObject_TypeCheck(PySequence_Fast_ITEMS(spec)[1],
-                                         fastmpi_st->Datatype);
+    PyObject *second = n == 2 ? PySequence_Fast_ITEMS(spec)[1] : NULL;
+    return second != NULL &&
+           !PyObject_TypeCheck(second, fastmpi_st->Datatype) &&
+           !PyUnicode_Check(second);
 }
 
 /* fastmpi_msg_parse for a buffer split into blocks: a strided buffer is
@@ -365,13 +372,147 @@ fill_displs(PyObject *obj, fastmpi_vmsg *v, int allow_large,
                      v->displs);
 }
 
+/* The byte displacements of a w spec into v->wdispls, and into
+ * v->displs where they fit an int.  With MPI.BOTTOM (bottom) they are
+ * addresses (MPI.Get_address): any MPI_Aint; else bytes into the buffer,
+ * >= 0 (check_bounds checks the ends).  1 if some displacement does not
+ * fit an int, 0 if all do, -1 with an exception. */
+static int
+fill_wdispls(PyObject *obj, fastmpi_vmsg *v, int bottom, const char *fname,
+             const char *argname)
+{
+    int blocks = v->blocks, wide = 0;
+    PyObject *seq = NULL;
+    if (is_integral(obj)) {
+        /* one displacement d: block i at i * d */
+    }
+    else if (PyLong_Check(obj) || PyUnicode_Check(obj) ||
+             PyBytes_Check(obj) || !PySequence_Check(obj) ||
+             (seq = PySequence_Fast(obj, "")) == NULL) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s': displs must be an int or a "
+                     "sequence of %d ints (one per rank), not %.100s", fname,
+                     argname, blocks, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    else if (PySequence_Fast_GET_SIZE(seq) != blocks) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': displs has %zd items; the "
+                     "communicator has %d ranks", fname, argname,
+                     PySequence_Fast_GET_SIZE(seq), blocks);
+        Py_DECREF(seq);
+        return -1;
+    }
+    for (int i = 0; i < blocks; i++) {
+        PyObject *item = seq != NULL ? PySequence_Fast_ITEMS(seq)[i] : obj;
+        if (!PyLong_Check(item) &&
+            (!PyIndex_Check(item) || PyBool_Check(item))) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s() argument '%s': displs[%d] must be an int, "
+                         "not %.100s", fname, argname, i,
+                         Py_TYPE(item)->tp_name);
+            goto error;
+        }
+        Py_ssize_t d = PyNumber_AsSsize_t(item, PyExc_OverflowError);
+        if (d == -1 && PyErr_Occurred()) {
+            goto error;
+        }
+        if (seq == NULL) {
+            if (d != 0 && i > PY_SSIZE_T_MAX / (d < 0 ? -d : d)) {
+                PyErr_Format(PyExc_OverflowError,
+                             "%s() argument '%s': displacement %zd * %d "
+                             "overflows", fname, argname, d, i);
+                goto error;
+            }
+            d *= i;
+        }
+        if (d < 0 && !bottom) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': displs[%d] is %zd; it must "
+                         "not be negative (only MPI.BOTTOM takes addresses)",
+                         fname, argname, i, d);
+            goto error;
+        }
+        v->wdispls[i] = (MPI_Aint)d;
+        v->displs[i] = d >= INT_MIN && d <= INT_MAX ? (int)d : 0;
+        wide |= d < INT_MIN || d > INT_MAX;
+    }
+    Py_XDECREF(seq);
+    return wide;
+error:
+    Py_XDECREF(seq);
+    return -1;
+}
+
+/* Alltoallw's displacements are C ints, and neither library takes
+ * MPI.BOTTOM there (reproduced in plain C: Open MPI 4.1.4 crashes on
+ * MPI_Alltoallw(MPI_BOTTOM, ...) with absolute displacements even when
+ * they fit an int, reading at displacement * extent; MPICH 4.0.2 refuses
+ * MPI_BOTTOM on both sides as aliased buffers).  So each block of a w spec
+ * at MPI.BOTTOM, or at a displacement past an int, is folded into a new
+ * datatype, `count` of the block's type at its displacement
+ * (MPI_Type_create_hindexed), sent as one item at displacement 0; with
+ * MPI.BOTTOM the displacements are taken relative to the first block's
+ * first byte, which becomes the buffer address.  v->made holds the new
+ * types; release frees them (MPI lets a datatype be freed while an
+ * operation started with it is pending).  0, or -1 with an exception. */
+static int
+fold_displs(fastmpi_vmsg *v, int bottom)
+{
+    MPI_Aint base = 0;
+    for (int i = 0; bottom && i < v->blocks; i++) {
+        MPI_Aint tlb = 0, text = 0;
+        if (v->counts[i] != 0) {
+            if (fastmpi_check(MPI_Type_get_true_extent(v->types[i], &tlb,
+                                                       &text)) < 0) {
+                return -1;
+            }
+            base = v->wdispls[i] + tlb;
+            break;
+        }
+    }
+    v->made = PyMem_Calloc((size_t)v->blocks, sizeof(MPI_Datatype));
+    if (v->made == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int i = 0; i < v->blocks; i++) {
+        v->made[i] = MPI_DATATYPE_NULL;
+        v->displs[i] = 0;
+        if (v->counts[i] == 0) {
+            continue;
+        }
+        MPI_Datatype t;
+        MPI_Aint at = v->wdispls[i] - base;
+        int ierr = MPI_Type_create_hindexed(1, &v->counts[i], &at,
+                                            v->types[i], &t);
+        if (ierr == MPI_SUCCESS && (ierr = MPI_Type_commit(&t)) !=
+            MPI_SUCCESS) {
+            MPI_Type_free(&t);
+        }
+        if (fastmpi_check(ierr) < 0) {
+            return -1;
+        }
+        v->made[i] = v->types[i] = t;
+        v->counts[i] = 1;
+        v->wdispls[i] = 0;
+    }
+    if (bottom && base != 0) {
+        v->msg.addr = (void *)(intptr_t)MPI_Aint_add(
+            (MPI_Aint)(intptr_t)MPI_BOTTOM, base);
+    }
+    return 0;
+}
+
 static int
 fill_types(PyObject *obj, fastmpi_vmsg *v, const char *fname,
            const char *argname)
 {
     int blocks = v->blocks;
-    if (PyObject_TypeCheck(obj, fastmpi_st->Datatype)) {
-        MPI_Datatype t = fastmpi_datatype_arg(obj, fname, argname);
+    if (PyObject_TypeCheck(obj, fastmpi_st->Datatype) ||
+        PyUnicode_Check(obj)) {
+        MPI_Datatype t = fastmpi_datatype_spec_arg(obj, fname, argname);
         if (t == MPI_DATATYPE_NULL) {
             return -1;
         }
@@ -400,8 +541,8 @@ fill_types(PyObject *obj, fastmpi_vmsg *v, const char *fname,
         goto done;
     }
     for (int i = 0; i < blocks; i++) {
-        v->types[i] = fastmpi_datatype_arg(PySequence_Fast_ITEMS(seq)[i],
-                                           fname, argname);
+        v->types[i] = fastmpi_datatype_spec_arg(
+            PySequence_Fast_ITEMS(seq)[i], fname, argname);
         if (v->types[i] == MPI_DATATYPE_NULL) {
             goto done;
         }
@@ -459,15 +600,16 @@ check_bounds(fastmpi_vmsg *v, Py_ssize_t len, const char *fname,
         if (fastmpi_check(MPI_Type_get_extent(t, &lb, &extent)) < 0) {
             return -1;
         }
-        long long start = v->types ? v->displs[i]
+        long long start = v->types ? (long long)v->wdispls[i]
                                    : (long long)v->displs[i] * extent;
         long long end = start + (long long)v->counts[i] * extent;
         if (start + lb < 0 || end > (long long)len) {
             PyErr_Format(PyExc_ValueError,
                          "%s() argument '%s': block %d (count %d at "
-                         "displacement %d) reaches byte %lld of a %zd-byte "
-                         "buffer", fname, argname, i, v->counts[i],
-                         v->displs[i], end, len);
+                         "displacement %lld) reaches byte %lld of a "
+                         "%zd-byte buffer", fname, argname, i, v->counts[i],
+                         v->types ? (long long)v->wdispls[i]
+                                  : (long long)v->displs[i], end, len);
             return -1;
         }
     }
@@ -488,7 +630,8 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
         PyObject *second = n >= 2 ? items[1] : NULL;
         int pair = second != NULL && PyTuple_Check(second);
         if (n == 2 && !with_types) {
-            if (PyObject_TypeCheck(second, fastmpi_st->Datatype)) {
+            if (PyObject_TypeCheck(second, fastmpi_st->Datatype) ||
+                PyUnicode_Check(second)) {
                 type = second;
             }
             else {
@@ -559,7 +702,7 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
                          "datatype", fname, argname);
             return -1;
         }
-        v->msg.datatype = fastmpi_datatype_arg(type, fname, argname);
+        v->msg.datatype = fastmpi_datatype_spec_arg(type, fname, argname);
         if (v->msg.datatype == MPI_DATATYPE_NULL) {
             return -1;
         }
@@ -591,21 +734,35 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
         rc = PAST_INT;
     }
 
-    /* counts, displacements, datatypes: one PyMem block */
-    size_t tsize = with_types ? sizeof(MPI_Datatype) * (size_t)blocks : 0;
+    /* datatypes, byte displacements (w specs), counts, displacements:
+     * one PyMem block, starting with the datatypes (or the counts) */
+    size_t tsize = 0;
+    if (with_types) {
+        tsize = sizeof(MPI_Datatype) * (size_t)blocks;
+        tsize = (tsize + sizeof(MPI_Aint) - 1) / sizeof(MPI_Aint) *
+                sizeof(MPI_Aint);
+        tsize += sizeof(MPI_Aint) * (size_t)blocks;
+    }
     char *mem = PyMem_Malloc(tsize + 2 * sizeof(int) * (size_t)blocks + 1);
     if (mem == NULL) {
         PyErr_NoMemory();
         goto error;
     }
     v->types = with_types ? (MPI_Datatype *)mem : NULL;
+    v->wdispls = with_types ? (MPI_Aint *)(mem + tsize) - blocks : NULL;
     v->counts = (int *)(mem + tsize);
     v->displs = v->counts + blocks;
+    int wide = 0;
     if (rc == 0) {
         rc = fill_counts(counts, total, v, !with_types, fname, argname);
     }
-    if (rc == 0) {
-        rc = fill_displs(displs, v, !with_types, fname, argname);
+    if (rc == 0 && with_types) {
+        wide = fill_wdispls(displs, v, buf == fastmpi_st->BOTTOM, fname,
+                            argname);
+        rc = wide < 0 ? -1 : 0;
+    }
+    else if (rc == 0) {
+        rc = fill_displs(displs, v, 1, fname, argname);
     }
     if (rc < 0) {
         goto error;
@@ -621,7 +778,10 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
     }
     if ((with_types && fill_types(type, v, fname, argname) < 0) ||
         (buf != fastmpi_st->BOTTOM &&
-         check_bounds(v, v->msg.nbytes, fname, argname) < 0)) {
+         check_bounds(v, v->msg.nbytes, fname, argname) < 0) ||
+        (with_types == FASTMPI_VMSG_TYPES &&
+         (wide || buf == fastmpi_st->BOTTOM) &&
+         fold_displs(v, buf == fastmpi_st->BOTTOM) < 0)) {
         goto error;
     }
     return 0;
@@ -635,11 +795,21 @@ void
 fastmpi_vmsg_release(fastmpi_vmsg *v)
 {
     fastmpi_msg_release(&v->msg);
+    if (Py_UNLIKELY(v->made != NULL)) {
+        for (int i = 0; i < v->blocks; i++) {
+            if (v->made[i] != MPI_DATATYPE_NULL && fastmpi_mpi_active) {
+                MPI_Type_free(&v->made[i]);
+            }
+        }
+        PyMem_Free(v->made);
+        v->made = NULL;
+    }
     PyMem_Free(v->types != NULL ? (void *)v->types : (void *)v->counts);
     if (Py_UNLIKELY(v->lcounts != NULL)) {
         PyMem_Free(v->lcounts);
     }
     v->types = NULL;
+    v->wdispls = NULL;
     v->counts = NULL;
     v->displs = NULL;
     v->lcounts = NULL;

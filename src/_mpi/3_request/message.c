@@ -2,7 +2,10 @@
  * Recv, Irecv, recv, irecv.
  *
  * A Message keeps the status of its probe, so recv()/irecv() know the size
- * to receive.  Once received it is MESSAGE_NULL; receiving it again raises.
+ * to receive.  Once received it is MESSAGE_NULL; receiving it again raises
+ * (MPI.MESSAGE_NO_PROC itself stays MESSAGE_NO_PROC, as in mpi4py; a
+ * copy of it becomes MESSAGE_NULL).  Message(m) of a matched m shares m's
+ * match: it acts on m.
  * A matched message nobody received is taken and dropped when its Message
  * object goes away, with a ResourceWarning: MPI has no other way to
  * release it.
@@ -18,7 +21,31 @@ typedef struct {
     PyObject_HEAD
     MPI_Message ob_mpi;
     MPI_Status probed;
+    int flags;                  /* FASTMPI_PREDEFINED: MESSAGE_NULL and
+                                   MESSAGE_NO_PROC, which stay what they
+                                   are after a receive */
+    PyObject *base;             /* owned or NULL: a copy (Message(m)) of
+                                   a matched message acts on m itself */
 } FastMPIMessageObject;
+
+/* The object whose match a Message stands for: itself, or for a copy of
+ * a matched message the original (so receiving through either one
+ * receives it once, and only the original drops it unreceived). */
+static FastMPIMessageObject *
+target(FastMPIMessageObject *m)
+{
+    return m->base != NULL ? (FastMPIMessageObject *)m->base : m;
+}
+
+/* After a receive: the handle MPI left (MESSAGE_NULL), except on the
+ * predefined objects (MPI.MESSAGE_NO_PROC stays itself, as in mpi4py). */
+static void
+set_handle(FastMPIMessageObject *m, MPI_Message handle)
+{
+    if (!(m->flags & FASTMPI_PREDEFINED)) {
+        m->ob_mpi = handle;
+    }
+}
 
 PyObject *
 fastmpi_message_new(PyTypeObject *type, MPI_Message handle,
@@ -35,27 +62,49 @@ fastmpi_message_new(PyTypeObject *type, MPI_Message handle,
     return (PyObject *)m;
 }
 
-static PyObject *
-Message_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
-{
-    if (PyTuple_GET_SIZE(args) != 0 || (kwds && PyDict_GET_SIZE(kwds))) {
-        PyErr_SetString(PyExc_TypeError, "Message() takes no arguments");
-        return NULL;
-    }
-    return fastmpi_message_new(type, MPI_MESSAGE_NULL, NULL);
-}
-
 static int
 is_matched(FastMPIMessageObject *m)
 {
     return m->ob_mpi != MPI_MESSAGE_NULL && m->ob_mpi != MPI_MESSAGE_NO_PROC;
 }
 
+/* Message(message=None): MESSAGE_NULL, or a copy of message (the same
+ * handle; a copy of a matched message shares that match, see target). */
+static PyObject *
+Message_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *other = NULL;
+    static char *kwlist[] = {"message", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:Message", kwlist,
+                                     &other)) {
+        return NULL;
+    }
+    if (other == NULL || other == Py_None) {
+        return fastmpi_message_new(type, MPI_MESSAGE_NULL, NULL);
+    }
+    if (!PyObject_TypeCheck(other, fastmpi_st->Message)) {
+        return PyErr_Format(PyExc_TypeError,
+                            "Message() argument 'message' must be "
+                            "MPI.Message, not %.100s",
+                            Py_TYPE(other)->tp_name);
+    }
+    FastMPIMessageObject *src = target((FastMPIMessageObject *)other);
+    FastMPIMessageObject *m = (FastMPIMessageObject *)fastmpi_message_new(
+        type, src->ob_mpi, &src->probed);
+    if (m != NULL && is_matched(src)) {
+        m->base = Py_NewRef((PyObject *)src);
+    }
+    return (PyObject *)m;
+}
+
 static void
 Message_dealloc(FastMPIMessageObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
-    if (is_matched(self) && fastmpi_mpi_active) {
+    if (self->base != NULL) {
+        Py_CLEAR(self->base);   /* a copy: the original owns the match */
+    }
+    else if (is_matched(self) && fastmpi_mpi_active) {
         int size = 0;
         if (MPI_Get_count(&self->probed, MPI_BYTE, &size) != MPI_SUCCESS ||
             size == MPI_UNDEFINED) {
@@ -94,7 +143,7 @@ check_receivable(FastMPIMessageObject *self, const char *fname)
     if (fastmpi_require_mpi() < 0) {
         return -1;
     }
-    if (self->ob_mpi == MPI_MESSAGE_NULL) {
+    if (target(self)->ob_mpi == MPI_MESSAGE_NULL) {
         fastmpi_error_raise_detail(
             MPI_ERR_REQUEST, "Message.%s(): the message is MESSAGE_NULL "
             "(already received, or never probed)", fname);
@@ -106,6 +155,7 @@ check_receivable(FastMPIMessageObject *self, const char *fname)
 static int
 message_source(FastMPIMessageObject *self)
 {
+    self = target(self);
     return self->ob_mpi == MPI_MESSAGE_NO_PROC ? MPI_PROC_NULL
                                                : self->probed.MPI_SOURCE;
 }
@@ -120,6 +170,7 @@ Message_Recv(FastMPIMessageObject *self, PyObject *const *args,
     MPI_Status *status;
     fastmpi_msg msg;
     int ierr;
+    self = target(self);
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_arg_status(&spec, 1, argv[1], &status) < 0 ||
         check_receivable(self, "Recv") < 0 ||
@@ -135,7 +186,7 @@ Message_Recv(FastMPIMessageObject *self, PyObject *const *args,
                                               msg.datatype, &handle,
                                               &self->probed, status));
     FASTMPI_NOGIL_END
-    self->ob_mpi = handle;
+    set_handle(self, handle);
     fastmpi_msg_release(&msg);
     if (fastmpi_check(ierr) < 0) {
         return NULL;
@@ -151,6 +202,7 @@ Message_Irecv(FastMPIMessageObject *self, PyObject *const *args,
     static fastmpi_argspec spec = {"Irecv", names, 1};
     PyObject *argv[1];
     int ierr;
+    self = target(self);
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         check_receivable(self, "Irecv") < 0) {
         return NULL;
@@ -167,10 +219,12 @@ Message_Irecv(FastMPIMessageObject *self, PyObject *const *args,
     }
     req->nmsg = 1;
     req->recv = 1;
+    MPI_Message handle = self->ob_mpi;
     FASTMPI_CALL("MPI_Imrecv", MPI_COMM_NULL, self->probed.MPI_SOURCE,
                  self->probed.MPI_TAG, m->nbytes,
                  ierr = MPI_Imrecv(m->addr, m->count, m->datatype,
-                                   &self->ob_mpi, &req->ob_mpi));
+                                   &handle, &req->ob_mpi));
+    set_handle(self, handle);
     if (fastmpi_check(ierr) < 0) {
         Py_DECREF(req);
         return NULL;
@@ -230,6 +284,7 @@ Message_recv(FastMPIMessageObject *self, PyObject *const *args,
     Py_ssize_t size;
     int ierr, count;
     MPI_Datatype type;
+    self = target(self);
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_arg_status(&spec, 0, argv[0], &status) < 0 ||
         check_receivable(self, "recv") < 0 ||
@@ -248,7 +303,7 @@ Message_recv(FastMPIMessageObject *self, PyObject *const *args,
                  self->probed.MPI_TAG, size,
                  ierr = MPI_Mrecv(data, count, type, &handle, status));
     FASTMPI_NOGIL_END
-    self->ob_mpi = handle;
+    set_handle(self, handle);
     if (fastmpi_check(ierr) < 0) {
         Py_DECREF(buf);
         return NULL;
@@ -264,6 +319,7 @@ Message_irecv(FastMPIMessageObject *self, PyObject *unused)
     Py_ssize_t size;
     int ierr, count;
     MPI_Datatype type;
+    self = target(self);
     if (check_receivable(self, "irecv") < 0 ||
         (size = probed_size(self)) < 0 ||
         byte_count(size, "irecv", &count, &type) < 0) {
@@ -280,10 +336,12 @@ Message_irecv(FastMPIMessageObject *self, PyObject *unused)
         Py_DECREF(req);
         return NULL;
     }
+    MPI_Message handle = self->ob_mpi;
     FASTMPI_CALL("MPI_Imrecv", MPI_COMM_NULL, self->probed.MPI_SOURCE,
                  self->probed.MPI_TAG, size,
                  ierr = MPI_Imrecv(PyByteArray_AS_STRING(req->bytes), count,
-                                   type, &self->ob_mpi, &req->ob_mpi));
+                                   type, &handle, &req->ob_mpi));
+    set_handle(self, handle);
     if (fastmpi_check(ierr) < 0) {
         Py_DECREF(req);
         return NULL;
@@ -291,10 +349,14 @@ Message_irecv(FastMPIMessageObject *self, PyObject *unused)
     return fastmpi_request_started(req);
 }
 
-#define FC(f) FASTMPI_FASTCALL(f), METH_FASTCALL | METH_KEYWORDS
-#define FCC(f) FC(f) | METH_CLASS
+/* ---- the handle base ---------------------------------------------------- */
 
-/* ---- Message ------------------------------------------------------------ */
+/* The handle a Message stands for (a copy's original's). */
+static intptr_t
+message_get(PyObject *self)
+{
+    return FASTMPI_HANDLE_TO_INT(target((FastMPIMessageObject *)self)->ob_mpi);
+}
 
 static const fastmpi_handle_name message_names[] = {
     FASTMPI_HANDLE_NAME(MESSAGE_NULL),
@@ -311,7 +373,7 @@ static const fastmpi_handle_kind message_kind = {
     .name = "Message",
     .size = sizeof(MPI_Message),
     .offset = offsetof(FastMPIMessageObject, ob_mpi),
-    .flags_offset = -1,
+    .flags_offset = offsetof(FastMPIMessageObject, flags),
     .null = FASTMPI_HANDLE_TO_INT(MPI_MESSAGE_NULL),
     .names = message_names,
     .local = "a matched message is local to its process",
@@ -319,8 +381,11 @@ static const fastmpi_handle_kind message_kind = {
     .f2c = message_f2c,
     .toint = message_toint,
     .fromint = message_fromint,
+    .get = message_get,
     .slots = message_kind_slots,
 };
+
+#define FC(f) FASTMPI_FASTCALL(f), METH_FASTCALL | METH_KEYWORDS
 
 static PyMethodDef Message_methods[] = {
     {"Recv", FC(Message_Recv), "Recv(buf, status=None): receive it."},
@@ -332,7 +397,10 @@ static PyMethodDef Message_methods[] = {
 };
 
 static PyType_Slot Message_slots[] = {
-    {Py_tp_doc, "A message matched by a probe, to be received exactly."},
+    {Py_tp_doc, "Message(message=None): a message matched by a probe, to "
+                "be received exactly once.  Message() is MESSAGE_NULL; "
+                "Message(m) stands for the same message as m.  False only "
+                "for MESSAGE_NULL."},
     {Py_tp_new, Message_new},
     {Py_tp_dealloc, Message_dealloc},
     {Py_tp_methods, Message_methods},
@@ -359,6 +427,10 @@ fastmpi_message_init(PyObject *module, const fastmpi_type_parts *parts)
                                          MPI_MESSAGE_NULL, NULL);
     PyObject *noproc = fastmpi_message_new(fastmpi_st->Message,
                                            MPI_MESSAGE_NO_PROC, NULL);
+    if (null != NULL && noproc != NULL) {
+        ((FastMPIMessageObject *)null)->flags = FASTMPI_PREDEFINED;
+        ((FastMPIMessageObject *)noproc)->flags = FASTMPI_PREDEFINED;
+    }
     int r = (null == NULL || noproc == NULL ||
              PyModule_AddObjectRef(module, "Message", type) < 0 ||
              PyModule_AddObjectRef(module, "MESSAGE_NULL", null) < 0 ||

@@ -215,14 +215,11 @@ fastmpi_request_check(FastMPIRequestObject *req, const char *fname,
         }
         return 0;
     case FASTMPI_REQ_NULL:
-        return 1;
     case FASTMPI_REQ_DONE:
-        if (wait) {
-            fastmpi_error_raise_detail(
-                MPI_ERR_REQUEST, "%s(): the request was already completed "
-                "by an earlier wait or test", fname);
-            return -1;
-        }
+        /* MPI sets a completed request to MPI_REQUEST_NULL, and a wait
+         * or test on that returns at once with an empty status: so does
+         * one on a request an earlier wait or test completed (as in
+         * mpi4py; programs poll Test() and then Wait()) */
         return 1;
     case FASTMPI_REQ_INACTIVE:
         if (wait) {

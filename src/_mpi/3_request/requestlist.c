@@ -113,50 +113,70 @@ fail:
     return -1;
 }
 
-/* statuses=: None, or a list of Status objects (extended if short). */
+/* statuses=: None, a list of Status objects (filled, and extended with
+ * new ones if short), or any other sequence of Status objects (a tuple,
+ * ...: filled in place as far as it goes).  A new reference to a list or
+ * tuple of its items in *out (NULL for None), or -1 with TypeError. */
 static int
-statuses_arg(PyObject *statuses, const char *fname)
+statuses_arg(PyObject *statuses, const char *fname, PyObject **out)
 {
+    *out = NULL;
     if (statuses == NULL || statuses == Py_None) {
         return 0;
     }
-    if (!PyList_Check(statuses)) {
+    PyObject *seq = NULL;
+    if (PyList_Check(statuses)) {
+        seq = Py_NewRef(statuses);
+    }
+    else if (PyUnicode_Check(statuses) || PyBytes_Check(statuses) ||
+             !PySequence_Check(statuses) ||
+             (seq = PySequence_Fast(statuses, "")) == NULL) {
+        PyErr_Clear();
         PyErr_Format(PyExc_TypeError, "%s() argument 'statuses' must be a "
-                     "list of MPI.Status, not %.100s", fname,
-                     Py_TYPE(statuses)->tp_name);
+                     "list (or another sequence) of MPI.Status, not %.100s",
+                     fname, Py_TYPE(statuses)->tp_name);
         return -1;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(statuses); i++) {
-        PyObject *s = PyList_GET_ITEM(statuses, i);
-        if (!PyObject_TypeCheck(s, fastmpi_st->Status)) {
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *st = PySequence_Fast_ITEMS(seq)[i];
+        if (!PyObject_TypeCheck(st, fastmpi_st->Status)) {
             PyErr_Format(PyExc_TypeError, "%s() argument 'statuses' item "
                          "%zd must be MPI.Status, not %.100s", fname, i,
-                         Py_TYPE(s)->tp_name);
+                         Py_TYPE(st)->tp_name);
+            Py_DECREF(seq);
             return -1;
         }
     }
+    *out = seq;
     return 0;
 }
 
+/* The first n statuses into `statuses` (statuses_arg's *out, or NULL): a
+ * list the caller passed grows to n; another sequence takes what fits. */
 static int
-statuses_fill(PyObject *statuses, const MPI_Status *src, Py_ssize_t n)
+statuses_fill(PyObject *statuses, PyObject *given, const MPI_Status *src,
+              Py_ssize_t n)
 {
-    if (statuses == NULL || statuses == Py_None) {
+    if (statuses == NULL) {
         return 0;
     }
+    int grows = PyList_Check(given);    /* then statuses is that list */
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (i < PyList_GET_SIZE(statuses)) {
-            PyObject *s = PyList_GET_ITEM(statuses, i);
-            ((FastMPIStatusObject *)s)->ob_mpi = src[i];
+        if (i < PySequence_Fast_GET_SIZE(statuses)) {
+            PyObject *st = PySequence_Fast_ITEMS(statuses)[i];
+            ((FastMPIStatusObject *)st)->ob_mpi = src[i];
             continue;
         }
-        PyObject *s = PyObject_CallNoArgs((PyObject *)fastmpi_st->Status);
-        if (s == NULL) {
+        if (!grows) {
+            break;
+        }
+        PyObject *st = PyObject_CallNoArgs((PyObject *)fastmpi_st->Status);
+        if (st == NULL) {
             return -1;
         }
-        ((FastMPIStatusObject *)s)->ob_mpi = src[i];
-        int r = PyList_Append(statuses, s);
-        Py_DECREF(s);
+        ((FastMPIStatusObject *)st)->ob_mpi = src[i];
+        int r = PyList_Append(statuses, st);
+        Py_DECREF(st);
         if (r < 0) {
             return -1;
         }
@@ -256,7 +276,7 @@ run(fastmpi_argspec *spec, PyObject *const *args, Py_ssize_t nargs,
     PyObject *kwnames, int how, int wait, int want_result, reqlist *rl,
     int *out_index, int *out_flag, int *out_count)
 {
-    PyObject *argv[2];
+    PyObject *argv[2], *statuses = NULL;
     MPI_Status *status = MPI_STATUS_IGNORE;
     if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
         fastmpi_require_mpi() < 0) {
@@ -267,10 +287,11 @@ run(fastmpi_argspec *spec, PyObject *const *args, Py_ssize_t nargs,
             return -1;
         }
     }
-    else if (statuses_arg(argv[1], spec->fname) < 0) {
+    else if (statuses_arg(argv[1], spec->fname, &statuses) < 0) {
         return -1;
     }
     if (reqlist_read(rl, argv[0], spec->fname) < 0) {
+        Py_XDECREF(statuses);
         return -1;
     }
     int n = (int)rl->n, ierr, index = MPI_UNDEFINED, flag = 1, count = 0;
@@ -310,10 +331,11 @@ run(fastmpi_argspec *spec, PyObject *const *args, Py_ssize_t nargs,
     }
     if (!raised && how != ANY) {
         Py_ssize_t nfill = how == ALL ? (flag ? n : 0) : outcount;
-        if (statuses_fill(argv[1], sts, nfill) < 0) {
+        if (statuses_fill(statuses, argv[1], sts, nfill) < 0) {
             raised = 1;
         }
     }
+    Py_XDECREF(statuses);
     if (raised) {
         reqlist_free(rl);
         return -1;
@@ -500,7 +522,10 @@ PyMethodDef fastmpi_requestlist_methods[] = {
      "Waitany(requests, status=None) -> index (UNDEFINED if none active)"},
     {"Testany", CM(Testany),
      "Testany(requests, status=None) -> (index, flag)"},
-    {"Waitall", CM(Waitall), "Waitall(requests, statuses=None) -> True"},
+    {"Waitall", CM(Waitall),
+     "Waitall(requests, statuses=None) -> True.  statuses: a list (grown "
+     "to one Status per request) or another sequence of Status objects "
+     "(filled as far as it goes)."},
     {"Testall", CM(Testall), "Testall(requests, statuses=None) -> bool"},
     {"Waitsome", CM(Waitsome),
      "Waitsome(requests, statuses=None) -> indices, or None"},

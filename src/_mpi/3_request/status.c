@@ -297,6 +297,195 @@ Status_repr(FastMPIStatusObject *self)
                                 self->ob_mpi.MPI_ERROR);
 }
 
+/* ---- Fortran, memory, pickling ---------------------------------------- */
+
+static PyObject *
+Status_py2f(FastMPIStatusObject *self, PyObject *unused)
+{
+    MPI_Fint f[FASTMPI_F_STATUS_SIZE];
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Status_c2f(&self->ob_mpi, f)) < 0) {
+        return NULL;
+    }
+    PyObject *list = PyList_New(FASTMPI_F_STATUS_SIZE);
+    for (int i = 0; list != NULL && i < FASTMPI_F_STATUS_SIZE; i++) {
+        PyObject *v = PyLong_FromLong((long)f[i]);
+        if (v == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, v);
+    }
+    return list;
+}
+
+static PyObject *
+Status_f2py(PyObject *cls, PyObject *arg)
+{
+    MPI_Fint f[FASTMPI_F_STATUS_SIZE];
+    if (PyUnicode_Check(arg) || PyBytes_Check(arg) ||
+        !PySequence_Check(arg)) {
+        return PyErr_Format(PyExc_TypeError,
+                            "f2py() argument must be a sequence of %d ints "
+                            "(a Fortran status), not %.100s",
+                            FASTMPI_F_STATUS_SIZE, Py_TYPE(arg)->tp_name);
+    }
+    PyObject *seq = PySequence_Fast(arg, "");
+    if (seq == NULL) {
+        return NULL;
+    }
+    if (PySequence_Fast_GET_SIZE(seq) != FASTMPI_F_STATUS_SIZE) {
+        PyErr_Format(PyExc_ValueError,
+                     "f2py() argument has %zd items; a Fortran status has "
+                     "%d", PySequence_Fast_GET_SIZE(seq),
+                     FASTMPI_F_STATUS_SIZE);
+        Py_DECREF(seq);
+        return NULL;
+    }
+    for (int i = 0; i < FASTMPI_F_STATUS_SIZE; i++) {
+        PyObject *item = PySequence_Fast_ITEMS(seq)[i];
+        int overflow = 0;
+        long v = PyLong_Check(item) ? PyLong_AsLongAndOverflow(item,
+                                                               &overflow)
+                                    : -1;
+        if (!PyLong_Check(item) || (v == -1 && PyErr_Occurred()) ||
+            overflow || v < INT_MIN || v > INT_MAX) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyLong_Check(item) ? PyExc_OverflowError
+                                                : PyExc_TypeError,
+                             "f2py() argument item %d must be a Fortran "
+                             "int, not %R", i, item);
+            }
+            Py_DECREF(seq);
+            return NULL;
+        }
+        f[i] = (MPI_Fint)v;
+    }
+    Py_DECREF(seq);
+    PyObject *st = PyObject_CallNoArgs(cls);
+    if (st == NULL) {
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(st, fastmpi_st->Status) ||
+        fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Status_f2c(
+            f, &((FastMPIStatusObject *)st)->ob_mpi)) < 0) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "f2py(): not a Status class");
+        }
+        Py_DECREF(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* The buffer protocol: the MPI_Status itself, writable bytes (tomemory). */
+static int
+Status_getbuffer(FastMPIStatusObject *self, Py_buffer *view, int flags)
+{
+    return PyBuffer_FillInfo(view, (PyObject *)self, &self->ob_mpi,
+                             sizeof(MPI_Status), 0, flags);
+}
+
+static PyObject *
+Status_tomemory(FastMPIStatusObject *self, PyObject *unused)
+{
+    return PyMemoryView_FromObject((PyObject *)self);
+}
+
+/* {source, tag, error, count (bytes), cancelled}: what a Status carries,
+ * as __getstate__ and pickling give it. */
+static PyObject *
+Status_getstate(FastMPIStatusObject *self, PyObject *unused)
+{
+    MPI_Count count = 0;
+    int cancelled = 0;
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Get_elements_x(&self->ob_mpi, MPI_BYTE,
+                                         &count)) < 0 ||
+        fastmpi_check(MPI_Test_cancelled(&self->ob_mpi, &cancelled)) < 0) {
+        return NULL;
+    }
+    return Py_BuildValue("{sisisisLsO}", "source", self->ob_mpi.MPI_SOURCE,
+                         "tag", self->ob_mpi.MPI_TAG, "error",
+                         self->ob_mpi.MPI_ERROR, "count", (long long)count,
+                         "cancelled", cancelled ? Py_True : Py_False);
+}
+
+/* One int of a state dict: 1 found (*out set), 0 absent, -1 error. */
+static int
+state_int(PyObject *state, const char *key, long long *out)
+{
+    PyObject *v = PyDict_GetItemString(state, key);    /* borrowed */
+    if (v == NULL) {
+        return 0;
+    }
+    if (!PyLong_Check(v)) {
+        PyErr_Format(PyExc_TypeError, "__setstate__(): state['%s'] must "
+                     "be an int, not %.100s", key, Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    *out = PyLong_AsLongLong(v);
+    return *out == -1 && PyErr_Occurred() ? -1 : 1;
+}
+
+static PyObject *
+Status_setstate(FastMPIStatusObject *self, PyObject *state)
+{
+    if (!PyDict_Check(state)) {
+        return PyErr_Format(PyExc_TypeError, "__setstate__() argument must "
+                            "be a dict, not %.100s", Py_TYPE(state)->tp_name);
+    }
+    static const char *const ints[] = {"source", "tag", "error"};
+    int *fields[] = {&self->ob_mpi.MPI_SOURCE, &self->ob_mpi.MPI_TAG,
+                     &self->ob_mpi.MPI_ERROR};
+    MPI_Status st = self->ob_mpi;   /* changed only if all is well */
+    int *into[] = {&st.MPI_SOURCE, &st.MPI_TAG, &st.MPI_ERROR};
+    long long v;
+    int r;
+    for (int i = 0; i < 3; i++) {
+        if ((r = state_int(state, ints[i], &v)) < 0) {
+            return NULL;
+        }
+        if (r && (v < INT_MIN || v > INT_MAX)) {
+            return PyErr_Format(PyExc_OverflowError, "__setstate__(): "
+                                "state['%s'] out of int range", ints[i]);
+        }
+        *into[i] = r ? (int)v : *fields[i];
+    }
+    if ((r = state_int(state, "count", &v)) < 0) {
+        return NULL;
+    }
+    if (r && (v < 0 || fastmpi_require_mpi() < 0 ||
+              fastmpi_check(MPI_Status_set_elements_x(&st, MPI_BYTE,
+                                                      (MPI_Count)v)) < 0)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "__setstate__(): "
+                            "state['count'] must be >= 0");
+        }
+        return NULL;
+    }
+    PyObject *c = PyDict_GetItemString(state, "cancelled");    /* borrowed */
+    int flag = c != NULL ? PyObject_IsTrue(c) : 0;
+    if (flag < 0 || (c != NULL && (fastmpi_require_mpi() < 0 ||
+                     fastmpi_check(MPI_Status_set_cancelled(&st, flag)) <
+                         0))) {
+        return NULL;
+    }
+    self->ob_mpi = st;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Status_reduce(FastMPIStatusObject *self, PyObject *unused)
+{
+    PyObject *state = Status_getstate(self, NULL);
+    if (state == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(O()N)", (PyObject *)Py_TYPE(self), state);
+}
+
 static PyMethodDef Status_methods[] = {
     {"Get_source", (PyCFunction)Status_Get_source, METH_NOARGS,
      "Source rank of the message."},
@@ -317,6 +506,18 @@ static PyMethodDef Status_methods[] = {
      "Set_cancelled(flag): for a generalized request's query_fn."},
     {"Set_elements", (PyCFunction)(void (*)(void))Status_Set_elements,
      METH_FASTCALL, "Set_elements(datatype, count): set the count."},
+    {"py2f", (PyCFunction)Status_py2f, METH_NOARGS,
+     "py2f() -> the Fortran status, a list of ints (MPI_Status_c2f)."},
+    {"f2py", (PyCFunction)Status_f2py, METH_O | METH_CLASS,
+     "f2py(arg) -> the Status of a Fortran status (a list of ints)."},
+    {"tomemory", (PyCFunction)Status_tomemory, METH_NOARGS,
+     "tomemory() -> a writable memoryview of the MPI_Status."},
+    {"__getstate__", (PyCFunction)Status_getstate, METH_NOARGS,
+     "{'source', 'tag', 'error', 'count' (bytes), 'cancelled'}."},
+    {"__setstate__", (PyCFunction)Status_setstate, METH_O,
+     "__setstate__(state): set the fields a __getstate__ dict names."},
+    {"__reduce__", (PyCFunction)Status_reduce, METH_NOARGS,
+     "Pickling: Status() and its __getstate__."},
     {NULL},
 };
 
@@ -338,6 +539,7 @@ static PyType_Slot Status_slots[] = {
     {Py_tp_richcompare, Status_richcompare},
     {Py_tp_methods, Status_methods},
     {Py_tp_getset, Status_getset},
+    {Py_bf_getbuffer, Status_getbuffer},
     {0, NULL},
 };
 

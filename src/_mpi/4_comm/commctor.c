@@ -376,6 +376,20 @@ Comm_Set_info(FastMPICommObject *self, PyObject *arg)
 
 #define KW (METH_FASTCALL | METH_KEYWORDS)
 
+/* Comm.Get_parent() -> the intercommunicator to the processes that
+ * spawned this one (MPI_Comm_get_parent), an Intercomm COMM_NULL when
+ * none did.  Not freed when dropped, as every communicator. */
+static PyObject *
+Comm_Get_parent(PyObject *cls, PyObject *unused)
+{
+    MPI_Comm parent = MPI_COMM_NULL;
+    if (fastmpi_require_mpi() < 0 ||
+        fastmpi_check(MPI_Comm_get_parent(&parent)) < 0) {
+        return NULL;
+    }
+    return fastmpi_comm_new(fastmpi_st->Intercomm, parent, 0);
+}
+
 PyMethodDef fastmpi_commctor_methods[] = {
     {"Dup", FASTMPI_FASTCALL(Comm_Dup), METH_FASTCALL | METH_KEYWORDS,
      "Dup(info=None) -> a duplicate of the same type (collective)."},
@@ -404,6 +418,9 @@ PyMethodDef fastmpi_commctor_methods[] = {
      "Get_info() -> the hints in use (a new Info)."},
     {"Set_info", (PyCFunction)Comm_Set_info, METH_O,
      "Set_info(info): give hints."},
+    {"Get_parent", (PyCFunction)Comm_Get_parent, METH_NOARGS | METH_CLASS,
+     "Get_parent() -> the parent Intercomm of a spawned process, or an "
+     "Intercomm COMM_NULL."},
     {NULL},
 };
 

@@ -42,6 +42,20 @@ info_check(FastMPIInfoObject *self, const char *fname)
     return 0;
 }
 
+/* The mapping protocol on INFO_NULL, as mpi4py (and a dict without the
+ * key): KeyError.  0, or -1 with it set.  The MPI-named methods (Set,
+ * Get, ...) raise MPI.Exception(ERR_INFO) instead (info_check). */
+static int
+mapping_check(FastMPIInfoObject *self, const char *fname)
+{
+    if (Py_UNLIKELY(self->ob_mpi == MPI_INFO_NULL)) {
+        PyErr_Format(PyExc_KeyError, "%s(): the info is INFO_NULL (it has "
+                     "no keys and takes none)", fname);
+        return -1;
+    }
+    return info_check(self, fname);
+}
+
 /* A str argument as UTF-8 of at most `max` bytes (borrowed from obj), or
  * NULL with TypeError/ValueError naming fname/argname. */
 static const char *
@@ -561,7 +575,7 @@ Info_ass_subscript(FastMPIInfoObject *self, PyObject *keyobj,
     const char *key = key_arg(keyobj, "__setitem__");
     const char *value = key == NULL ? NULL
                                     : value_arg(valobj, "__setitem__");
-    if (value == NULL || info_check(self, "__setitem__") < 0) {
+    if (value == NULL || mapping_check(self, "__setitem__") < 0) {
         return -1;
     }
     return fastmpi_check(MPI_Info_set(self->ob_mpi, key, value));
@@ -759,7 +773,7 @@ Info_update(FastMPIInfoObject *self, PyObject *args, PyObject *kwds)
 {
     PyObject *other = NULL;
     if (!PyArg_UnpackTuple(args, "update", 0, 1, &other) ||
-        info_check(self, "update") < 0) {
+        mapping_check(self, "update") < 0) {
         return NULL;
     }
     if (other != NULL && info_fill(self->ob_mpi, other, "update") < 0) {

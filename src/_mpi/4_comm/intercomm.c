@@ -184,16 +184,6 @@ Intercomm_Merge(FastMPICommObject *self, PyObject *const *args,
     return fastmpi_comm_new(fastmpi_st->Intracomm, newcomm, 0);
 }
 
-/* Comm's intracommunicator-only methods, hidden on Intercomm. */
-static PyObject *
-Intercomm_intra_only(PyObject *self, void *name)
-{
-    return PyErr_Format(PyExc_AttributeError,
-                        "'%.100s' object has no attribute '%s' (%s is for "
-                        "intracommunicators only)", Py_TYPE(self)->tp_name,
-                        (const char *)name, (const char *)name);
-}
-
 static PyMethodDef Intercomm_methods[] = {
     {"Get_remote_size", (PyCFunction)Intercomm_Get_remote_size, METH_NOARGS,
      "Number of processes in the remote group."},
@@ -206,20 +196,11 @@ static PyMethodDef Intercomm_methods[] = {
     {NULL},
 };
 
-#define INTRA_ONLY(name)                                                   \
-    {name, (getter)Intercomm_intra_only, NULL, NULL, (void *)name}
-
 static PyGetSetDef Intercomm_getset[] = {
     {"remote_size", (getter)Intercomm_Get_remote_size, NULL,
      "number of processes in the remote group"},
     {"remote_group", (getter)Intercomm_Get_remote_group, NULL,
      "the remote group (a new Group)"},
-    INTRA_ONLY("Scan"),
-    INTRA_ONLY("Exscan"),
-    INTRA_ONLY("scan"),
-    INTRA_ONLY("exscan"),
-    INTRA_ONLY("Iscan"),
-    INTRA_ONLY("Iexscan"),
     {NULL},
 };
 

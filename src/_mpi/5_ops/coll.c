@@ -113,6 +113,8 @@ vmsg_unused(fastmpi_vmsg *v)
     v->blocks = 0;
     v->lcounts = NULL;
     v->ldispls = NULL;
+    v->wdispls = NULL;
+    v->made = NULL;
 }
 
 static int
@@ -1061,6 +1063,11 @@ PyMethodDef fastmpi_coll_methods[] = {
                                       "recvbuf, op=SUM)."),
     COLL_METHOD(Reduce_scatter, "Reduce_scatter(sendbuf, recvbuf, "
                                 "recvcounts=None, op=SUM)."),
+    {NULL},
+};
+
+/* The prefix reductions are Intracomm's only, as in mpi4py. */
+PyMethodDef fastmpi_coll_intracomm_methods[] = {
     COLL_METHOD(Scan, "Scan(sendbuf, recvbuf, op=SUM): inclusive prefix "
                       "reduction."),
     COLL_METHOD(Exscan, "Exscan(sendbuf, recvbuf, op=SUM): exclusive "

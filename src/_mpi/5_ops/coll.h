@@ -110,5 +110,9 @@ PyObject *fastmpi_objx_exchange(const fastmpi_objx *x, PyObject *sendobj,
 extern PyMethodDef fastmpi_coll_methods[];    /* coll.c, on Comm */
 extern PyMethodDef fastmpi_objcoll_methods[]; /* objcoll.c, on Comm */
 extern PyMethodDef fastmpi_icoll_methods[];   /* icoll.c, on Comm */
+/* Scan, Exscan; scan, exscan; Iscan, Iexscan: on Intracomm only. */
+extern PyMethodDef fastmpi_coll_intracomm_methods[];
+extern PyMethodDef fastmpi_objcoll_intracomm_methods[];
+extern PyMethodDef fastmpi_icoll_intracomm_methods[];
 
 #endif /* FASTMPI_COLL_H */

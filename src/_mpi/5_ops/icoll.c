@@ -325,6 +325,11 @@ PyMethodDef fastmpi_icoll_methods[] = {
     ICOLL_METHOD(Ireduce_scatter,
                  "Ireduce_scatter(sendbuf, recvbuf, recvcounts=None, "
                  "op=SUM)"),
+    {NULL},
+};
+
+/* The prefix reductions are Intracomm's only, as in mpi4py. */
+PyMethodDef fastmpi_icoll_intracomm_methods[] = {
     ICOLL_METHOD(Iscan, "Iscan(sendbuf, recvbuf, op=SUM)"),
     ICOLL_METHOD(Iexscan, "Iexscan(sendbuf, recvbuf, op=SUM)"),
     {NULL},

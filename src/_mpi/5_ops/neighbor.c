@@ -117,14 +117,15 @@ parse_vector(PyObject *obj, int mode, int blocks, int with_types,
         msg_empty(m);
         return 0;
     }
-    if (fastmpi_vmsg_parse(obj, mode, blocks, with_types, fname, argname,
-                           &v) < 0) {
+    if (fastmpi_vmsg_parse(obj, mode, blocks,
+                           with_types ? FASTMPI_VMSG_TYPES_AINT : 0, fname,
+                           argname, &v) < 0) {
         return -1;
     }
     for (int i = 0; i < blocks; i++) {
         counts[i] = v.counts[i];
         if (with_types) {
-            adispls[i] = v.displs[i];
+            adispls[i] = v.wdispls[i];     /* BOTTOM: addresses */
             types[i] = v.types[i];
         }
         else {

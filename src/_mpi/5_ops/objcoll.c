@@ -1291,6 +1291,11 @@ PyMethodDef fastmpi_objcoll_methods[] = {
                        "else None; op an MPI.Op or a callable f(a, b)."),
     OBJ_METHOD(allreduce, "allreduce(sendobj, op=SUM) -> result at every "
                           "rank."),
+    {NULL},
+};
+
+/* The prefix reductions are Intracomm's only, as in mpi4py. */
+PyMethodDef fastmpi_objcoll_intracomm_methods[] = {
     OBJ_METHOD(scan, "scan(sendobj, op=SUM) -> reduction over ranks 0 to "
                      "this one."),
     OBJ_METHOD(exscan, "exscan(sendobj, op=SUM) -> reduction over ranks "

@@ -105,7 +105,8 @@ error:
 }
 
 /* Truth values of a sequence into a new PyMem int array of `want` items;
- * None gives all false.  0, or -1 naming fname/argname. */
+ * None gives all false, True or False that value for every item.  0, or
+ * -1 naming fname/argname. */
 int
 fastmpi_topo_bool_seq(PyObject *obj, int want, const char *fname,
                       const char *argname, int **out)
@@ -117,6 +118,12 @@ fastmpi_topo_bool_seq(PyObject *obj, int want, const char *fname,
     }
     *out = arr;
     if (obj == NULL || obj == Py_None) {
+        return 0;
+    }
+    if (PyBool_Check(obj)) {            /* True or False: every item */
+        for (int i = 0; i < want; i++) {
+            arr[i] = obj == Py_True;
+        }
         return 0;
     }
     PyObject *seq = NULL;
@@ -296,6 +303,17 @@ Comm_Get_topology(FastMPICommObject *self, PyObject *unused)
 }
 
 static PyObject *
+Comm_get_is_topo(FastMPICommObject *self, void *closure)
+{
+    int topo = MPI_UNDEFINED;
+    if (fastmpi_comm_check(self) < 0 ||
+        fastmpi_check(MPI_Topo_test(self->ob_mpi, &topo)) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(topo != MPI_UNDEFINED);
+}
+
+static PyObject *
 Compute_dims(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
              PyObject *kwnames)
 {
@@ -364,43 +382,63 @@ done:
 
 /* ---- Intracomm constructors --------------------------------------------- */
 
+/* A grid's dims and periods (Create_cart, Cart_map) into new PyMem
+ * arrays, checked: every dimension >= 1, no more cells than the
+ * communicator has processes.  0, or -1 with an exception naming
+ * fname. */
+static int
+cart_arrays(PyObject *dimsobj, PyObject *periodsobj, int size,
+            const char *fname, int **dims, int *ndims, int **periods)
+{
+    *periods = NULL;
+    if (fastmpi_topo_int_seq(dimsobj, fname, "dims", dims, ndims) < 0) {
+        return -1;
+    }
+    if (fastmpi_topo_bool_seq(periodsobj, *ndims, fname, "periods",
+                              periods) < 0) {
+        goto error;
+    }
+    long long cells = 1;
+    for (int i = 0; i < *ndims; i++) {
+        if ((*dims)[i] < 1) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument 'dims': item %d is %d; every "
+                         "dimension must be >= 1", fname, i, (*dims)[i]);
+            goto error;
+        }
+        if (cells <= size) {
+            cells *= (*dims)[i];
+        }
+    }
+    if (cells > size) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument 'dims': the grid needs %s%lld processes "
+                     "but the communicator has only %d", fname,
+                     cells > INT_MAX ? "more than " : "", cells, size);
+        goto error;
+    }
+    return 0;
+error:
+    PyMem_Free(*dims);
+    PyMem_Free(*periods);
+    *dims = *periods = NULL;
+    return -1;
+}
+
 static PyObject *
 Intracomm_Create_cart(FastMPICommObject *self, PyObject *const *args,
                       Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const names[] = {"dims", "periods", "reorder", NULL};
     static fastmpi_argspec spec = {"Create_cart", names, 1};
-    PyObject *argv[3], *result = NULL;
-    int *dims = NULL, *periods = NULL, ndims = 0, reorder, rank, size;
+    PyObject *argv[3];
+    int *dims, *periods, ndims, reorder, rank, size;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         bool_arg(argv[2], &reorder) < 0 ||
         fastmpi_comm_ranks(self, &rank, &size) < 0 ||
-        fastmpi_topo_int_seq(argv[0], "Create_cart", "dims", &dims,
-                             &ndims) < 0) {
+        cart_arrays(argv[0], argv[1], size, "Create_cart", &dims, &ndims,
+                    &periods) < 0) {
         return NULL;
-    }
-    if (fastmpi_topo_bool_seq(argv[1], ndims, "Create_cart", "periods",
-                              &periods) < 0) {
-        goto done;
-    }
-    long long cells = 1;
-    for (int i = 0; i < ndims; i++) {
-        if (dims[i] < 1) {
-            PyErr_Format(PyExc_ValueError,
-                         "Create_cart() argument 'dims': item %d is %d; "
-                         "every dimension must be >= 1", i, dims[i]);
-            goto done;
-        }
-        if (cells <= size) {
-            cells *= dims[i];
-        }
-    }
-    if (cells > size) {
-        PyErr_Format(PyExc_ValueError,
-                     "Create_cart() argument 'dims': the grid needs %s%lld "
-                     "processes but the communicator has only %d",
-                     cells > INT_MAX ? "more than " : "", cells, size);
-        goto done;
     }
     MPI_Comm newcomm = MPI_COMM_NULL;
     int ierr;
@@ -409,14 +447,114 @@ Intracomm_Create_cart(FastMPICommObject *self, PyObject *const *args,
                  ierr = MPI_Cart_create(self->ob_mpi, ndims, dims, periods,
                                         reorder, &newcomm));
     FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
-        goto done;
-    }
-    result = new_comm(fastmpi_st->Cartcomm, newcomm);
-done:
     PyMem_Free(dims);
     PyMem_Free(periods);
-    return result;
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    return new_comm(fastmpi_st->Cartcomm, newcomm);
+}
+
+/* A rank from MPI_Cart_map / MPI_Graph_map: UNDEFINED unless it names
+ * one of the topology's n nodes.  Open MPI 4.1.4 answers the process's
+ * own rank even when the topology is smaller (rank 1 of 2 gets 1 for a
+ * one-cell grid or a one-node graph, reproduced in plain C); MPICH
+ * answers MPI_UNDEFINED, as the standard says. */
+static int
+outside_as_undefined(int newrank, int n)
+{
+    return newrank >= 0 && newrank < n ? newrank : MPI_UNDEFINED;
+}
+
+/* Cart_map(dims, periods=None): this process's rank in a grid laid over
+ * the communicator (MPI_Cart_map), or UNDEFINED outside it.  Local. */
+static PyObject *
+Intracomm_Cart_map(FastMPICommObject *self, PyObject *const *args,
+                   Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"dims", "periods", NULL};
+    static fastmpi_argspec spec = {"Cart_map", names, 1};
+    PyObject *argv[2];
+    int *dims, *periods, ndims, rank, size, newrank = MPI_UNDEFINED;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+        cart_arrays(argv[0], argv[1], size, "Cart_map", &dims, &ndims,
+                    &periods) < 0) {
+        return NULL;
+    }
+    int ierr = MPI_Cart_map(self->ob_mpi, ndims, dims, periods, &newrank);
+    int cells = 1;              /* cart_arrays: at most size */
+    for (int i = 0; i < ndims; i++) {
+        cells *= dims[i];
+    }
+    PyMem_Free(dims);
+    PyMem_Free(periods);
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(outside_as_undefined(newrank, cells));
+}
+
+/* A graph's index and edges (Create_graph, Graph_map) into new PyMem
+ * arrays, checked: index holds running totals of neighbour counts, one
+ * per node (MPI's form), or the same with a leading 0 (the usual
+ * adjacency-array form, nnodes + 1 items, as mpi4py takes it: a list that
+ * starts at 0 and ends at len(edges) is read so); no more nodes than the
+ * communicator has processes (fewer is fine: the extra ranks get
+ * COMM_NULL); every edge a node of the graph.  0, or -1 with an
+ * exception naming fname. */
+static int
+graph_arrays(PyObject *indexobj, PyObject *edgesobj, int size,
+             const char *fname, int **index, int *nnodes, int **edges,
+             int *nedges)
+{
+    *index = *edges = NULL;
+    if (fastmpi_topo_int_seq(indexobj, fname, "index", index, nnodes) < 0 ||
+        fastmpi_topo_int_seq(edgesobj, fname, "edges", edges, nedges) < 0) {
+        goto error;
+    }
+    int n = *nnodes, *ix = *index;
+    if (n > 0 && ix[0] == 0 && ix[n - 1] == *nedges) {
+        memmove(ix, ix + 1, sizeof(int) * (size_t)(n - 1));
+        *nnodes = --n;
+    }
+    if (n > size) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument 'index': the graph has %d nodes but the "
+                     "communicator only %d processes (a graph may have "
+                     "fewer nodes, not more)", fname, n, size);
+        goto error;
+    }
+    for (int i = 0; i < n; i++) {
+        int prev = i ? ix[i - 1] : 0;
+        if (ix[i] < prev) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument 'index': item %d is %d, less than "
+                         "the one before (%d); index holds running totals "
+                         "of neighbour counts", fname, i, ix[i], prev);
+            goto error;
+        }
+    }
+    if ((n ? ix[n - 1] : 0) != *nedges) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): 'index' ends at %d but 'edges' has %d items; "
+                     "they must agree", fname, n ? ix[n - 1] : 0, *nedges);
+        goto error;
+    }
+    for (int i = 0; i < *nedges; i++) {
+        if ((*edges)[i] < 0 || (*edges)[i] >= n) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument 'edges': item %d is %d; the graph's "
+                         "nodes are 0 to %d", fname, i, (*edges)[i], n - 1);
+            goto error;
+        }
+    }
+    return 0;
+error:
+    PyMem_Free(*index);
+    PyMem_Free(*edges);
+    *index = *edges = NULL;
+    return -1;
 }
 
 static PyObject *
@@ -425,51 +563,14 @@ Intracomm_Create_graph(FastMPICommObject *self, PyObject *const *args,
 {
     static const char *const names[] = {"index", "edges", "reorder", NULL};
     static fastmpi_argspec spec = {"Create_graph", names, 2};
-    PyObject *argv[3], *result = NULL;
-    int *index = NULL, *edges = NULL, nnodes = 0, nedges = 0, reorder;
-    int rank, size;
+    PyObject *argv[3];
+    int *index, *edges, nnodes, nedges, reorder, rank, size;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
         bool_arg(argv[2], &reorder) < 0 ||
         fastmpi_comm_ranks(self, &rank, &size) < 0 ||
-        fastmpi_topo_int_seq(argv[0], "Create_graph", "index", &index,
-                             &nnodes) < 0 ||
-        fastmpi_topo_int_seq(argv[1], "Create_graph", "edges", &edges,
-                             &nedges) < 0) {
-        goto done;
-    }
-    if (nnodes > size) {
-        PyErr_Format(PyExc_ValueError,
-                     "Create_graph() argument 'index': the graph has %d "
-                     "nodes but the communicator only %d processes",
-                     nnodes, size);
-        goto done;
-    }
-    for (int i = 0; i < nnodes; i++) {
-        int prev = i ? index[i - 1] : 0;
-        if (index[i] < prev) {
-            PyErr_Format(PyExc_ValueError,
-                         "Create_graph() argument 'index': item %d is %d, "
-                         "less than the one before (%d); index holds "
-                         "running totals of neighbour counts", i, index[i],
-                         prev);
-            goto done;
-        }
-    }
-    if ((nnodes ? index[nnodes - 1] : 0) != nedges) {
-        PyErr_Format(PyExc_ValueError,
-                     "Create_graph(): 'index' ends at %d but 'edges' has "
-                     "%d items; they must agree", nnodes ? index[nnodes - 1]
-                                                         : 0, nedges);
-        goto done;
-    }
-    for (int i = 0; i < nedges; i++) {
-        if (edges[i] < 0 || edges[i] >= nnodes) {
-            PyErr_Format(PyExc_ValueError,
-                         "Create_graph() argument 'edges': item %d is %d; "
-                         "the graph's nodes are 0 to %d", i, edges[i],
-                         nnodes - 1);
-            goto done;
-        }
+        graph_arrays(argv[0], argv[1], size, "Create_graph", &index,
+                     &nnodes, &edges, &nedges) < 0) {
+        return NULL;
     }
     MPI_Comm newcomm = MPI_COMM_NULL;
     int ierr;
@@ -478,14 +579,37 @@ Intracomm_Create_graph(FastMPICommObject *self, PyObject *const *args,
                  ierr = MPI_Graph_create(self->ob_mpi, nnodes, index, edges,
                                          reorder, &newcomm));
     FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0) {
-        goto done;
-    }
-    result = new_comm(fastmpi_st->Graphcomm, newcomm);
-done:
     PyMem_Free(index);
     PyMem_Free(edges);
-    return result;
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    return new_comm(fastmpi_st->Graphcomm, newcomm);
+}
+
+/* Graph_map(index, edges): this process's rank in a graph laid over the
+ * communicator (MPI_Graph_map), or UNDEFINED outside it.  Local. */
+static PyObject *
+Intracomm_Graph_map(FastMPICommObject *self, PyObject *const *args,
+                    Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"index", "edges", NULL};
+    static fastmpi_argspec spec = {"Graph_map", names, 2};
+    PyObject *argv[2];
+    int *index, *edges, nnodes, nedges, rank, size, newrank = MPI_UNDEFINED;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
+        fastmpi_comm_ranks(self, &rank, &size) < 0 ||
+        graph_arrays(argv[0], argv[1], size, "Graph_map", &index, &nnodes,
+                     &edges, &nedges) < 0) {
+        return NULL;
+    }
+    int ierr = MPI_Graph_map(self->ob_mpi, nnodes, index, edges, &newrank);
+    PyMem_Free(index);
+    PyMem_Free(edges);
+    if (fastmpi_check(ierr) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLong(outside_as_undefined(newrank, nnodes));
 }
 
 /* Edge weights: None or MPI.UNWEIGHTED -> MPI_UNWEIGHTED, MPI.WEIGHTS_EMPTY
@@ -535,6 +659,28 @@ weights_arg(PyObject *obj, int nedges, const char *fname,
     return 0;
 }
 
+static int
+is_none(PyObject *obj)
+{
+    return obj == NULL || obj == Py_None;
+}
+
+/* Ranks of Create_dist_graph_adjacent: a sequence, or None for none. */
+static int
+ranks_or_none(PyObject *obj, const char *fname, const char *argname,
+              int **out, int *n)
+{
+    if (obj == Py_None) {
+        *n = 0;
+        if ((*out = PyMem_Malloc(sizeof(int))) == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        return 0;
+    }
+    return fastmpi_topo_int_seq(obj, fname, argname, out, n);
+}
+
 static PyObject *
 finish_distgraph(int ierr, MPI_Comm newcomm)
 {
@@ -563,19 +709,29 @@ Intracomm_Create_dist_graph_adjacent(FastMPICommObject *self,
     }
     if (bool_arg(argv[5], &reorder) < 0 ||
         fastmpi_comm_ranks(self, &rank, &size) < 0 ||
-        fastmpi_topo_int_seq(argv[0], fname, "sources", &src, &nsrc) < 0 ||
-        fastmpi_topo_int_seq(argv[1], fname, "destinations", &dst,
-                             &ndst) < 0 ||
+        ranks_or_none(argv[0], fname, "sources", &src, &nsrc) < 0 ||
+        ranks_or_none(argv[1], fname, "destinations", &dst, &ndst) < 0 ||
         check_ranks(src, nsrc, size, fname, "sources") < 0 ||
         check_ranks(dst, ndst, size, fname, "destinations") < 0 ||
         weights_arg(argv[2], nsrc, fname, "sourceweights", &sw, &swo) < 0 ||
         weights_arg(argv[3], ndst, fname, "destweights", &dw, &dwo) < 0) {
         goto done;
     }
+    /* weights left out (None) on a side without edges follow the other
+     * side: Create_dist_graph_adjacent(sources, None, sourceweights) */
+    if (sw == MPI_UNWEIGHTED && dw != MPI_UNWEIGHTED && nsrc == 0 &&
+        is_none(argv[2])) {
+        sw = MPI_WEIGHTS_EMPTY;
+    }
+    if (dw == MPI_UNWEIGHTED && sw != MPI_UNWEIGHTED && ndst == 0 &&
+        is_none(argv[3])) {
+        dw = MPI_WEIGHTS_EMPTY;
+    }
     if ((sw == MPI_UNWEIGHTED) != (dw == MPI_UNWEIGHTED)) {
         PyErr_Format(PyExc_ValueError,
                      "%s(): give both 'sourceweights' and 'destweights', or "
-                     "neither", fname);
+                     "neither (None may stand for the weights of a side "
+                     "without edges)", fname);
         goto done;
     }
     if (info_arg(argv[4], fname, &info) < 0) {
@@ -834,10 +990,18 @@ Topocomm_get_inoutedges(FastMPICommObject *self, void *closure)
 PyMethodDef fastmpi_topology_intracomm_methods[] = {
     {"Create_cart", FASTMPI_FASTCALL(Intracomm_Create_cart), FASTCALL_KW,
      "Create_cart(dims, periods=None, reorder=False) -> Cartcomm "
-     "(collective; COMM_NULL where a rank is left out)."},
+     "(collective; COMM_NULL where a rank is left out).  periods: one "
+     "flag per dimension, or True/False for all."},
     {"Create_graph", FASTMPI_FASTCALL(Intracomm_Create_graph), FASTCALL_KW,
-     "Create_graph(index, edges, reorder=False) -> Graphcomm "
-     "(collective)."},
+     "Create_graph(index, edges, reorder=False) -> Graphcomm (collective; "
+     "COMM_NULL on the ranks past the graph's nodes).  index: running "
+     "totals of neighbour counts, with or without a leading 0."},
+    {"Cart_map", FASTMPI_FASTCALL(Intracomm_Cart_map), FASTCALL_KW,
+     "Cart_map(dims, periods=None) -> this process's rank in such a grid, "
+     "or UNDEFINED (local)."},
+    {"Graph_map", FASTMPI_FASTCALL(Intracomm_Graph_map), FASTCALL_KW,
+     "Graph_map(index, edges) -> this process's rank in such a graph, or "
+     "UNDEFINED (local)."},
     {"Create_dist_graph", FASTMPI_FASTCALL(Intracomm_Create_dist_graph),
      FASTCALL_KW,
      "Create_dist_graph(sources, degrees, destinations, weights=None, "
@@ -846,7 +1010,9 @@ PyMethodDef fastmpi_topology_intracomm_methods[] = {
      FASTMPI_FASTCALL(Intracomm_Create_dist_graph_adjacent), FASTCALL_KW,
      "Create_dist_graph_adjacent(sources, destinations, sourceweights=None, "
      "destweights=None, info=INFO_NULL, reorder=False) -> Distgraphcomm "
-     "(collective)."},
+     "(collective).  sources or destinations None: no such edges; weights "
+     "None or UNWEIGHTED: unweighted (None on a side without edges takes "
+     "the other side's kind)."},
     {NULL},
 };
 
@@ -858,6 +1024,8 @@ PyMethodDef fastmpi_topology_comm_methods[] = {
 
 PyGetSetDef fastmpi_topology_comm_getset[] = {
     {"topology", (getter)Comm_Get_topology, NULL, "kind of topology"},
+    {"is_topo", (getter)Comm_get_is_topo, NULL,
+     "whether the communicator has a process topology"},
     {NULL},
 };
 

@@ -23,9 +23,10 @@ int fastmpi_topo_neighbors(FastMPICommObject *self, const char *fname,
 extern PyMethodDef fastmpi_neighbor_methods[]; /* neighbor.c, on Topocomm */
 /* topology.c's argument helpers, shared with cartcomm.c and graphcomm.c:
  * a sequence of ints (or of truth values, `want` of them; None: all
- * false) into a new PyMem array; an int argument; and
- * MPI_UNWEIGHTED (through a function: Open MPI's is ((int *)2), which GCC
- * takes for an empty array when passed straight to an int[] parameter).
+ * false; True or False: all that) into a new PyMem array; an int
+ * argument; and MPI_UNWEIGHTED (through a function: Open MPI's is
+ * ((int *)2), which GCC takes for an empty array when passed straight to
+ * an int[] parameter).
  * Errors name fname/argname. */
 int fastmpi_topo_int_seq(PyObject *obj, const char *fname,
                          const char *argname, int **out, int *n);

@@ -13,16 +13,66 @@
 
 /* ---- start-up ---------------------------------------------------------- */
 
-/* After MPI_Init*: errors on the predefined communicators come back as
- * return codes (and so as MPI.Exception), never as an abort. */
+/* fastmpi.rc.errors, the error handler COMM_WORLD and COMM_SELF get once
+ * MPI is initialised (communicators made from them inherit it), as mpi4py
+ * does:
+ *   'exception'  MPI_ERRORS_RETURN: every MPI error is an MPI.Exception
+ *                (the default)
+ *   'default'    the library's own (MPI_ERRORS_ARE_FATAL, unless the
+ *                MPI library was told otherwise)
+ *   'abort'      MPI_ERRORS_ABORT (MPI-4; MPI_ERRORS_ARE_FATAL on an
+ *                MPI-3 library such as Open MPI 4.1, and on MPICH 4.0,
+ *                which cannot set MPI_ERRORS_ABORT: compat.h)
+ *   'fatal'      MPI_ERRORS_ARE_FATAL
+ * Only MPI's own errors go through it: what fastmpi checks itself before
+ * calling MPI (bad ranks, sizes, types) raises Python exceptions under
+ * every policy. */
+enum { ERRORS_EXCEPTION, ERRORS_DEFAULT, ERRORS_ABORT, ERRORS_FATAL };
+
+static int
+errors_policy_from_name(PyObject *value, int *policy)
+{
+    static const char *const names[] = {"exception", "default", "abort",
+                                        "fatal"};
+    const char *s = PyUnicode_Check(value) ? PyUnicode_AsUTF8(value) : NULL;
+    for (int i = 0; s != NULL && i < 4; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *policy = i;
+            return 0;
+        }
+    }
+    PyErr_Clear();
+    PyErr_Format(PyExc_ValueError,
+                 "fastmpi.rc.errors must be 'exception', 'default', 'abort' "
+                 "or 'fatal', not %R", value);
+    return -1;
+}
+
+/* After MPI_Init*: the error handler of the predefined communicators, as
+ * fastmpi.rc.errors says. */
 static int
 after_init(void)
 {
     fastmpi_mpi_active = 1;
-    if (fastmpi_check(MPI_Comm_set_errhandler(MPI_COMM_WORLD,
-                                              MPI_ERRORS_RETURN)) < 0 ||
-        fastmpi_check(MPI_Comm_set_errhandler(MPI_COMM_SELF,
-                                              MPI_ERRORS_RETURN)) < 0) {
+    MPI_Errhandler h = MPI_ERRORS_RETURN;
+    switch (fastmpi_st->errors_policy) {
+    case ERRORS_DEFAULT:
+        return 0;
+    case ERRORS_ABORT:
+#if FASTMPI_HAVE_ERRORS_ABORT
+        h = MPI_ERRORS_ABORT;
+#else
+        h = MPI_ERRORS_ARE_FATAL;   /* MPI-3, or MPICH 4.0 (compat.h) */
+#endif
+        break;
+    case ERRORS_FATAL:
+        h = MPI_ERRORS_ARE_FATAL;
+        break;
+    default:
+        break;
+    }
+    if (fastmpi_check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, h)) < 0 ||
+        fastmpi_check(MPI_Comm_set_errhandler(MPI_COMM_SELF, h)) < 0) {
         return -1;
     }
     return 0;
@@ -82,12 +132,19 @@ thread_level_from_name(PyObject *value, int *level)
     return -1;
 }
 
+/* What fastmpi.rc says.  Its other options are accepted for mpi4py
+ * programs and need nothing here: fast_reduce (fastmpi's object
+ * reductions are its own), recv_mprobe (recv() of objects always matches
+ * the message with a matched probe first) and irecv_bufsz (irecv() of
+ * objects takes a message of any size, so no default buffer is
+ * needed). */
 typedef struct {
     int initialize;
     int threads;
     int level;
     int finalize;   /* -1: None (if we initialised) */
     int recv_guard;
+    int errors;     /* ERRORS_* */
 } rc_options;
 
 /* Read fastmpi.rc if the package is there; defaults otherwise. */
@@ -99,6 +156,7 @@ read_rc(rc_options *rc)
     rc->level = MPI_THREAD_MULTIPLE;
     rc->finalize = -1;
     rc->recv_guard = 1;
+    rc->errors = ERRORS_EXCEPTION;
     PyObject *pkg = PyImport_ImportModule("fastmpi");
     if (pkg == NULL) {
         PyErr_Clear();
@@ -133,6 +191,10 @@ read_rc(rc_options *rc)
     }
     Py_SETREF(v, PyObject_GetAttrString(opts, "recv_guard"));
     if (v == NULL || (rc->recv_guard = PyObject_IsTrue(v)) < 0) {
+        goto done;
+    }
+    Py_SETREF(v, PyObject_GetAttrString(opts, "errors"));
+    if (v == NULL || errors_policy_from_name(v, &rc->errors) < 0) {
         goto done;
     }
     rc_ok = 0;
@@ -484,6 +546,7 @@ fastmpi_environment_init(PyObject *module)
         return -1;
     }
     fastmpi_st->finalize_at_exit = rc.finalize;
+    fastmpi_st->errors_policy = rc.errors;
     fastmpi_recv_guard = FASTMPI_TRUNCATION_OVERFLOWS && rc.recv_guard;
     int initialized = 0;
     MPI_Initialized(&initialized);

@@ -202,3 +202,19 @@ def test_bad_constructor_arguments():
         MPI.Exception(1, 2)
     with pytest.raises(OverflowError):
         MPI.Exception(2 ** 40)
+
+
+def test_unadded_code_after_added_class_does_not_crash():
+    # MPICH 4.0.2 crashes in MPI_Error_string/MPI_Error_class for a code
+    # in its range of added codes that nobody added (docs/known-problems)
+    MPI.Add_error_class()
+    for code in (MPI.ERR_LASTCODE + 1, MPI.ERR_LASTCODE + 7):
+        e = MPI.Exception(code)
+        assert str(e) and e.Get_error_class() in (code, MPI.ERR_UNKNOWN)
+
+
+@pytest.mark.beyond_mpi4py
+def test_add_error_string_of_an_unadded_code():
+    MPI.Add_error_class()
+    with pytest.raises(MPI.Exception):
+        MPI.Add_error_string(MPI.ERR_LASTCODE + 3, "nobody added this code")

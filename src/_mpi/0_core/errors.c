@@ -55,11 +55,50 @@ Exception_dealloc(PyObject *self)
     Py_DECREF(tp);
 }
 
+/* Whether MPI may be asked about `code`.  MPICH 4.0.2 dereferences NULL
+ * in MPI_Error_string and MPI_Error_class for a code in its range of
+ * added codes that nobody added (ERR_LASTCODE + 1, once a class was
+ * added; reproduced in plain C): above ERR_LASTCODE, only the classes and
+ * codes added through fastmpi (Add_error_class, Add_error_code) are. */
+static int
+askable(int code)
+{
+    if (code <= MPI_ERR_LASTCODE) {
+        return 1;
+    }
+    PyObject *added = fastmpi_st->added_errors;
+    if (added == NULL) {
+        return 0;
+    }
+    PyObject *key = PyLong_FromLong(code);
+    int r = key != NULL ? PySet_Contains(added, key) : -1;
+    Py_XDECREF(key);
+    if (r < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    return r;
+}
+
+/* Remember a class or code fastmpi added: 0, or -1 with an exception. */
+static int
+remember_added(int code)
+{
+    if (fastmpi_st->added_errors == NULL &&
+        (fastmpi_st->added_errors = PySet_New(NULL)) == NULL) {
+        return -1;
+    }
+    PyObject *key = PyLong_FromLong(code);
+    int r = key != NULL ? PySet_Add(fastmpi_st->added_errors, key) : -1;
+    Py_XDECREF(key);
+    return r;
+}
+
 static int
 error_class_of(int code)
 {
     int eclass = code;
-    if (!fastmpi_mpi_active) {
+    if (!fastmpi_mpi_active || !askable(code)) {
         return code;
     }
     if (MPI_Error_class(code, &eclass) != MPI_SUCCESS) {
@@ -78,7 +117,8 @@ error_string_of(int code)
             "MPI error code %d (MPI is not initialized or already finalized, "
             "so the MPI library cannot be asked for its text)", code);
     }
-    if (MPI_Error_string(code, buf, &len) != MPI_SUCCESS || len <= 0) {
+    if (!askable(code) || MPI_Error_string(code, buf, &len) != MPI_SUCCESS ||
+        len <= 0) {
         return PyUnicode_FromFormat("unknown MPI error code %d", code);
     }
     buf[len] = '\0';
@@ -375,7 +415,8 @@ Add_error_class(PyObject *module, PyObject *unused)
 {
     int eclass;
     if (fastmpi_require_mpi() < 0 ||
-        fastmpi_check(MPI_Add_error_class(&eclass)) < 0) {
+        fastmpi_check(MPI_Add_error_class(&eclass)) < 0 ||
+        remember_added(eclass) < 0) {
         return NULL;
     }
     return PyLong_FromLong(eclass);
@@ -385,8 +426,15 @@ static PyObject *
 Add_error_code(PyObject *module, PyObject *arg)
 {
     int eclass, code;
-    if (int_arg(arg, "Add_error_code", "errorclass", &eclass) < 0 ||
-        fastmpi_check(MPI_Add_error_code(eclass, &code)) < 0) {
+    if (int_arg(arg, "Add_error_code", "errorclass", &eclass) < 0) {
+        return NULL;
+    }
+    if (!askable(eclass)) {
+        return fastmpi_error_raise_detail(MPI_ERR_ARG, "Add_error_code(): "
+                                          "%d is no error class", eclass);
+    }
+    if (fastmpi_check(MPI_Add_error_code(eclass, &code)) < 0 ||
+        remember_added(code) < 0) {
         return NULL;
     }
     return PyLong_FromLong(code);
@@ -418,6 +466,10 @@ Add_error_string(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
         return PyErr_Format(PyExc_ValueError, "Add_error_string() argument "
                             "'string' is %zd bytes long; MPI takes at most "
                             "%d", len, MPI_MAX_ERROR_STRING - 1);
+    }
+    if (!askable(code)) {
+        return fastmpi_error_raise_detail(MPI_ERR_ARG, "Add_error_string(): "
+                                          "%d is no added error code", code);
     }
     if (fastmpi_check(MPI_Add_error_string(code, s)) < 0) {
         return NULL;

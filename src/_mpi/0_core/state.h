@@ -191,6 +191,8 @@ typedef struct {
     int finalize_at_exit;       /* rc.finalize: 1, 0, or -1 (None: if we
                                    initialised) */
     int errors_policy;          /* environment.c: rc.errors (0: raise) */
+    PyObject *added_errors;     /* errors.c: set of the error classes and
+                                   codes Add_error_* made, or NULL */
 
     /* ---- 2_buffer: datatypes and numpy ---- */
     /* datatype.c: dict, handle int -> 2 * references held + committed */

@@ -17,7 +17,8 @@
  * that puts other functions or another protocol into MPI.pickle gets the
  * general path: its dumps for every object, scalars too, out-of-band
  * buffers only with protocol 5 or above, and always the oob layout (with
- * no buffers, nbufs is 0), since its stream may begin with any byte; its
+ * no buffers, nbufs is 0, and a stream of up to 64 KiB is copied behind
+ * the header), since its stream may begin with any byte; its
  * loads gets the stream as bytes (or the message's own bytearray).  The
  * receiver reads every layout whatever its own MPI.pickle holds.
  *
@@ -234,6 +235,30 @@ add_blocks(const char *addr, Py_ssize_t len, int *lens, MPI_Aint *displs,
     } while (len > 0);
 }
 
+/* The general path's message without out-of-band buffers, when small:
+ * header and stream copied into one contiguous block (cheaper than a
+ * derived type, and plain bytes as the fast path sends). */
+#define GENERAL_INLINE_LIMIT (64 * 1024)
+
+static int
+build_inline_message(fastmpi_pickled *p)
+{
+    Py_ssize_t plen = PyBytes_GET_SIZE(p->data);
+    Py_ssize_t hlen = (Py_ssize_t)sizeof(uint64_t) * 3;
+    p->header = PyMem_Malloc(hlen + plen);
+    if (p->header == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uint64_t h[3] = {FASTMPI_OOB_MAGIC, 0, (uint64_t)plen};
+    memcpy(p->header, h, sizeof(h));
+    memcpy(p->header + hlen, PyBytes_AS_STRING(p->data), (size_t)plen);
+    p->addr = p->header;
+    p->count = (int)(hlen + plen);
+    p->nbytes = hlen + plen;
+    return 0;
+}
+
 /* Describe header + pickle + out-of-band buffers as one derived type. */
 static int
 build_oob_message(fastmpi_pickled *p)
@@ -376,7 +401,13 @@ dump_general(FastMPIPickleObject *pk, PyObject *obj, fastmpi_pickled *p)
         return -1;
     }
     p->data = dump_with(pk, obj, p->oob);
-    if (p->data == NULL || build_oob_message(p) < 0) {
+    if (p->data == NULL) {
+        fastmpi_pickled_release(p);
+        return -1;
+    }
+    int inline_ = (p->oob == NULL || PyList_GET_SIZE(p->oob) == 0) &&
+                  PyBytes_GET_SIZE(p->data) <= GENERAL_INLINE_LIMIT;
+    if ((inline_ ? build_inline_message(p) : build_oob_message(p)) < 0) {
         fastmpi_pickled_release(p);
         return -1;
     }

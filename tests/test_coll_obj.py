@@ -214,3 +214,23 @@ def test_user_op_in_object_reduction_raises_everywhere(comm, rank, size):
         return
     with pytest.raises(ZeroDivisionError):
         comm.allreduce(rank, op=bad)
+
+
+@pytest.mark.mpich_big
+def test_gathers_of_large_and_small_objects(comm, rank, size):
+    # One rank's object carries a large array (an out-of-band message, a
+    # derived type), the others' are small: Open MPI's allgatherv chose its
+    # algorithm from the send type's size, and 3 ranks chose differently
+    # and waited for ever, before every rank sent bytes.
+    for n in (10_000, 100_000, 1_000_000):
+        mine = np.full(n, 7.0) if rank == 0 else rank
+        got = comm.allgather(mine)
+        assert np.array_equal(got[0], np.full(n, 7.0))
+        assert got[1:] == list(range(1, size))
+        got = comm.gather(mine, root=size - 1)
+        if rank == size - 1:
+            assert np.array_equal(got[0], mine if rank == 0
+                                  else np.full(n, 7.0))
+            assert got[1:] == list(range(1, size))
+        else:
+            assert got is None

@@ -178,6 +178,8 @@ typedef struct {
     PyObject *protocol;         /* int 5 */
     PyObject *kw_buffer_callback;   /* ("buffer_callback",) */
     PyObject *kw_buffers;           /* ("buffers",) */
+    PyTypeObject *Pickle;       /* pickler.c */
+    PyObject *pickle;           /* MPI.pickle: what lowercase calls use */
     PyObject *attached_buffer;  /* owned: the buffer of Attach_buffer */
     Py_buffer attached_view;
     fastmpi_error_hook_fn error_hook;   /* errhandler.c's, or NULL */

@@ -1,6 +1,6 @@
 /* pickle.c: Python objects as MPI messages.
  *
- * An object is pickled with protocol 5.  Buffers of FASTMPI_OOB_THRESHOLD
+ * An object is pickled with protocol 5.  Buffers of MPI.pickle.THRESHOLD
  * bytes or more (numpy arrays, bytearrays) are taken out-of-band and sent
  * where they lie, in the same single message, through a derived datatype
  * over absolute addresses; the receiver gets one contiguous message and
@@ -11,6 +11,16 @@
  * Scalars skip pickle: None, True, False, a float or an int that fits in
  * 64 bits travel as one code byte and their raw value, which is about
  * 200 ns less per message than pickle.dumps plus pickle.loads.
+ *
+ * All of that is MPI.pickle as it starts (pickler.c): pickle's dumps and
+ * loads, protocol 5, THRESHOLD bytes (64 KiB unless changed).  A program
+ * that puts other functions or another protocol into MPI.pickle gets the
+ * general path: its dumps for every object, scalars too, out-of-band
+ * buffers only with protocol 5 or above, and always the oob layout (with
+ * no buffers, nbufs is 0, and a stream of up to 64 KiB is copied behind
+ * the header), since its stream may begin with any byte; its
+ * loads gets the stream as bytes (or the message's own bytearray).  The
+ * receiver reads every layout whatever its own MPI.pickle holds.
  *
  * Wire format, told apart by the first byte:
  *   flat:   FLAT_* code byte, then for floats and ints 8 native bytes
@@ -27,7 +37,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#define FASTMPI_OOB_THRESHOLD (64 * 1024)
 #define FASTMPI_OOB_ALIGN 64
 /* low byte 'F' (not PROTO's 0x80): "FMPIOOB1" */
 #define FASTMPI_OOB_MAGIC UINT64_C(0x31424F4F49504D46)
@@ -129,20 +138,33 @@ is_flat_code(unsigned char c)
     return c >= FLAT_NONE && c <= FLAT_INT;
 }
 
+/* MPI.pickle: borrowed (the state owns it). */
+static inline FastMPIPickleObject *
+pickler(void)
+{
+    return (FastMPIPickleObject *)fastmpi_st->pickle;
+}
+
+
+int
+fastmpi_pickle_keep_inband(PyObject *picklebuffer, Py_ssize_t threshold)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(picklebuffer, &view, PyBUF_ANY_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        return 1;
+    }
+    Py_ssize_t len = view.len;
+    PyBuffer_Release(&view);
+    return len < threshold;
+}
 
 /* buffer_callback: keep small buffers in-band (return True), collect the
  * others into the list passed as self (return False). */
 static PyObject *
 collect_buffer(PyObject *list, PyObject *picklebuffer)
 {
-    Py_buffer view;
-    if (PyObject_GetBuffer(picklebuffer, &view, PyBUF_ANY_CONTIGUOUS) < 0) {
-        PyErr_Clear();
-        Py_RETURN_TRUE;
-    }
-    Py_ssize_t len = view.len;
-    PyBuffer_Release(&view);
-    if (len < FASTMPI_OOB_THRESHOLD) {
+    if (fastmpi_pickle_keep_inband(picklebuffer, pickler()->threshold)) {
         Py_RETURN_TRUE;
     }
     if (PyList_Append(list, picklebuffer) < 0) {
@@ -213,11 +235,35 @@ add_blocks(const char *addr, Py_ssize_t len, int *lens, MPI_Aint *displs,
     } while (len > 0);
 }
 
+/* The general path's message without out-of-band buffers, when small:
+ * header and stream copied into one contiguous block (cheaper than a
+ * derived type, and plain bytes as the fast path sends). */
+#define GENERAL_INLINE_LIMIT (64 * 1024)
+
+static int
+build_inline_message(fastmpi_pickled *p)
+{
+    Py_ssize_t plen = PyBytes_GET_SIZE(p->data);
+    Py_ssize_t hlen = (Py_ssize_t)sizeof(uint64_t) * 3;
+    p->header = PyMem_Malloc(hlen + plen);
+    if (p->header == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uint64_t h[3] = {FASTMPI_OOB_MAGIC, 0, (uint64_t)plen};
+    memcpy(p->header, h, sizeof(h));
+    memcpy(p->header + hlen, PyBytes_AS_STRING(p->data), (size_t)plen);
+    p->addr = p->header;
+    p->count = (int)(hlen + plen);
+    p->nbytes = hlen + plen;
+    return 0;
+}
+
 /* Describe header + pickle + out-of-band buffers as one derived type. */
 static int
 build_oob_message(fastmpi_pickled *p)
 {
-    Py_ssize_t n = PyList_GET_SIZE(p->oob);
+    Py_ssize_t n = p->oob != NULL ? PyList_GET_SIZE(p->oob) : 0;
     Py_ssize_t plen = PyBytes_GET_SIZE(p->data);
     Py_ssize_t hlen = (Py_ssize_t)sizeof(uint64_t) * (3 + n);
     Py_ssize_t nblocks = 0, maxblocks = 1 + blocks_for(plen);
@@ -312,11 +358,71 @@ fastmpi_pickled_flatten(const fastmpi_pickled *p, char *dst)
     }
 }
 
+/* The general path: MPI.pickle's dumps (a new reference), as bytes. */
+static PyObject *
+dump_with(FastMPIPickleObject *pk, PyObject *obj, PyObject *oob)
+{
+    PyObject *dumps = Py_NewRef(pk->dumps);     /* dumps may replace them */
+    PyObject *protocol = Py_NewRef(pk->protocol);
+    PyObject *data = NULL;
+    if (oob != NULL) {
+        PyObject *cb = PyCFunction_New(&collect_def, oob);
+        if (cb != NULL) {
+            PyObject *args[3] = {obj, protocol, cb};
+            data = PyObject_Vectorcall(dumps, args, 2,
+                                       fastmpi_st->kw_buffer_callback);
+            Py_DECREF(cb);
+        }
+    }
+    else {
+        PyObject *args[2] = {obj, protocol};
+        data = PyObject_Vectorcall(dumps, args, protocol == Py_None ? 1 : 2,
+                                   NULL);
+    }
+    Py_DECREF(dumps);
+    Py_DECREF(protocol);
+    if (data == NULL || PyBytes_Check(data)) {
+        return data;
+    }
+    if (!PyObject_CheckBuffer(data)) {
+        PyErr_Format(PyExc_TypeError, "MPI.pickle: dumps() must return "
+                     "bytes, not %.100s", Py_TYPE(data)->tp_name);
+        Py_DECREF(data);
+        return NULL;
+    }
+    Py_SETREF(data, PyBytes_FromObject(data));
+    return data;
+}
+
+static int
+dump_general(FastMPIPickleObject *pk, PyObject *obj, fastmpi_pickled *p)
+{
+    if (pk->oob && (p->oob = PyList_New(0)) == NULL) {
+        return -1;
+    }
+    p->data = dump_with(pk, obj, p->oob);
+    if (p->data == NULL) {
+        fastmpi_pickled_release(p);
+        return -1;
+    }
+    int inline_ = (p->oob == NULL || PyList_GET_SIZE(p->oob) == 0) &&
+                  PyBytes_GET_SIZE(p->data) <= GENERAL_INLINE_LIMIT;
+    if ((inline_ ? build_inline_message(p) : build_oob_message(p)) < 0) {
+        fastmpi_pickled_release(p);
+        return -1;
+    }
+    return 0;
+}
+
 int
 fastmpi_pickle_dump(PyObject *obj, fastmpi_pickled *p)
 {
     memset(p, 0, sizeof(*p));
     p->datatype = MPI_BYTE;
+    FastMPIPickleObject *pk = pickler();
+    if (Py_UNLIKELY(!pk->standard)) {
+        return dump_general(pk, obj, p);
+    }
     if (dump_flat(obj, p)) {
         return 0;
     }
@@ -388,6 +494,37 @@ loads(PyObject *data)
     return PyObject_CallOneArg(fastmpi_st->pickle_loads, data);
 }
 
+/* The general path: MPI.pickle's loads on the `size` bytes at `data`, as
+ * bytes (buf itself when that is the message's own bytearray), with
+ * buffers=... when there are out-of-band buffers. */
+static PyObject *
+load_general(PyObject *buf, const unsigned char *data, Py_ssize_t size,
+             int whole, PyObject *buffers)
+{
+    PyObject *stream;
+    if (whole && PyByteArray_CheckExact(buf)) {
+        stream = Py_NewRef(buf);
+    }
+    else {
+        stream = PyBytes_FromStringAndSize((const char *)data, size);
+        if (stream == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *fn = Py_NewRef(pickler()->loads);     /* loads may replace it */
+    PyObject *args[2] = {stream, buffers};
+    PyObject *obj;
+    if (buffers != NULL && PyList_GET_SIZE(buffers) > 0) {
+        obj = PyObject_Vectorcall(fn, args, 1, fastmpi_st->kw_buffers);
+    }
+    else {
+        obj = PyObject_Vectorcall(fn, args, 1, NULL);
+    }
+    Py_DECREF(fn);
+    Py_DECREF(stream);
+    return obj;
+}
+
 /* The object in `size` bytes at `data`, which is byte `start` of what
  * `buf` exports (out-of-band buffers become views of buf; anything else
  * is copied out of it).  whole: the message is all of buf. */
@@ -399,7 +536,11 @@ load_from(PyObject *buf, Py_ssize_t start, const unsigned char *data,
     if (size == 0) {
         Py_RETURN_NONE;
     }
+    int general = !pickler()->standard;
     if (data[0] == 0x80) {
+        if (Py_UNLIKELY(general)) {
+            return load_general(buf, data, size, whole, NULL);
+        }
         if (whole) {
             return loads(buf);
         }
@@ -434,10 +575,15 @@ load_from(PyObject *buf, Py_ssize_t start, const unsigned char *data,
     if (view == NULL) {
         return NULL;
     }
-    pickled = PySequence_GetSlice(view, start + hlen,
-                                  start + hlen + (Py_ssize_t)plen);
+    if (!general) {
+        pickled = PySequence_GetSlice(view, start + hlen,
+                                      start + hlen + (Py_ssize_t)plen);
+        if (pickled == NULL) {
+            goto done;
+        }
+    }
     buffers = PyList_New((Py_ssize_t)n);
-    if (pickled == NULL || buffers == NULL) {
+    if (buffers == NULL) {
         goto done;
     }
     /* offsets from the message's start (which the sender aligned to) */
@@ -457,6 +603,10 @@ load_from(PyObject *buf, Py_ssize_t start, const unsigned char *data,
         }
         PyList_SET_ITEM(buffers, (Py_ssize_t)i, slice);  /* steals */
         offset += (Py_ssize_t)len;
+    }
+    if (Py_UNLIKELY(general)) {
+        obj = load_general(buf, data + hlen, (Py_ssize_t)plen, 0, buffers);
+        goto done;
     }
     PyObject *args[2] = {pickled, buffers};
     obj = PyObject_Vectorcall(fastmpi_st->pickle_loads, args, 1,
@@ -537,5 +687,5 @@ fastmpi_pickle_init(PyObject *module)
         fastmpi_st->kw_buffers == NULL) {
         return -1;
     }
-    return 0;
+    return fastmpi_pickler_init(module);
 }

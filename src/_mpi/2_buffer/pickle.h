@@ -42,6 +42,29 @@ PyObject *fastmpi_pickle_load_slice(PyObject *buf, Py_ssize_t start,
 PyObject *fastmpi_pickle_load_memory(const char *data, Py_ssize_t size);
 
 int fastmpi_pickle_init(PyObject *module);
+/* 1: keep the buffer a buffer_callback was handed in-band (it is shorter
+ * than threshold, or not contiguous); 0: it may go out-of-band. */
+int fastmpi_pickle_keep_inband(PyObject *picklebuffer, Py_ssize_t threshold);
+
+/* ---- pickler.c: MPI.Pickle, and MPI.pickle ------------------------------
+ *
+ * MPI.pickle (fastmpi_st->pickle) serializes the objects of every
+ * lowercase call.  While it holds pickle's own dumps and loads with
+ * protocol 5 (`standard`), pickle.c takes its fast path (scalars flat,
+ * THRESHOLD deciding what goes out-of-band); once a program puts in other
+ * functions or another protocol, pickle.c calls them for every object. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *dumps;            /* callable: dumps(obj[, protocol]) */
+    PyObject *loads;            /* callable: loads(data[, buffers=...]) */
+    PyObject *protocol;         /* an int, or None: dumps(obj) alone */
+    Py_ssize_t threshold;       /* buffers this long go out-of-band */
+    int oob;                    /* the protocol has out-of-band buffers */
+    int standard;               /* pickle.dumps, pickle.loads, protocol 5 */
+} FastMPIPickleObject;
+
+/* Make MPI.Pickle and MPI.pickle (called by fastmpi_pickle_init). */
+int fastmpi_pickler_init(PyObject *module);
 
 /* ---- recvarea.c: receive areas of any size ------------------------------
  *

@@ -8,7 +8,8 @@
  * slice of it, out-of-band arrays viewing it without a copy.  bcast sends
  * small objects within its first (fixed-size) message: one MPI_Bcast.
  * scatter and alltoall pack the pieces into one send buffer (MPI_Pack of
- * each piece's message, arrays included: one copy on the sending side).
+ * each piece's message, arrays included: one copy on the sending side);
+ * gather and allgather send bytes too (see send_as_bytes).
  *
  * Reductions: op is an MPI.Op (predefined ops apply to objects as mpi4py
  * applies them; a user Op to buffers) or any callable f(a, b).  reduce
@@ -189,6 +190,43 @@ dump_or_save(PyObject *obj, fastmpi_pickled *p, saved_error *err)
         PyErr_Fetch(&err->type, &err->value, &err->tb);
         pickled_failed(p);
     }
+}
+
+/* Open MPI's allgatherv chooses its algorithm from the send type's size
+ * times the counts: ranks sending a derived type (an object with
+ * out-of-band buffers, or one a program's serializer made) and ranks
+ * sending bytes would choose different algorithms and wait for each other
+ * for ever (3 ranks, one of them sending a large array).  So the gathers
+ * always send bytes: a derived message is first copied into *flat (PyMem,
+ * the caller frees it) and *addr, *count, *type describe what to send.
+ * Without memory, the error goes to *err and the rank sends nothing, as
+ * after a pickling error. */
+static void
+send_as_bytes(fastmpi_pickled *p, char **flat, void **addr, int *count,
+              MPI_Datatype *type, saved_error *err)
+{
+    *flat = NULL;
+    *addr = p->addr;
+    *count = p->count;
+    *type = p->datatype;
+    if (p->datatype == MPI_BYTE || p->nbytes <= 0) {
+        return;
+    }
+    *flat = PyMem_Malloc((size_t)p->nbytes);
+    if (*flat == NULL) {
+        fastmpi_pickled_release(p);
+        PyErr_NoMemory();
+        PyErr_Fetch(&err->type, &err->value, &err->tb);
+        pickled_failed(p);
+        *addr = NULL;
+        *count = 0;
+        *type = MPI_BYTE;
+        return;
+    }
+    fastmpi_pickled_flatten(p, *flat);
+    *addr = *flat;
+    *count = (int)p->nbytes;
+    *type = MPI_BYTE;
 }
 
 /* Every rank's object, as a new list of `size`, at `root` (None
@@ -538,6 +576,14 @@ fastmpi_objx_exchange(const fastmpi_objx *x, PyObject *sendobj,
         PyErr_Fetch(&err.type, &err.value, &err.tb);
         pickled_failed(&p);
     }
+    /* what exchange_data sends: the message as bytes (send_as_bytes) */
+    fastmpi_pickled sendp = p;
+    char *flat = NULL;
+    if (!each) {
+        send_as_bytes(&p, &flat, &sendp.addr, &sendp.count, &sendp.datatype,
+                      &err);
+        sendp.nbytes = p.nbytes;
+    }
     mine = (int)p.nbytes;
     FASTMPI_NOGIL_BEGIN
     ierr = exchange_sizes(x, &mine, ssizes, rsizes, ones, iota);
@@ -565,8 +611,8 @@ fastmpi_objx_exchange(const fastmpi_objx *x, PyObject *sendobj,
     }
     else {
         FASTMPI_NOGIL_BEGIN
-        ierr = exchange_data(x, &p, sdata, ssizes, sdispls, rdata, rcounts,
-                             rdispls, total);
+        ierr = exchange_data(x, &sendp, sdata, ssizes, sdispls, rdata,
+                             rcounts, rdispls, total);
         FASTMPI_NOGIL_END
         if (fastmpi_check(ierr) < 0) {
             goto done;
@@ -583,6 +629,7 @@ done:
         PyErr_Restore(err.type, err.value, err.tb);     /* ours first */
     }
     fastmpi_pickled_release(&p);
+    PyMem_Free(flat);
     Py_XDECREF(seq);
     Py_XDECREF(sbuf);
     Py_XDECREF(rbuf);

@@ -30,7 +30,11 @@ finish_recv(MPI_Message *message, MPI_Status *probed, int received,
 {
     if (received) {
         if (status != MPI_STATUS_IGNORE) {
+            /* Mprobe leaves MPI_ERROR unset (single-completion calls
+             * never set it): keep the caller's */
+            int error = status->MPI_ERROR;
             *status = *probed;
+            status->MPI_ERROR = error;
         }
         return fastmpi_pickle_load_memory(stack, size);
     }

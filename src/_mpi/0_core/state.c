@@ -16,7 +16,7 @@ int fastmpi_mpi_active = 0;
     X(Request) X(Prequest) X(Grequest) X(Message) X(RecvArea) X(Op)        \
     X(Group) X(Info) X(Sentinel) X(BOTTOM) X(IN_PLACE) X(pickle_dumps)     \
     X(pickle_loads) X(PickleBuffer) X(protocol) X(kw_buffer_callback)      \
-    X(kw_buffers)
+    X(kw_buffers) X(ForeignBuffer)
 
 int
 fastmpi_state_traverse(fastmpi_state *st, visitproc visit, void *arg)

@@ -103,6 +103,7 @@ MPI_exec(PyObject *module)
         fastmpi_dtcreate_init(module) < 0 ||
         fastmpi_dtnumpy_init(module) < 0 ||
         fastmpi_strided_init(module) < 0 ||
+        fastmpi_foreign_init(module) < 0 ||
         fastmpi_pickle_init(module) < 0 ||
         fastmpi_area_init(module) < 0 ||
         fastmpi_op_init(module) < 0 ||

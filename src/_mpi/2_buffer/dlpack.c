@@ -44,14 +44,14 @@
  * the address straight to MPI accept it (fastmpi_buffer_get's `device`).
  *
  * The CUDA Array Interface is a dict: data (address, read-only), shape,
- * typestr, version, and optionally strides (in bytes; None for C order),
- * descr, mask (must be None) and stream (not used: as above, the caller
- * synchronises).  Its memory may be a device's or the host's (pinned, or
- * any pointer an object chooses to describe that way), and the dict does
- * not say which.  CUDA memory can only exist once the CUDA driver is
- * loaded, so when libcuda is not in the process the address is the
- * host's; when it is, cuPointerGetAttribute says.  The driver is never
- * loaded from here.
+ * typestr, and optionally strides (in bytes; None for C order), version
+ * (an int; it changed no key read here), descr, mask (must be None) and
+ * stream (not used: as above, the caller synchronises).  Its memory may
+ * be a device's or the host's (pinned, or any pointer an object chooses to
+ * describe that way), and the dict does not say which.  CUDA memory can
+ * only exist once the CUDA driver is loaded, so when libcuda is not in the
+ * process the address is the host's; when it is, cuPointerGetAttribute
+ * says.  The driver is never loaded from here.
  *
  * Errors follow mpi4py's: a device or capsule that cannot be used, a
  * tensor that makes no sense: BufferError; a key missing from the dict:
@@ -157,6 +157,20 @@ typedef struct {
 
 static const char *const from_name[] = {"DLPack tensor",
                                         "__cuda_array_interface__"};
+
+/* Constants, made once by fastmpi_foreign_init: interned names (a fresh
+ * string per lookup would also fill the type attribute cache), keyword
+ * tuples and arguments.  Immortal in effect, like the interned keyword
+ * names of args.c. */
+static struct {
+    PyObject *dlpack, *dlpack_device, *cai;
+    PyObject *data, *shape, *typestr, *version, *strides, *mask;
+    PyObject *kw_versioned;     /* ("stream", "max_version") */
+    PyObject *kw_nocopy;        /* ("stream", "max_version", "copy") */
+    PyObject *kw_stream;        /* ("stream",) */
+    PyObject *max_version;      /* (1, 0) */
+    PyObject *no_sync;          /* -1: the stream for device memory */
+} k;
 
 /* "Send() argument 'buf': " (or nothing without a name) into out. */
 static const char *
@@ -540,7 +554,7 @@ dlpack_device(PyObject *obj, int *type, int *id, const char *fname,
               const char *argname)
 {
     char where_[160];
-    PyObject *meth = PyObject_GetAttrString(obj, "__dlpack_device__");
+    PyObject *meth = PyObject_GetAttr(obj, k.dlpack_device);
     if (meth == NULL) {
         if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
             return -1;
@@ -596,31 +610,20 @@ dlpack_device(PyObject *obj, int *type, int *id, const char *fname,
 static PyObject *
 dlpack_call(PyObject *obj, int on_device, int writable)
 {
-    PyObject *meth = PyObject_GetAttrString(obj, "__dlpack__");
+    PyObject *meth = PyObject_GetAttr(obj, k.dlpack);
     if (meth == NULL) {
         return NULL;
     }
-    PyObject *stream = on_device ? PyLong_FromLong(-1) : Py_NewRef(Py_None);
-    PyObject *version = Py_BuildValue("(ii)", 1, 0);
-    PyObject *kwnames = writable
-        ? Py_BuildValue("(sss)", "stream", "max_version", "copy")
-        : Py_BuildValue("(ss)", "stream", "max_version");
-    PyObject *r = NULL;
-    if (stream != NULL && version != NULL && kwnames != NULL) {
-        PyObject *args[3] = {stream, version, Py_False};
-        r = PyObject_Vectorcall(meth, args, 0, kwnames);
-        if (r == NULL && PyErr_ExceptionMatches(PyExc_TypeError)) {
-            /* a producer before DLPack 1.0: no max_version, no copy */
-            PyErr_Clear();
-            Py_SETREF(kwnames, Py_BuildValue("(s)", "stream"));
-            r = kwnames == NULL ? NULL
-                : on_device ? PyObject_Vectorcall(meth, args, 0, kwnames)
-                            : PyObject_CallNoArgs(meth);
-        }
+    PyObject *args[3] = {on_device ? k.no_sync : Py_None, k.max_version,
+                         Py_False};
+    PyObject *r = PyObject_Vectorcall(
+        meth, args, 0, writable ? k.kw_nocopy : k.kw_versioned);
+    if (r == NULL && PyErr_ExceptionMatches(PyExc_TypeError)) {
+        /* a producer before DLPack 1.0: no max_version, no copy */
+        PyErr_Clear();
+        r = on_device ? PyObject_Vectorcall(meth, args, 0, k.kw_stream)
+                      : PyObject_CallNoArgs(meth);
     }
-    Py_XDECREF(kwnames);
-    Py_XDECREF(version);
-    Py_XDECREF(stream);
     Py_DECREF(meth);
     return r;
 }
@@ -691,6 +694,17 @@ dlpack_read(const dl_tensor *t, uint64_t flags, int writable,
     return 0;
 }
 
+/* Drop a capsule not taken, with an exception set: its destructor (the
+ * producer's, which frees the tensor) may run Python code. */
+static void
+drop_refused(PyObject *cap)
+{
+    PyObject *et, *ev, *etb;
+    PyErr_Fetch(&et, &ev, &etb);
+    Py_DECREF(cap);
+    PyErr_Restore(et, ev, etb);
+}
+
 /* New reference: the bridge for a DLPack exporter, or NULL. */
 static PyObject *
 dlpack_export(PyObject *obj, int writable, const char *fname,
@@ -736,12 +750,12 @@ dlpack_export(PyObject *obj, int writable, const char *fname,
                          name ? " named \"" : "", name ? name : "",
                          name ? "\"" : "");
         }
-        Py_DECREF(cap);
+        drop_refused(cap);
         return NULL;
     }
     void *managed = PyCapsule_GetPointer(cap, name);
     if (managed == NULL) {
-        Py_DECREF(cap);
+        drop_refused(cap);
         return NULL;
     }
     const dl_tensor *t;
@@ -754,7 +768,7 @@ dlpack_export(PyObject *obj, int writable, const char *fname,
                          "tensor; fastmpi reads version 1", WHERE(fname,
                          argname), tname, (unsigned)m->version.major,
                          (unsigned)m->version.minor);
-            Py_DECREF(cap);
+            drop_refused(cap);
             return NULL;
         }
         t = &m->dl_tensor;
@@ -767,14 +781,14 @@ dlpack_export(PyObject *obj, int writable, const char *fname,
     FastMPIForeignObject *self = NULL;
     if (dlpack_read(t, flags, writable, obj, &d, fname, argname) < 0 ||
         (self = bridge_new(obj, FROM_DLPACK, &d, fname, argname)) == NULL) {
-        Py_DECREF(cap);             /* still the producer's: it frees it */
+        drop_refused(cap);          /* still the producer's: it frees it */
         return NULL;
     }
     /* taken: from here on the deleter is ours to call (foreign_dealloc) */
     if (PyCapsule_SetName(cap, versioned ? "used_dltensor_versioned"
                                          : "used_dltensor") < 0) {
         Py_DECREF(self);
-        Py_DECREF(cap);
+        drop_refused(cap);
         return NULL;
     }
     self->capsule = cap;            /* steals */
@@ -787,21 +801,29 @@ dlpack_export(PyObject *obj, int writable, const char *fname,
 
 /* Borrowed: d[key], or NULL with KeyError (or another error). */
 static PyObject *
-cai_item(PyObject *dict, const char *key, PyObject *obj, const char *fname,
+cai_item(PyObject *dict, PyObject *key, PyObject *obj, const char *fname,
          const char *argname)
 {
     char where_[160];
-    PyObject *v = PyDict_GetItemString(dict, key);
+    PyObject *v = PyDict_GetItemWithError(dict, key);
     if (v == NULL && !PyErr_Occurred()) {
-        PyObject *k = PyUnicode_FromFormat(
-            "%s%.100s.__cuda_array_interface__ has no '%s'",
+        PyObject *msg = PyUnicode_FromFormat(
+            "%s%.100s.__cuda_array_interface__ has no %R",
             WHERE(fname, argname), Py_TYPE(obj)->tp_name, key);
-        if (k != NULL) {
-            PyErr_SetObject(PyExc_KeyError, k);
-            Py_DECREF(k);
+        if (msg != NULL) {
+            PyErr_SetObject(PyExc_KeyError, msg);
+            Py_DECREF(msg);
         }
     }
     return v;
+}
+
+/* Borrowed: d[key] if there, else NULL (with an exception only on an
+ * error). */
+static PyObject *
+cai_optional(PyObject *dict, PyObject *key)
+{
+    return PyDict_GetItemWithError(dict, key);
 }
 
 /* A tuple of ints (shape, strides) into out[]: its length, or -1. */
@@ -956,7 +978,7 @@ cai_export(PyObject *obj, int writable, const char *fname,
 {
     char where_[160];
     const char *tname = Py_TYPE(obj)->tp_name;
-    PyObject *cai = PyObject_GetAttrString(obj, "__cuda_array_interface__");
+    PyObject *cai = PyObject_GetAttr(obj, k.cai);
     if (cai == NULL) {
         return NULL;
     }
@@ -970,24 +992,31 @@ cai_export(PyObject *obj, int writable, const char *fname,
                      Py_TYPE(cai)->tp_name);
         goto done;
     }
-    PyObject *data = cai_item(cai, "data", obj, fname, argname);
-    PyObject *shape = data ? cai_item(cai, "shape", obj, fname, argname)
+    PyObject *data = cai_item(cai, k.data, obj, fname, argname);
+    PyObject *shape = data ? cai_item(cai, k.shape, obj, fname, argname)
                            : NULL;
-    PyObject *ts = shape ? cai_item(cai, "typestr", obj, fname, argname)
+    PyObject *ts = shape ? cai_item(cai, k.typestr, obj, fname, argname)
                          : NULL;
-    PyObject *version = ts ? cai_item(cai, "version", obj, fname, argname)
-                           : NULL;
-    if (version == NULL) {
+    if (ts == NULL) {
         goto done;
     }
-    if (!PyLong_Check(version)) {
+    /* the specification asks for a version, mpi4py does not: it has had
+     * the same meaning in every version so far */
+    PyObject *version = cai_optional(cai, k.version);
+    if (version == NULL && PyErr_Occurred()) {
+        goto done;
+    }
+    if (version != NULL && !PyLong_Check(version)) {
         PyErr_Format(PyExc_TypeError,
                      "%s%.100s.__cuda_array_interface__['version'] must be "
                      "an int, not %.100s", WHERE(fname, argname), tname,
                      Py_TYPE(version)->tp_name);
         goto done;
     }
-    PyObject *mask = PyDict_GetItemString(cai, "mask");
+    PyObject *mask = cai_optional(cai, k.mask);
+    if (mask == NULL && PyErr_Occurred()) {
+        goto done;
+    }
     if (mask != NULL && mask != Py_None) {
         PyErr_Format(PyExc_BufferError,
                      "%s%.100s.__cuda_array_interface__ has a mask; a "
@@ -1010,7 +1039,10 @@ cai_export(PyObject *obj, int writable, const char *fname,
             goto done;
         }
     }
-    PyObject *strides = PyDict_GetItemString(cai, "strides");
+    PyObject *strides = cai_optional(cai, k.strides);
+    if (strides == NULL && PyErr_Occurred()) {
+        goto done;
+    }
     if (strides != NULL && strides != Py_None) {
         int n = cai_ints(strides, "strides", d.strides, obj, fname,
                          argname);
@@ -1048,6 +1080,19 @@ done:
 
 /* ---- entry points (msgbuffer.h) ----------------------------------------- */
 
+/* hasattr(), errors (but MemoryError) taken as "no" */
+static int
+has_attr(PyObject *obj, PyObject *name)
+{
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (v == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    Py_DECREF(v);
+    return 1;
+}
+
 int
 fastmpi_foreign_check(PyObject *obj)
 {
@@ -1055,15 +1100,14 @@ fastmpi_foreign_check(PyObject *obj)
     if (pb != NULL && pb->bf_getbuffer != NULL) {
         return 0;
     }
-    return PyObject_HasAttrString(obj, "__dlpack__") ||
-           PyObject_HasAttrString(obj, "__cuda_array_interface__");
+    return has_attr(obj, k.dlpack) || has_attr(obj, k.cai);
 }
 
 PyObject *
 fastmpi_foreign_export(PyObject *obj, int writable, const char *fname,
                        const char *argname)
 {
-    if (PyObject_HasAttrString(obj, "__dlpack__")) {
+    if (has_attr(obj, k.dlpack)) {
         return dlpack_export(obj, writable, fname, argname);
     }
     return cai_export(obj, writable, fname, argname);
@@ -1091,9 +1135,34 @@ fastmpi_buffer_get(PyObject *obj, Py_buffer *view, int flags, int device,
     return rc;
 }
 
+static PyObject *
+intern(const char *name)
+{
+    return PyUnicode_InternFromString(name);
+}
+
 int
 fastmpi_foreign_init(PyObject *module)
 {
+    if (k.dlpack == NULL &&
+        ((k.dlpack = intern("__dlpack__")) == NULL ||
+         (k.dlpack_device = intern("__dlpack_device__")) == NULL ||
+         (k.cai = intern("__cuda_array_interface__")) == NULL ||
+         (k.data = intern("data")) == NULL ||
+         (k.shape = intern("shape")) == NULL ||
+         (k.typestr = intern("typestr")) == NULL ||
+         (k.version = intern("version")) == NULL ||
+         (k.strides = intern("strides")) == NULL ||
+         (k.mask = intern("mask")) == NULL ||
+         (k.kw_versioned = Py_BuildValue("(ss)", "stream", "max_version"))
+             == NULL ||
+         (k.kw_nocopy = Py_BuildValue("(sss)", "stream", "max_version",
+                                      "copy")) == NULL ||
+         (k.kw_stream = Py_BuildValue("(s)", "stream")) == NULL ||
+         (k.max_version = Py_BuildValue("(ii)", 1, 0)) == NULL ||
+         (k.no_sync = PyLong_FromLong(-1)) == NULL)) {
+        return -1;
+    }
     PyObject *t = (PyObject *)fastmpi_type_new(module, &foreign_spec, NULL,
                                                NULL);
     if (t == NULL) {

@@ -63,6 +63,7 @@
 #include "msgbuffer.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -269,6 +270,7 @@ bridge_view(FastMPIForeignObject *self, Py_buffer *view, int flags,
         view->ndim = 1;
         view->shape = NULL;
         view->itemsize = 1;
+        view->format = (flags & PyBUF_FORMAT) ? "B" : NULL;
     }
     if ((flags & PyBUF_STRIDES) != PyBUF_STRIDES) {
         view->strides = NULL;
@@ -306,20 +308,17 @@ bridge_new(PyObject *exporter, int from, foreign_desc *d,
 {
     char where_[160];
     Py_ssize_t n = 1;
-    int zero = 0;
     for (int i = 0; i < d->ndim; i++) {
         if (d->shape[i] == 0) {
-            zero = 1;
-        }
-        else if (n > PY_SSIZE_T_MAX / d->shape[i]) {
-            goto too_large;
-        }
-        else {
-            n *= d->shape[i];
+            n = 0;          /* empty, however large the other dimensions */
+            break;
         }
     }
-    if (zero) {
-        n = 0;
+    for (int i = 0; i < d->ndim && n > 0; i++) {
+        if (n > PY_SSIZE_T_MAX / d->shape[i]) {
+            goto too_large;
+        }
+        n *= d->shape[i];
     }
     if (n > PY_SSIZE_T_MAX / d->itemsize) {
         goto too_large;
@@ -516,33 +515,74 @@ device_check(int type, int id, PyObject *exporter, int from,
 
 /* A CUDA Array Interface address: 1 if the CUDA driver (already loaded by
  * whoever allocated it) says it is device memory that the host cannot
- * read, else 0 (no driver: no CUDA memory at all). */
+ * read, else 0 (no driver: no CUDA memory at all).  Whether the driver is
+ * loaded is asked of the loader's list in memory (dlopen with RTLD_NOLOAD
+ * would search the file system on every call); once it is, its
+ * cuPointerGetAttribute is kept. */
 #define CU_POINTER_ATTRIBUTE_MEMORY_TYPE 2
 #define CU_POINTER_ATTRIBUTE_IS_MANAGED 8
 #define CU_MEMORYTYPE_DEVICE 2
 
+typedef int (*cu_attr_fn)(void *data, int attribute, unsigned long long p);
+static cu_attr_fn cu_pointer_attr;  /* found once, kept (never unloaded) */
+static unsigned long long cu_seen_adds;  /* the loader's count of loads
+                                            when libcuda was last missed */
+
+typedef struct {
+    int first;
+    unsigned long long adds;
+    const char *path;           /* libcuda's, once seen */
+} cu_scan;
+
+static int
+find_libcuda(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    cu_scan *scan = arg;
+    if (scan->first) {
+        /* nothing loaded since the last look: still no libcuda */
+        scan->first = 0;
+        scan->adds = info->dlpi_adds;
+        if (size >= offsetof(struct dl_phdr_info, dlpi_subs) &&
+            scan->adds == cu_seen_adds) {
+            return 1;
+        }
+    }
+    const char *name = info->dlpi_name, *base = strrchr(name, '/');
+    base = base != NULL ? base + 1 : name;
+    if (strncmp(base, "libcuda.so", 10) == 0) {
+        scan->path = name;
+        return 1;
+    }
+    return 0;
+}
+
 static int
 cuda_device_memory(uintptr_t ptr)
 {
-    void *lib = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD);
-    if (lib == NULL) {
-        return 0;
+    if (cu_pointer_attr == NULL) {
+        cu_scan scan = {1, 0, NULL};
+        void *lib;
+        dl_iterate_phdr(find_libcuda, &scan);
+        if (scan.path == NULL ||
+            (lib = dlopen(scan.path, RTLD_LAZY | RTLD_NOLOAD)) == NULL) {
+            cu_seen_adds = scan.adds;
+            return 0;
+        }
+        *(void **)&cu_pointer_attr = dlsym(lib, "cuPointerGetAttribute");
+        if (cu_pointer_attr == NULL) {
+            dlclose(lib);
+            cu_seen_adds = scan.adds;
+            return 0;
+        }
     }
-    typedef int (*attr_fn)(void *data, int attribute,
-                           unsigned long long ptr);
-    attr_fn attr;
-    *(void **)&attr = dlsym(lib, "cuPointerGetAttribute");
     unsigned int type = 0, managed = 0;
-    int device = 0;
-    if (attr != NULL &&
-        attr(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
-             (unsigned long long)ptr) == 0 &&
-        type == CU_MEMORYTYPE_DEVICE) {
-        device = !(attr(&managed, CU_POINTER_ATTRIBUTE_IS_MANAGED,
-                        (unsigned long long)ptr) == 0 && managed);
+    if (cu_pointer_attr(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
+                        (unsigned long long)ptr) != 0 ||
+        type != CU_MEMORYTYPE_DEVICE) {
+        return 0;           /* not CUDA's (an error), or host memory */
     }
-    dlclose(lib);
-    return device;
+    return !(cu_pointer_attr(&managed, CU_POINTER_ATTRIBUTE_IS_MANAGED,
+                             (unsigned long long)ptr) == 0 && managed);
 }
 
 /* ---- DLPack ---------------------------------------------------------------

@@ -165,7 +165,7 @@ static const char *const from_name[] = {"DLPack tensor",
  * names of args.c. */
 static struct {
     PyObject *dlpack, *dlpack_device, *cai;
-    PyObject *data, *shape, *typestr, *version, *strides, *mask;
+    PyObject *data, *shape, *typestr, *version, *strides, *mask, *descr;
     PyObject *kw_versioned;     /* ("stream", "max_version") */
     PyObject *kw_nocopy;        /* ("stream", "max_version", "copy") */
     PyObject *kw_stream;        /* ("stream",) */
@@ -300,6 +300,18 @@ static PyType_Spec foreign_spec = {
     .slots = foreign_slots,
 };
 
+/* d's strides for C order (no strides given). */
+static void
+c_strides(foreign_desc *d)
+{
+    Py_ssize_t s = d->itemsize;
+    for (int i = d->ndim - 1; i >= 0; i--) {
+        d->strides[i] = s;
+        s *= d->shape[i] > 0 ? d->shape[i] : 1;
+    }
+    d->has_strides = 1;
+}
+
 /* New reference: the bridge for d, holding the exporter; NULL with
  * BufferError when the sizes overflow (or MemoryError). */
 static FastMPIForeignObject *
@@ -324,11 +336,7 @@ bridge_new(PyObject *exporter, int from, foreign_desc *d,
         goto too_large;
     }
     if (!d->has_strides) {
-        Py_ssize_t s = d->itemsize;
-        for (int i = d->ndim - 1; i >= 0; i--) {
-            d->strides[i] = s;
-            s *= d->shape[i] > 0 ? d->shape[i] : 1;
-        }
+        c_strides(d);
     }
     if (d->buf == NULL && n > 0) {
         PyErr_Format(PyExc_BufferError,
@@ -906,8 +914,9 @@ cai_ints(PyObject *seq, const char *key, Py_ssize_t *out, PyObject *obj,
     return (int)n;
 }
 
-/* typestr ("<f8", "|u1", ...) into a format and item size: 0 or -1
- * (ValueError). */
+/* typestr ("<f8", "|u1", ...) into a format and item size: 0, or 1 for
+ * items that are plain bytes (kinds V and S, format "B": the caller makes
+ * their bytes a dimension), or -1 (ValueError, TypeError). */
 static int
 cai_typestr(PyObject *ts, foreign_desc *d, PyObject *obj,
             const char *fname, const char *argname)
@@ -965,7 +974,21 @@ cai_typestr(PyObject *ts, foreign_desc *d, PyObject *obj,
     case 'c':
         float_format(f, size, 1);
         break;
-    default:                /* V, S, m, M: bytes of an explicit datatype */
+    case 'V':
+        /* records: mpi4py sends their bytes, with this warning */
+        if (PyErr_WarnFormat(PyExc_RuntimeWarning, 1,
+                             "%s%.100s.__cuda_array_interface__['typestr'] "
+                             "is %R, which has no MPI datatype: each item "
+                             "goes as its %ld bytes (pass [buf, datatype] "
+                             "to say what they are)", WHERE(fname, argname),
+                             Py_TYPE(obj)->tp_name, ts, size) < 0) {
+            return -1;
+        }
+        /* fall through */
+    case 'S':
+        strcpy(d->format, "B");
+        return 1;
+    default:                /* m, M: bytes of an explicit datatype */
         opaque_format(d->format, size);
     }
     return 0;
@@ -1010,6 +1033,105 @@ cai_data(PyObject *data, foreign_desc *d, PyObject *obj, const char *fname,
     return d->readonly < 0 ? -1 : 0;
 }
 
+/* The optional keys: version (an int: the specification asks for one,
+ * mpi4py does not, and no key read here changed meaning between
+ * versions), descr (a list, or None), mask (None: a masked array is no
+ * buffer).  0 or -1. */
+static int
+cai_optionals(PyObject *cai, PyObject *obj, const char *fname,
+              const char *argname)
+{
+    char where_[160];
+    PyObject *version = cai_optional(cai, k.version);
+    PyObject *descr = PyErr_Occurred() ? NULL : cai_optional(cai, k.descr);
+    PyObject *mask = PyErr_Occurred() ? NULL : cai_optional(cai, k.mask);
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    if (version != NULL && !PyLong_Check(version)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s%.100s.__cuda_array_interface__['version'] must be "
+                     "an int, not %.100s", WHERE(fname, argname),
+                     Py_TYPE(obj)->tp_name, Py_TYPE(version)->tp_name);
+        return -1;
+    }
+    if (descr != NULL && descr != Py_None && !PyList_Check(descr)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s%.100s.__cuda_array_interface__['descr'] must be a "
+                     "list, not %.100s", WHERE(fname, argname),
+                     Py_TYPE(obj)->tp_name, Py_TYPE(descr)->tp_name);
+        return -1;
+    }
+    if (mask != NULL && mask != Py_None) {
+        PyErr_Format(PyExc_BufferError,
+                     "%s%.100s.__cuda_array_interface__ has a mask; a "
+                     "masked array cannot be a buffer",
+                     WHERE(fname, argname), Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+/* shape, typestr and strides into d: 0 or -1. */
+static int
+cai_layout(PyObject *cai, PyObject *shape, PyObject *ts, foreign_desc *d,
+           PyObject *obj, const char *fname, const char *argname)
+{
+    char where_[160];
+    const char *tname = Py_TYPE(obj)->tp_name;
+    int bytes;
+    if ((d->ndim = cai_ints(shape, "shape", d->shape, obj, fname,
+                            argname)) < 0 ||
+        (bytes = cai_typestr(ts, d, obj, fname, argname)) < 0) {
+        return -1;
+    }
+    for (int i = 0; i < d->ndim; i++) {
+        if (d->shape[i] < 0) {
+            PyErr_Format(PyExc_BufferError,
+                         "%s%.100s.__cuda_array_interface__['shape'] has a "
+                         "negative dimension (%R)", WHERE(fname, argname),
+                         tname, shape);
+            return -1;
+        }
+    }
+    PyObject *strides = cai_optional(cai, k.strides);
+    if (strides == NULL && PyErr_Occurred()) {
+        return -1;
+    }
+    d->has_strides = 0;
+    if (strides != NULL && strides != Py_None) {
+        int n = cai_ints(strides, "strides", d->strides, obj, fname,
+                         argname);
+        if (n >= 0 && n != d->ndim) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s%.100s.__cuda_array_interface__ has %d strides "
+                         "for %d dimensions", WHERE(fname, argname), tname,
+                         n, d->ndim);
+        }
+        if (n != d->ndim) {
+            return -1;
+        }
+        d->has_strides = 1;
+    }
+    if (bytes) {
+        /* items of plain bytes: the bytes are the last dimension */
+        if (d->ndim == FOREIGN_MAX_NDIM) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s%.100s.__cuda_array_interface__ has too many "
+                         "dimensions", WHERE(fname, argname), tname);
+            return -1;
+        }
+        if (!d->has_strides) {
+            c_strides(d);
+        }
+        d->shape[d->ndim] = d->itemsize;
+        d->strides[d->ndim] = 1;
+        d->ndim++;
+        d->itemsize = 1;
+    }
+    return 0;
+}
+
 /* New reference: the bridge for a CUDA Array Interface exporter, or
  * NULL. */
 static PyObject *
@@ -1024,7 +1146,6 @@ cai_export(PyObject *obj, int writable, const char *fname,
     }
     PyObject *r = NULL;
     foreign_desc d;
-    d.has_strides = 0;
     if (!PyDict_Check(cai)) {
         PyErr_Format(PyExc_TypeError,
                      "%s%.100s.__cuda_array_interface__ must be a dict, "
@@ -1037,73 +1158,16 @@ cai_export(PyObject *obj, int writable, const char *fname,
                            : NULL;
     PyObject *ts = shape ? cai_item(cai, k.typestr, obj, fname, argname)
                          : NULL;
-    if (ts == NULL) {
+    if (ts == NULL || cai_optionals(cai, obj, fname, argname) < 0 ||
+        cai_data(data, &d, obj, fname, argname) < 0 ||
+        cai_layout(cai, shape, ts, &d, obj, fname, argname) < 0) {
         goto done;
-    }
-    /* the specification asks for a version, mpi4py does not: it has had
-     * the same meaning in every version so far */
-    PyObject *version = cai_optional(cai, k.version);
-    if (version == NULL && PyErr_Occurred()) {
-        goto done;
-    }
-    if (version != NULL && !PyLong_Check(version)) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s%.100s.__cuda_array_interface__['version'] must be "
-                     "an int, not %.100s", WHERE(fname, argname), tname,
-                     Py_TYPE(version)->tp_name);
-        goto done;
-    }
-    PyObject *mask = cai_optional(cai, k.mask);
-    if (mask == NULL && PyErr_Occurred()) {
-        goto done;
-    }
-    if (mask != NULL && mask != Py_None) {
-        PyErr_Format(PyExc_BufferError,
-                     "%s%.100s.__cuda_array_interface__ has a mask; a "
-                     "masked array cannot be a buffer",
-                     WHERE(fname, argname), tname);
-        goto done;
-    }
-    if (cai_data(data, &d, obj, fname, argname) < 0 ||
-        (d.ndim = cai_ints(shape, "shape", d.shape, obj, fname, argname)) <
-            0 ||
-        cai_typestr(ts, &d, obj, fname, argname) < 0) {
-        goto done;
-    }
-    for (int i = 0; i < d.ndim; i++) {
-        if (d.shape[i] < 0) {
-            PyErr_Format(PyExc_ValueError,
-                         "%s%.100s.__cuda_array_interface__['shape'] has a "
-                         "negative dimension (%R)", WHERE(fname, argname),
-                         tname, shape);
-            goto done;
-        }
-    }
-    PyObject *strides = cai_optional(cai, k.strides);
-    if (strides == NULL && PyErr_Occurred()) {
-        goto done;
-    }
-    if (strides != NULL && strides != Py_None) {
-        int n = cai_ints(strides, "strides", d.strides, obj, fname,
-                         argname);
-        if (n < 0) {
-            goto done;
-        }
-        if (n != d.ndim) {
-            PyErr_Format(PyExc_ValueError,
-                         "%s%.100s.__cuda_array_interface__ has %d strides "
-                         "for %d dimensions", WHERE(fname, argname), tname,
-                         n, d.ndim);
-            goto done;
-        }
-        d.has_strides = 1;
     }
     d.device = 0;
-    if (cuda_device_memory((uintptr_t)d.buf)) {
-        d.device = device_check(DL_CUDA, 0, obj, FROM_CAI, fname, argname);
-        if (d.device < 0) {
-            goto done;
-        }
+    if (cuda_device_memory((uintptr_t)d.buf) &&
+        (d.device = device_check(DL_CUDA, 0, obj, FROM_CAI, fname,
+                                 argname)) < 0) {
+        goto done;
     }
     if (writable && d.readonly) {
         PyErr_Format(PyExc_BufferError,
@@ -1194,6 +1258,7 @@ fastmpi_foreign_init(PyObject *module)
          (k.version = intern("version")) == NULL ||
          (k.strides = intern("strides")) == NULL ||
          (k.mask = intern("mask")) == NULL ||
+         (k.descr = intern("descr")) == NULL ||
          (k.kw_versioned = Py_BuildValue("(ss)", "stream", "max_version"))
              == NULL ||
          (k.kw_nocopy = Py_BuildValue("(sss)", "stream", "max_version",

@@ -156,6 +156,17 @@ STATIC_STAYS = {
         "refuses a second module instance, so it outlives any one module",
     ("5_ops/coll.c", "never_read"):
         "a dummy address MPI is given and never reads: holds nothing",
+    ("2_buffer/dlpack.c", "k"):
+        "interned names and constant tuples made once at init, constant "
+        "after (like the interned keyword names of every argspec)",
+    ("2_buffer/dlpack.c", "cu_pointer_attr"):
+        "the CUDA driver's cuPointerGetAttribute, found once in the "
+        "process's loaded libraries: the process's, not the module's",
+    ("2_buffer/dlpack.c", "cu_seen_adds"):
+        "the loader's count of loaded libraries when the CUDA driver was "
+        "last looked for: a cache of the process's libraries",
+    ("2_buffer/pickler.c", "highest_protocol"):
+        "pickle.HIGHEST_PROTOCOL, set once at init and constant after",
 }
 
 

@@ -123,6 +123,40 @@ typedef struct {
 #define FASTMPI_BUFFER_AUTOMATIC ((void *)2)
 #endif
 
+/* Whether the MPI library takes device memory: CUDA's, or ROCm's when
+ * `rocm` (dlpack.c hands a device tensor's address to MPI only then).
+ * Asked of the library at run time where its headers offer a query (Open
+ * MPI's mpi-ext.h, MPICH 4's MPIX_GPU_query_support); 0 elsewhere. */
+#if defined(OPEN_MPI) && OPEN_MPI && defined(__has_include)
+#if __has_include(<mpi-ext.h>)
+#include <mpi-ext.h>
+#endif
+#endif
+static inline int
+fastmpi_device_aware(int rocm)
+{
+#if defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
+    if (!rocm) {
+        return MPIX_Query_cuda_support();
+    }
+#endif
+#if defined(MPIX_ROCM_AWARE_SUPPORT) && MPIX_ROCM_AWARE_SUPPORT
+    if (rocm) {
+        return MPIX_Query_rocm_support();
+    }
+#endif
+#if defined(MPICH_VERSION) && defined(MPIX_GPU_SUPPORT_CUDA)
+    int supported = 0;
+    if (MPIX_GPU_query_support(rocm ? MPIX_GPU_SUPPORT_HIP
+                                    : MPIX_GPU_SUPPORT_CUDA,
+                               &supported) == MPI_SUCCESS) {
+        return supported;
+    }
+#endif
+    (void)rocm;
+    return 0;
+}
+
 #ifndef FASTMPI_TRUNCATION_OVERFLOWS
 #define FASTMPI_TRUNCATION_OVERFLOWS 0
 #endif

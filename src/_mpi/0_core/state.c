@@ -20,7 +20,7 @@ int fastmpi_mpi_active = 0;
     X(kw_buffer_callback)                                                  \
     X(kw_buffers) X(BUFFER_AUTOMATIC) X(live_refs) X(ndarray_type)         \
     X(op_sum) X(str_release) X(Errhandler) X(added_errors) X(Pickle)      \
-    X(pickle)
+    X(pickle) X(ForeignBuffer)
 
 void
 fastmpi_state_init(fastmpi_state *st, PyObject *module)

@@ -160,6 +160,7 @@ typedef struct {
     PyTypeObject *Grequest;
     PyTypeObject *Message;
     PyTypeObject *RecvArea;
+    PyTypeObject *ForeignBuffer;    /* dlpack.c: DLPack and CAI memory */
     PyTypeObject *Op;
     PyTypeObject *Group;        /* group.c */
     PyTypeObject *Info;         /* info.c */

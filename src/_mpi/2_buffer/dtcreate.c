@@ -11,6 +11,7 @@
 #include "../0_core/fastmpi.h"
 #include "../0_core/state.h"
 #include "datatype.h"
+#include "msgbuffer.h"
 
 #include <string.h>
 
@@ -803,8 +804,15 @@ Get_address(PyObject *module, PyObject *location)
         return PyLong_FromSsize_t((Py_ssize_t)addr);
     }
     Py_buffer view;
-    if (PyObject_GetBuffer(location, &view, PyBUF_SIMPLE) < 0 &&
-        PyObject_GetBuffer(location, &view, PyBUF_STRIDES) < 0) {
+    if (fastmpi_foreign_check(location)) {
+        /* DLPack, CUDA Array Interface (dlpack.c): any layout */
+        if (fastmpi_buffer_get(location, &view, PyBUF_STRIDES, 1,
+                               "Get_address", "location") < 0) {
+            return NULL;
+        }
+    }
+    else if (PyObject_GetBuffer(location, &view, PyBUF_SIMPLE) < 0 &&
+             PyObject_GetBuffer(location, &view, PyBUF_STRIDES) < 0) {
         PyErr_Clear();
         return PyErr_Format(PyExc_TypeError,
                             "Get_address() argument 'location' must be a "

@@ -10,10 +10,11 @@
  * datatype is a Datatype, or one of mpi4py's type codes ('d', 'i4', 'B',
  * ...: a predefined datatype, see dtnumpy.c).
  *
- * buf is anything with the buffer protocol, or MPI.BOTTOM (absolute
- * addresses in a derived datatype).  Contiguous buffers are used in place,
- * never copied; so are strided ones (a[::2], ...), described by a derived
- * datatype (strided.c).
+ * buf is anything with the buffer protocol, an object exporting its
+ * memory through DLPack or the CUDA Array Interface (dlpack.c), or
+ * MPI.BOTTOM (absolute addresses in a derived datatype).  Contiguous
+ * buffers are used in place, never copied; so are strided ones (a[::2],
+ * ...), described by a derived datatype (strided.c).
  *
  * numpy arrays have a fast path: numpy's buffer export rebuilds and
  * compares a format string on every call (about 600 instructions, a
@@ -96,11 +97,32 @@ ndarray_fast(PyObject *obj, int mode, fastmpi_msg *msg)
     return 1;
 }
 
-/* 0: a contiguous view; 1: no view, obj is a strided exporter (see
- * strided.c); -1: an exception saying why there is no view. */
+/* A foreign exporter (DLPack, CUDA Array Interface: dlpack.c): its bridge
+ * into *bridge (a new reference), then as get_view. */
+static int
+foreign_view(PyObject *obj, int mode, int flags, const char *fname,
+             const char *argname, Py_buffer *view, PyObject **bridge)
+{
+    *bridge = fastmpi_foreign_export(obj, mode == FASTMPI_MSG_RECV, fname,
+                                     argname);
+    if (*bridge == NULL ||
+        fastmpi_buffer_get(*bridge, view, (flags & ~PyBUF_ANY_CONTIGUOUS) |
+                           PyBUF_STRIDES, 1, fname, argname) < 0) {
+        return -1;
+    }
+    if (PyBuffer_IsContiguous(view, 'A')) {
+        return 0;
+    }
+    PyBuffer_Release(view);     /* strided: strided.c reads the bridge */
+    return 1;
+}
+
+/* 0: a contiguous view; 1: no view, obj (or *bridge, when set) is a
+ * strided exporter (see strided.c); -1: an exception saying why there is
+ * no view.  bridge NULL: foreign exporters are not looked for. */
 static int
 get_view(PyObject *obj, int mode, int need_format, const char *fname,
-         const char *argname, Py_buffer *view)
+         const char *argname, Py_buffer *view, PyObject **bridge)
 {
     int flags = PyBUF_ANY_CONTIGUOUS;
     if (need_format) {
@@ -114,6 +136,10 @@ get_view(PyObject *obj, int mode, int need_format, const char *fname,
     }
     if (!PyObject_CheckBuffer(obj)) {
         PyErr_Clear();
+        if (bridge != NULL && fastmpi_foreign_check(obj)) {
+            return foreign_view(obj, mode, flags, fname, argname, view,
+                                bridge);
+        }
         PyErr_Format(PyExc_TypeError,
                      "%s() argument '%s' must be a buffer (numpy array, "
                      "bytes, bytearray, memoryview, ...) or a list "
@@ -235,7 +261,7 @@ structured_array(PyObject *obj, int mode, const char *fname,
     if (!structured) {
         return 0;
     }
-    int rc = get_view(obj, mode, 0, fname, argname, view);
+    int rc = get_view(obj, mode, 0, fname, argname, view, NULL);
     if (rc != 0) {
         if (rc > 0) {
             PyErr_Format(PyExc_ValueError,
@@ -271,12 +297,16 @@ message_memory(PyObject *buf, int mode, MPI_Datatype given,
     if (*structured != 0) {
         return *structured < 0 ? -1 : 0;
     }
-    int rc = get_view(buf, mode, inferred, fname, argname, &msg->view);
-    if (rc <= 0) {
-        return rc;
+    PyObject *bridge = NULL;    /* a foreign exporter's (dlpack.c) */
+    int rc = get_view(buf, mode, inferred, fname, argname, &msg->view,
+                      &bridge);
+    if (rc > 0) {
+        rc = fastmpi_strided_parse(bridge != NULL ? bridge : buf, mode,
+                                   given, count, displ, fname, argname,
+                                   msg) < 0 ? -1 : 1;
     }
-    return fastmpi_strided_parse(buf, mode, given, count, displ, fname,
-                                 argname, msg) < 0 ? -1 : 1;
+    Py_XDECREF(bridge);         /* the view holds it, if there is one */
+    return rc;
 }
 
 static int

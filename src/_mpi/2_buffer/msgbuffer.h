@@ -28,6 +28,34 @@ int fastmpi_msg_parse(PyObject *spec, int mode, int peer, const char *fname,
                       const char *argname, fastmpi_msg *msg);
 void fastmpi_msg_release(fastmpi_msg *msg);
 
+/* ---- dlpack.c: DLPack and CUDA Array Interface exporters -------------
+ *
+ * A "foreign" exporter offers its memory through __dlpack__ or
+ * __cuda_array_interface__ instead of the buffer protocol.  It is read
+ * into a bridge object (fastmpi_st->ForeignBuffer) that exports the same
+ * memory through the buffer protocol and keeps the exporter (and its
+ * DLPack capsule) alive; see dlpack.c. */
+
+/* 1 if obj has no buffer protocol but __dlpack__ or
+ * __cuda_array_interface__; never fails. */
+int fastmpi_foreign_check(PyObject *obj);
+/* New reference: the bridge for a foreign exporter obj.  writable: the
+ * memory is to be written (a read-only one is refused; DLPack is asked for
+ * no copy).  NULL with an exception naming fname/argname (BufferError: a
+ * device or tensor that cannot be used, or a read-only one; KeyError,
+ * TypeError, ValueError: a bad __cuda_array_interface__ or
+ * __dlpack_device__; or what __dlpack__ raised). */
+PyObject *fastmpi_foreign_export(PyObject *obj, int writable,
+                                 const char *fname, const char *argname);
+/* PyObject_GetBuffer(obj, view, flags), for foreign exporters too (and
+ * their bridges): the view then holds a bridge.  device: the address goes
+ * to the MPI library only, so device memory may be taken (where the
+ * library takes it); else such memory is refused.  0, or -1 with an
+ * exception (BufferError naming fname/argname for a foreign one). */
+int fastmpi_buffer_get(PyObject *obj, Py_buffer *view, int flags,
+                       int device, const char *fname, const char *argname);
+int fastmpi_foreign_init(PyObject *module);
+
 /* ---- strided.c: non-contiguous buffers as derived datatypes ------------
  *
  * Fill msg for a strided exporter `obj` (called by msgbuffer.c once a

@@ -222,14 +222,22 @@ apply_user(FastMPIOpObject *op, PyObject *x, PyObject *y)
                             "MPI.OP_NULL cannot be applied");
     }
     Py_buffer vx, vy;
-    if (PyObject_GetBuffer(x, &vx, PyBUF_SIMPLE) < 0) {
+    if (fastmpi_buffer_get(x, &vx, PyBUF_SIMPLE, 0, "Op.__call__", "x") <
+        0) {
+        if (fastmpi_foreign_check(x)) {
+            return NULL;        /* DLPack, CAI (dlpack.c): it says why */
+        }
         PyErr_Clear();
         return PyErr_Format(PyExc_TypeError,
                             "a user-defined Op applies to buffers "
                             "(first operand: %.100s)", Py_TYPE(x)->tp_name);
     }
-    if (PyObject_GetBuffer(y, &vy, PyBUF_WRITABLE) < 0) {
+    if (fastmpi_buffer_get(y, &vy, PyBUF_WRITABLE, 0, "Op.__call__", "y") <
+        0) {
         PyBuffer_Release(&vx);
+        if (fastmpi_foreign_check(y)) {
+            return NULL;
+        }
         PyErr_Clear();
         return PyErr_Format(PyExc_TypeError,
                             "a user-defined Op applies to buffers, the "

@@ -432,8 +432,15 @@ get_strided_view(PyObject *obj, int mode, int need_format,
     if (mode == FASTMPI_MSG_RECV) {
         flags |= PyBUF_WRITABLE;
     }
-    if (PyObject_GetBuffer(obj, view, flags) == 0) {
+    /* obj may be a DLPack or CUDA Array Interface bridge (dlpack.c): its
+     * device memory goes to MPI as it is, but never to staged.c, which
+     * copies it on the host */
+    if (fastmpi_buffer_get(obj, view, flags, !fastmpi_staged_active(),
+                           fname, argname) == 0) {
         return 0;
+    }
+    if (Py_TYPE(obj) == fastmpi_st->ForeignBuffer) {
+        return -1;              /* its error says why */
     }
     if (mode == FASTMPI_MSG_RECV &&
         PyObject_GetBuffer(obj, view, flags & ~PyBUF_WRITABLE) == 0) {

@@ -566,8 +566,11 @@ byte_view(PyObject *buf, int mode, const char *fname, const char *argname,
     if (mode == FASTMPI_MSG_RECV) {
         flags |= PyBUF_WRITABLE;
     }
-    if (PyObject_GetBuffer(buf, &msg->view, flags) < 0) {
+    if (fastmpi_buffer_get(buf, &msg->view, flags, 1, fname, argname) < 0) {
         msg->view.obj = NULL;
+        if (fastmpi_foreign_check(buf)) {
+            return -1;          /* DLPack, CAI (dlpack.c): it says why */
+        }
         PyObject *t, *val, *tb;
         PyErr_Fetch(&t, &val, &tb);
         PyErr_Format(PyObject_CheckBuffer(buf) ? PyExc_BufferError

@@ -278,10 +278,14 @@ irecv_target(FastMPIRequestObject *req, PyObject *buf, void **addr,
             }
         }
         else {
-            if (PyObject_GetBuffer(buf, &m->view, PyBUF_WRITABLE) < 0) {
-                PyErr_Format(PyExc_TypeError, "irecv() argument 'buf' must "
-                             "be None, a size in bytes or a writable "
-                             "buffer, not %.100s", Py_TYPE(buf)->tp_name);
+            if (fastmpi_buffer_get(buf, &m->view, PyBUF_WRITABLE, 0,
+                                   "irecv", "buf") < 0) {
+                if (!fastmpi_foreign_check(buf)) {
+                    PyErr_Format(PyExc_TypeError, "irecv() argument 'buf' "
+                                 "must be None, a size in bytes or a "
+                                 "writable buffer, not %.100s",
+                                 Py_TYPE(buf)->tp_name);
+                }
                 return -1;
             }
             req->nmsg = 1;

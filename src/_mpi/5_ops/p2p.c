@@ -331,8 +331,11 @@ Attach_buffer(PyObject *module, PyObject *buf)
         return attach_automatic(buf);
     }
     Py_buffer view;
-    if (PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
-        < 0) {
+    if (fastmpi_buffer_get(buf, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS,
+                           0, "Attach_buffer", "buf") < 0) {
+        if (fastmpi_foreign_check(buf)) {
+            return NULL;        /* DLPack, CAI (dlpack.c): it says why */
+        }
         PyErr_Clear();
         return PyErr_Format(PyExc_TypeError,
                             "Attach_buffer() argument 'buf' must be a "

@@ -11,9 +11,31 @@
 #include "../0_core/fastmpi.h"
 #include "../0_core/state.h"
 #include "../2_buffer/datatype.h"
+#include "../2_buffer/msgbuffer.h"
 #include "../4_comm/comm.h"
 
 #include <string.h>
+
+/* A contiguous view of obj (a buffer, or DLPack or CUDA Array Interface
+ * memory, which MPI itself packs: device memory too): 0 or -1. */
+static int
+typed_buffer(PyObject *obj, int writable, const char *fname,
+             const char *argname, Py_buffer *view)
+{
+    int flags = PyBUF_ANY_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
+    if (fastmpi_buffer_get(obj, view, flags, 1, fname, argname) < 0) {
+        if (!fastmpi_foreign_check(obj)) {  /* else its error says why */
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError,
+                         "%s() argument '%s' must be a contiguous%s buffer, "
+                         "not %.100s", fname, argname,
+                         writable ? " writable" : "",
+                         Py_TYPE(obj)->tp_name);
+        }
+        return -1;
+    }
+    return 0;
+}
 
 /* The view of a typed buffer for datatype self, and how many elements of
  * self fit in it; 0 or -1 with an exception (no view held). */
@@ -28,13 +50,7 @@ typed_view(PyObject *self, PyObject *obj, int writable, const char *fname,
                                  &textent) < 0) {
         return -1;
     }
-    int flags = PyBUF_ANY_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, view, flags) < 0) {
-        PyErr_Clear();
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a contiguous%s buffer, "
-                     "not %.100s", fname, argname,
-                     writable ? " writable" : "", Py_TYPE(obj)->tp_name);
+    if (typed_buffer(obj, writable, fname, argname, view) < 0) {
         return -1;
     }
     Py_ssize_t len = view->len, n = 0;
@@ -67,16 +83,7 @@ static int
 bytes_view(PyObject *obj, int writable, const char *fname,
            const char *argname, Py_buffer *view)
 {
-    int flags = PyBUF_ANY_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, view, flags) < 0) {
-        PyErr_Clear();
-        PyErr_Format(PyExc_TypeError,
-                     "%s() argument '%s' must be a contiguous%s buffer, "
-                     "not %.100s", fname, argname,
-                     writable ? " writable" : "", Py_TYPE(obj)->tp_name);
-        return -1;
-    }
-    return 0;
+    return typed_buffer(obj, writable, fname, argname, view);
 }
 
 static int

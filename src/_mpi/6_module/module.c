@@ -108,6 +108,7 @@ MPI_exec(PyObject *module)
         fastmpi_dtcreate_init(module) < 0 ||
         fastmpi_dtnumpy_init(module) < 0 ||
         fastmpi_strided_init(module) < 0 ||
+        fastmpi_foreign_init(module) < 0 ||
         fastmpi_pickle_init(module) < 0 ||
         fastmpi_markers_init(module) < 0 ||
         fastmpi_membuffer_init(module) < 0 ||

@@ -24,7 +24,8 @@ Options (all optional):
   --no-system / --only-system
   --keep-going            a failing test does not Abort the job (triage:
                           see every failure; hangs still end at the timeout)
-  --timeout SECONDS       per launch (default 300)
+  --timeout SECONDS       per launch (default 900: the 2.5 GiB tests at 2
+                          ranks take minutes on a loaded machine)
   -k EXPR                 passed to pytest
   -v                      print the whole log of every launch
 Logs: build/test-logs/<impl>-<mpi>-n<N>.log
@@ -317,7 +318,7 @@ def main(argv=None):
     ap.add_argument("--no-system", action="store_true")
     ap.add_argument("--only-system", action="store_true")
     ap.add_argument("--keep-going", action="store_true")
-    ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--timeout", type=float, default=900.0)
     ap.add_argument("-k", default=None)
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--asan", action="store_true",

@@ -62,3 +62,16 @@ def test_win_attribute_keys_and_flavors():
                MPI.WIN_FLAVOR_DYNAMIC, MPI.WIN_FLAVOR_SHARED}
     assert len(flavors) == 4
     assert MPI.WIN_SEPARATE != MPI.WIN_UNIFIED
+
+
+@pytest.mark.beyond_mpi4py
+def test_constructors_not_implemented_yet():
+    # programs (and mpi4py's suite) probe for one-sided and MPI-IO this way
+    for call in (lambda: MPI.Win.Create(MPI.BOTTOM, 1, MPI.INFO_NULL,
+                                        MPI.COMM_SELF),
+                 lambda: MPI.Win.Allocate(8),
+                 lambda: MPI.Win.Allocate_shared(8),
+                 lambda: MPI.Win.Create_dynamic(), MPI.Win.Create_keyval,
+                 lambda: MPI.File.Open(MPI.COMM_SELF, "x")):
+        with pytest.raises(NotImplementedError, match="not implemented"):
+            call()

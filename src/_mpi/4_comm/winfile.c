@@ -123,9 +123,34 @@ static const fastmpi_handle_kind win_kind = {
     .slots = win_kind_slots,
 };
 
+/* The constructors of the operations to come: NotImplementedError (not
+ * a missing attribute), which programs and test suites that probe for
+ * one-sided communication or MPI-IO catch. */
+static PyObject *
+not_yet(PyObject *cls, PyObject *args, PyObject *kwds)
+{
+    return PyErr_Format(PyExc_NotImplementedError, "%s: not implemented in "
+                        "fastmpi yet", ((PyTypeObject *)cls)->tp_name);
+}
+
+#define NOT_YET(NAME, DOC)                                                 \
+    {NAME, (PyCFunction)(void (*)(void))not_yet,                           \
+     METH_VARARGS | METH_KEYWORDS | METH_CLASS, DOC " (not implemented "   \
+     "yet: raises NotImplementedError)."}
+
 static PyMethodDef Win_methods[] = {
     {"Free", (PyCFunction)Win_Free, METH_NOARGS,
      "Free(): free the window (collective)."},
+    NOT_YET("Create", "Create(memory, disp_unit=1, info=INFO_NULL, "
+                      "comm=COMM_SELF) -> Win"),
+    NOT_YET("Allocate", "Allocate(size, disp_unit=1, info=INFO_NULL, "
+                        "comm=COMM_SELF) -> Win"),
+    NOT_YET("Allocate_shared", "Allocate_shared(size, disp_unit=1, "
+                               "info=INFO_NULL, comm=COMM_SELF) -> Win"),
+    NOT_YET("Create_dynamic", "Create_dynamic(info=INFO_NULL, "
+                              "comm=COMM_SELF) -> Win"),
+    NOT_YET("Create_keyval", "Create_keyval(copy_fn=None, delete_fn=None, "
+                             "nopython=False) -> int"),
     {NULL},
 };
 
@@ -209,6 +234,8 @@ static const fastmpi_handle_kind file_kind = {
 static PyMethodDef File_methods[] = {
     {"Close", (PyCFunction)File_Close, METH_NOARGS,
      "Close(): close the file (collective)."},
+    NOT_YET("Open", "Open(comm, filename, amode=MODE_RDONLY, "
+                    "info=INFO_NULL) -> File"),
     {NULL},
 };
 

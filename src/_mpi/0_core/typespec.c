@@ -11,74 +11,45 @@
 
 #include <string.h>
 
+/* How many entries a table of `size`-byte entries has before its
+ * terminator.  PyMethodDef and PyGetSetDef both begin with their name,
+ * which is NULL in the terminator. */
 static Py_ssize_t
-methods_len(const PyMethodDef *m)
+table_len(const void *table, size_t size)
 {
     Py_ssize_t n = 0;
-    for (; m != NULL && m->ml_name != NULL; m++) {
+    for (const char *e = table; e != NULL && *(const char *const *)e != NULL;
+         e += size) {
         n++;
     }
     return n;
 }
 
-static Py_ssize_t
-getset_len(const PyGetSetDef *g)
+/* A new table of `size`-byte entries: `own` then every table of `more`
+ * (NULL-terminated), in that order, so that a name given twice keeps its
+ * first entry (types add their methods and getters with
+ * PyDict_SetDefault).  The table lives as long as the process: the type's
+ * descriptors point into it, and the module is made once per process
+ * (module.c).  NULL with MemoryError. */
+static void *
+join_tables(const void *own, void *const *more, size_t size)
 {
-    Py_ssize_t n = 0;
-    for (; g != NULL && g->name != NULL; g++) {
-        n++;
+    Py_ssize_t n = table_len(own, size);
+    for (void *const *t = more; t != NULL && *t != NULL; t++) {
+        n += table_len(*t, size);
     }
-    return n;
-}
-
-/* A new table: `own` then every table of `more` (NULL-terminated), in
- * that order, so that a name given twice keeps its first entry (types
- * add their methods with PyDict_SetDefault).  The table lives as long as
- * the process: the type's descriptors point into it, and the module is
- * made once per process (module.c).  NULL with MemoryError. */
-static PyMethodDef *
-join_methods(PyMethodDef *own, PyMethodDef *const *more)
-{
-    Py_ssize_t n = methods_len(own);
-    for (PyMethodDef *const *t = more; t != NULL && *t != NULL; t++) {
-        n += methods_len(*t);
-    }
-    PyMethodDef *all = PyMem_RawCalloc((size_t)n + 1, sizeof(*all));
+    char *all = PyMem_RawCalloc((size_t)n + 1, size);
     if (all == NULL) {
         PyErr_NoMemory();
         return NULL;
     }
-    Py_ssize_t k = methods_len(own);
+    Py_ssize_t k = table_len(own, size);
     if (k > 0) {
-        memcpy(all, own, (size_t)k * sizeof(*all));
+        memcpy(all, own, (size_t)k * size);
     }
-    for (PyMethodDef *const *t = more; t != NULL && *t != NULL; t++) {
-        Py_ssize_t m = methods_len(*t);
-        memcpy(all + k, *t, (size_t)m * sizeof(*all));
-        k += m;
-    }
-    return all;
-}
-
-static PyGetSetDef *
-join_getset(PyGetSetDef *own, PyGetSetDef *const *more)
-{
-    Py_ssize_t n = getset_len(own);
-    for (PyGetSetDef *const *t = more; t != NULL && *t != NULL; t++) {
-        n += getset_len(*t);
-    }
-    PyGetSetDef *all = PyMem_RawCalloc((size_t)n + 1, sizeof(*all));
-    if (all == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    Py_ssize_t k = getset_len(own);
-    if (k > 0) {
-        memcpy(all, own, (size_t)k * sizeof(*all));
-    }
-    for (PyGetSetDef *const *t = more; t != NULL && *t != NULL; t++) {
-        Py_ssize_t m = getset_len(*t);
-        memcpy(all + k, *t, (size_t)m * sizeof(*all));
+    for (void *const *t = more; t != NULL && *t != NULL; t++) {
+        Py_ssize_t m = table_len(*t, size);
+        memcpy(all + (size_t)k * size, *t, (size_t)m * size);
         k += m;
     }
     return all;
@@ -116,11 +87,13 @@ fastmpi_type_new(PyObject *module, const PyType_Spec *spec, PyObject *base,
     PyGetSetDef *getset = own_getset;
     PyTypeObject *type = NULL;
     if (parts != NULL && parts->methods != NULL &&
-        (methods = join_methods(own_methods, parts->methods)) == NULL) {
+        (methods = join_tables(own_methods, (void *const *)parts->methods,
+                               sizeof(PyMethodDef))) == NULL) {
         goto done;
     }
     if (parts != NULL && parts->getset != NULL &&
-        (getset = join_getset(own_getset, parts->getset)) == NULL) {
+        (getset = join_tables(own_getset, (void *const *)parts->getset,
+                              sizeof(PyGetSetDef))) == NULL) {
         goto done;
     }
     if (methods != NULL) {

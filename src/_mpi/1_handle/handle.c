@@ -369,13 +369,14 @@ join_slots(const PyType_Spec *spec, const PyType_Slot *base)
         return NULL;
     }
     memcpy(slots, spec->slots, (size_t)n * sizeof(*slots));
+    int total = n;              /* n stays the spec's own count */
     for (int b = 0; b < nbase; b++) {
         int own = 0;
         for (int i = 0; i < n; i++) {
             own |= spec->slots[i].slot == base[b].slot;
         }
         if (!own) {
-            slots[n++] = base[b];
+            slots[total++] = base[b];
         }
     }
     return slots;

@@ -331,6 +331,20 @@ def test_typecodes():
         MPI.Datatype.fromcode(3)
 
 
+@pytest.mark.beyond_mpi4py
+def test_aint_and_count_codes():
+    # numpy's 'p' (intp) is MPI_AINT; 'n' is MPI_COUNT; each has the
+    # numpy character of the C integer of its size
+    assert MPI._typedict["p"] == MPI.AINT and MPI.AINT.tocode() == "p"
+    assert MPI._typedict["n"] == MPI.COUNT and MPI.COUNT.tocode() == "n"
+    assert MPI.Datatype.fromcode("p") == MPI.AINT
+    assert MPI.AINT.typechar in "lq"
+    assert np.dtype(MPI.AINT.typechar).itemsize == MPI.AINT.Get_size()
+    assert np.dtype(MPI.COUNT.typechar).itemsize == MPI.COUNT.Get_size()
+    with pytest.raises(ValueError):
+        MPI.Datatype.fromcode("pp")
+
+
 # ---- bad inputs --------------------------------------------------------
 
 BAD = [

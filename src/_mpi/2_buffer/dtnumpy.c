@@ -55,6 +55,10 @@ codes_fill(void)
         {"c16", 'D', 'c', MPI_C_DOUBLE_COMPLEX},
         {"B", 'B', 'u', MPI_BYTE}, /* tocode only: fromcode finds 'B' first */
         {"S1", 'c', 'S', MPI_CHAR},
+        /* numpy's intp ('p', MPI_AINT) and MPI_COUNT ('n'): their numpy
+         * character is long's or long long's, whichever has their size */
+        {"p", sizeof(MPI_Aint) == sizeof(long) ? 'l' : 'q', 'i', MPI_AINT},
+        {"n", sizeof(MPI_Count) == sizeof(long) ? 'l' : 'q', 'i', MPI_COUNT},
         {NULL, 0, 0, MPI_DATATYPE_NULL},
     };
     memcpy(fastmpi_st->codes, table, sizeof(table));
@@ -104,7 +108,6 @@ alias_by_name(const char *code)
         {"1w", MPI_WCHAR},
         {"Zf", MPI_C_FLOAT_COMPLEX}, {"Zd", MPI_C_DOUBLE_COMPLEX},
         {"Zg", MPI_C_LONG_DOUBLE_COMPLEX},
-        {"p", MPI_AINT}, {"n", MPI_COUNT},
         {"P", size_t_type}, {"N", size_t_type},
         {sizeof(long double) == 16 ? "f16" : "", MPI_LONG_DOUBLE},
         {sizeof(long double) == 16 ? "c32" : "", MPI_C_LONG_DOUBLE_COMPLEX},

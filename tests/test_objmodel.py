@@ -551,3 +551,52 @@ def test_prefix_reductions_only_on_intracomm(comm):
         assert not hasattr(MPI.Comm(comm), name), name
         assert getattr(MPI.Intracomm, name).__doc__
     assert hasattr(comm, "Scan") and hasattr(MPI.Cartcomm, "Scan")
+
+
+def _weakref_targets(comm):
+    return [MPI.COMM_NULL, MPI.GROUP_NULL, MPI.INFO_NULL, MPI.ERRHANDLER_NULL,
+            MPI.OP_NULL, MPI.DATATYPE_NULL, MPI.REQUEST_NULL,
+            MPI.MESSAGE_NULL, MPI.WIN_NULL, MPI.FILE_NULL, MPI.COMM_WORLD,
+            MPI.INT, MPI.SUM, MPI.Status(), MPI.buffer(bytearray(4)),
+            MPI.Pickle(), comm]
+
+
+def test_every_object_takes_weak_references(comm):
+    # as mpi4py: caches keyed weakly by a communicator or a datatype work
+    import weakref
+    for obj in _weakref_targets(comm):
+        ref = weakref.ref(obj)
+        assert ref() is obj, type(obj)
+        proxy = weakref.proxy(obj)
+        assert bool(proxy) == bool(obj) or isinstance(obj, MPI.Status)
+
+
+def test_weak_reference_dies_with_its_object(comm):
+    import gc
+    import weakref
+    dup = comm.Dup()
+    ref = weakref.ref(dup)
+    dup.Free()
+    del dup
+    gc.collect()
+    assert ref() is None
+
+    class Sub(MPI.Datatype):
+        pass
+    t = Sub(MPI.INT.Dup())
+    calls = []
+    ref = weakref.ref(t, calls.append)
+    t.Free()
+    del t
+    gc.collect()
+    assert ref() is None and len(calls) == 1
+    table = weakref.WeakValueDictionary()
+    table["status"] = MPI.Status()
+    gc.collect()
+    assert len(table) == 0
+
+
+def test_weakref_of_non_referenceable_still_refused():
+    import weakref
+    with pytest.raises(TypeError):
+        weakref.ref(1)

@@ -12,6 +12,8 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>   /* T_PYSSIZET, READONLY */
+#include <stddef.h>         /* offsetof */
 #include <mpi.h>
 
 #include "compat.h"
@@ -191,6 +193,25 @@ typedef struct {
 PyTypeObject *fastmpi_type_new(PyObject *module, const PyType_Spec *spec,
                                PyObject *base,
                                const fastmpi_type_parts *parts);
+
+/* ---- weak references ---------------------------------------------------
+ *
+ * Every class of MPI objects takes weak references, as mpi4py's do: its
+ * struct ends with `PyObject *weaklist`, its spec has the slot
+ * {Py_tp_members, name} of FASTMPI_WEAKLIST_MEMBERS(name, struct), and its
+ * dealloc calls FASTMPI_WEAKLIST_CLEAR(self, struct) before freeing. */
+#define FASTMPI_WEAKLIST_MEMBERS(name, type)                               \
+    static PyMemberDef name[] = {                                          \
+        {"__weaklistoffset__", T_PYSSIZET, offsetof(type, weaklist),       \
+         READONLY, NULL},                                                  \
+        {NULL, 0, 0, 0, NULL},                                             \
+    }
+#define FASTMPI_WEAKLIST_CLEAR(self, type)                                 \
+    do {                                                                   \
+        if (((type *)(self))->weaklist != NULL) {                          \
+            PyObject_ClearWeakRefs((PyObject *)(self));                    \
+        }                                                                  \
+    } while (0)
 
 /* ---- callbacks that run inside MPI calls ----------------------------- */
 

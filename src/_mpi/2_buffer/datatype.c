@@ -136,6 +136,7 @@ fastmpi_datatype_handle(PyObject *self, const char *fname, MPI_Datatype *dt)
 static void
 Datatype_dealloc(PyObject *self)
 {
+    FASTMPI_WEAKLIST_CLEAR(self, FastMPIDatatypeObject);
     FastMPIDatatypeObject *dt = (FastMPIDatatypeObject *)self;
     PyTypeObject *tp = Py_TYPE(self);
     if ((dt->flags & FASTMPI_DT_OWNED) && dt->ob_mpi != MPI_DATATYPE_NULL &&
@@ -156,6 +157,7 @@ fastmpi_datatype_new(MPI_Datatype handle, int flags)
         return NULL;
     }
     obj->ob_mpi = handle;
+    obj->weaklist = NULL;
     obj->flags = flags;
     return (PyObject *)obj;
 }
@@ -586,7 +588,10 @@ static PyGetSetDef Datatype_getset[] = {
     {NULL},
 };
 
+FASTMPI_WEAKLIST_MEMBERS(Datatype_members, FastMPIDatatypeObject);
+
 static PyType_Slot Datatype_slots[] = {
+    {Py_tp_members, Datatype_members},
     {Py_tp_doc, "Datatype(datatype=None): an MPI datatype."},
     {Py_tp_new, Datatype_new},
     {Py_tp_dealloc, Datatype_dealloc},
@@ -784,6 +789,7 @@ add_predefined(PyObject *module, const char *name, MPI_Datatype handle)
         return -1;
     }
     obj->ob_mpi = handle;
+    obj->weaklist = NULL;
     obj->flags = handle == MPI_DATATYPE_NULL
         ? 0 : FASTMPI_PREDEFINED | FASTMPI_DT_COMMITTED;
     int r = PyModule_AddObjectRef(module, name, (PyObject *)obj);

@@ -8,6 +8,7 @@ typedef struct {
     PyObject_HEAD
     MPI_Datatype ob_mpi;
     int flags;
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } FastMPIDatatypeObject;
 
 /* ---- datatype.c -------------------------------------------------------- */

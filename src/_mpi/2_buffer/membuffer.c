@@ -38,6 +38,7 @@ typedef struct {
     Py_buffer view;             /* MEM_VIEW: held; view.obj owned */
     void *base;                 /* MEM_PYMEM, MEM_MPI: the allocation */
     PyObject *obj;              /* owned or NULL: the .obj attribute */
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } BufferObject;
 
 /* New reference: an empty buffer (all fields zero), or NULL. */
@@ -342,6 +343,7 @@ Buffer_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static void
 Buffer_dealloc(BufferObject *self)
 {
+    FASTMPI_WEAKLIST_CLEAR(self, BufferObject);
     PyTypeObject *tp = Py_TYPE(self);
     drop_memory(self);      /* no export is alive: each holds self */
     Py_CLEAR(self->obj);
@@ -745,7 +747,10 @@ static PyGetSetDef Buffer_getset[] = {
     {NULL},
 };
 
+FASTMPI_WEAKLIST_MEMBERS(Buffer_members, BufferObject);
+
 static PyType_Slot Buffer_slots[] = {
+    {Py_tp_members, Buffer_members},
     {Py_tp_doc, "buffer() or buffer(buf): bytes of memory as a Python "
                 "buffer: none, or the memory of buf."},
     {Py_tp_new, Buffer_new},

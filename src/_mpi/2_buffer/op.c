@@ -402,6 +402,7 @@ Op_clear(FastMPIOpObject *self)
 static void
 Op_dealloc(FastMPIOpObject *self)
 {
+    FASTMPI_WEAKLIST_CLEAR(self, FastMPIOpObject);
     PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     if (self->slot >= 0) {
@@ -686,7 +687,10 @@ static PyGetSetDef Op_getset[] = {
     {NULL},
 };
 
+FASTMPI_WEAKLIST_MEMBERS(Op_members, FastMPIOpObject);
+
 static PyType_Slot Op_slots[] = {
+    {Py_tp_members, Op_members},
     {Py_tp_doc, "Op(op=None): a reduction operation.  op(x, y) applies it "
                 "to Python objects."},
     {Py_tp_new, Op_new},

@@ -39,6 +39,7 @@ typedef struct {
     PyObject *function;         /* owned or NULL: Op.Create's function */
     PyObject *error;            /* owned or NULL: raised inside MPI */
     PyObject *base;             /* owned or NULL: the op this copies */
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } FastMPIOpObject;
 
 int fastmpi_op_init(PyObject *module);

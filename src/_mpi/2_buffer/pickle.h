@@ -61,6 +61,7 @@ typedef struct {
     Py_ssize_t threshold;       /* buffers this long go out-of-band */
     int oob;                    /* the protocol has out-of-band buffers */
     int standard;               /* pickle.dumps, pickle.loads, protocol 5 */
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } FastMPIPickleObject;
 
 /* Make MPI.Pickle and MPI.pickle (called by fastmpi_pickle_init). */

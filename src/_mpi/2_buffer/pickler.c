@@ -199,6 +199,7 @@ Pickle_clear(FastMPIPickleObject *self)
 static void
 Pickle_dealloc(FastMPIPickleObject *self)
 {
+    FASTMPI_WEAKLIST_CLEAR(self, FastMPIPickleObject);
     PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     Pickle_clear(self);
@@ -415,7 +416,10 @@ static PyGetSetDef Pickle_getset[] = {
     {NULL},
 };
 
+FASTMPI_WEAKLIST_MEMBERS(Pickle_members, FastMPIPickleObject);
+
 static PyType_Slot Pickle_slots[] = {
+    {Py_tp_members, Pickle_members},
     {Py_tp_doc, "Pickle(dumps=None, loads=None, protocol=None, "
                 "threshold=None): serialize Python objects.  MPI.pickle is "
                 "the one every lowercase call uses: "

@@ -26,6 +26,7 @@ typedef struct {
                                    are after a receive */
     PyObject *base;             /* owned or NULL: a copy (Message(m)) of
                                    a matched message acts on m itself */
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } FastMPIMessageObject;
 
 /* The object whose match a Message stands for: itself, or for a copy of
@@ -100,6 +101,7 @@ Message_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static void
 Message_dealloc(FastMPIMessageObject *self)
 {
+    FASTMPI_WEAKLIST_CLEAR(self, FastMPIMessageObject);
     PyTypeObject *tp = Py_TYPE(self);
     if (self->base != NULL) {
         Py_CLEAR(self->base);   /* a copy: the original owns the match */
@@ -396,7 +398,10 @@ static PyMethodDef Message_methods[] = {
     {NULL},
 };
 
+FASTMPI_WEAKLIST_MEMBERS(Message_members, FastMPIMessageObject);
+
 static PyType_Slot Message_slots[] = {
+    {Py_tp_members, Message_members},
     {Py_tp_doc, "Message(message=None): a message matched by a probe, to "
                 "be received exactly once.  Message() is MESSAGE_NULL; "
                 "Message(m) stands for the same message as m.  False only "

@@ -376,6 +376,7 @@ Request_dealloc(PyObject *self)
     if (is_pending(req) && PyObject_CallFinalizerFromDealloc(self) < 0) {
         return;     /* resurrected as an orphan */
     }
+    FASTMPI_WEAKLIST_CLEAR(self, FastMPIRequestObject);
     if (req->persistent && req->ob_mpi != MPI_REQUEST_NULL &&
         fastmpi_mpi_active) {
         if (MPI_Request_free(&req->ob_mpi) != MPI_SUCCESS) {
@@ -673,7 +674,10 @@ static PyMethodDef Request_methods[] = {
     {NULL},
 };
 
+FASTMPI_WEAKLIST_MEMBERS(Request_members, FastMPIRequestObject);
+
 static PyType_Slot Request_slots[] = {
+    {Py_tp_members, Request_members},
     {Py_tp_doc, "A nonblocking operation in progress."},
     {Py_tp_new, Request_new},
     {Py_tp_dealloc, Request_dealloc},

@@ -9,6 +9,7 @@
 typedef struct {
     PyObject_HEAD
     MPI_Status ob_mpi;
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } FastMPIStatusObject;
 
 /* ---- status.c ---------------------------------------------------------- */
@@ -67,6 +68,7 @@ typedef struct {
     void *greq;                 /* GREQUEST: its context (grequest.c) */
     PyObject *op;               /* owned or NULL: an Op.Create op whose
                                    function's exception the wait raises */
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } FastMPIRequestObject;
 
 /* The request an object stands for: itself, or for Request(other), the

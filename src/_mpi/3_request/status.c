@@ -37,6 +37,7 @@ Status_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static void
 Status_dealloc(PyObject *self)
 {
+    FASTMPI_WEAKLIST_CLEAR(self, FastMPIStatusObject);
     PyTypeObject *tp = Py_TYPE(self);
     tp->tp_free(self);
     Py_DECREF(tp);
@@ -531,7 +532,10 @@ static PyGetSetDef Status_getset[] = {
     {NULL},
 };
 
+FASTMPI_WEAKLIST_MEMBERS(Status_members, FastMPIStatusObject);
+
 static PyType_Slot Status_slots[] = {
+    {Py_tp_members, Status_members},
     {Py_tp_doc, "Status(status=None): the envelope of a message."},
     {Py_tp_new, Status_new},
     {Py_tp_dealloc, Status_dealloc},

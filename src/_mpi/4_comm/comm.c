@@ -106,6 +106,7 @@ Comm_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static void
 Comm_dealloc(PyObject *self)
 {
+    FASTMPI_WEAKLIST_CLEAR(self, FastMPICommObject);
     /* As in mpi4py, dropping the object does not free the communicator:
      * MPI_Comm_free is collective, so only an explicit Free() may call it. */
     PyTypeObject *tp = Py_TYPE(self);
@@ -424,7 +425,10 @@ static PyGetSetDef Comm_getset[] = {
     {NULL},
 };
 
+FASTMPI_WEAKLIST_MEMBERS(Comm_members, FastMPICommObject);
+
 static PyType_Slot Comm_slots[] = {
+    {Py_tp_members, Comm_members},
     {Py_tp_doc, "Comm(comm=None): a communicator."},
     {Py_tp_new, Comm_tp_new},
     {Py_tp_dealloc, Comm_dealloc},

@@ -9,6 +9,7 @@ typedef struct {
     PyObject_HEAD
     MPI_Comm ob_mpi;
     int flags;
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } FastMPICommObject;
 
 /* ---- comm.c ------------------------------------------------------------ */
@@ -42,6 +43,7 @@ typedef struct {
     PyObject_HEAD
     MPI_Group ob_mpi;
     int flags;                  /* FASTMPI_PREDEFINED: GROUP_EMPTY/NULL */
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } FastMPIGroupObject;
 
 extern int fastmpi_group_init(PyObject *module);
@@ -58,6 +60,7 @@ typedef struct {
     PyObject_HEAD
     MPI_Info ob_mpi;
     int flags;                  /* FASTMPI_PREDEFINED: INFO_NULL/ENV */
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } FastMPIInfoObject;
 
 extern int fastmpi_info_init(PyObject *module);

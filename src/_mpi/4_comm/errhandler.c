@@ -30,6 +30,7 @@ typedef struct {
     PyObject_HEAD
     MPI_Errhandler ob_mpi;
     int flags;
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } FastMPIErrhandlerObject;
 
 /* The type: fastmpi_st->Errhandler; the slots (GIL held):
@@ -156,6 +157,7 @@ Errhandler_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static void
 Errhandler_dealloc(PyObject *self)
 {
+    FASTMPI_WEAKLIST_CLEAR(self, FastMPIErrhandlerObject);
     PyTypeObject *tp = Py_TYPE(self);
     tp->tp_free(self);
     Py_DECREF(tp);
@@ -231,7 +233,10 @@ static PyMethodDef Errhandler_methods[] = {
     {NULL},
 };
 
+FASTMPI_WEAKLIST_MEMBERS(Errhandler_members, FastMPIErrhandlerObject);
+
 static PyType_Slot Errhandler_slots[] = {
+    {Py_tp_members, Errhandler_members},
     {Py_tp_doc, "Errhandler(errhandler=None): an MPI error handler."},
     {Py_tp_new, Errhandler_tp_new},
     {Py_tp_dealloc, Errhandler_dealloc},

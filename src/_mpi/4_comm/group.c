@@ -301,6 +301,7 @@ Group_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static void
 Group_dealloc(PyObject *self)
 {
+    FASTMPI_WEAKLIST_CLEAR(self, FastMPIGroupObject);
     /* As in mpi4py, only Free() frees the MPI group. */
     PyTypeObject *tp = Py_TYPE(self);
     tp->tp_free(self);
@@ -670,7 +671,10 @@ static PyGetSetDef Group_getset[] = {
     {NULL},
 };
 
+FASTMPI_WEAKLIST_MEMBERS(Group_members, FastMPIGroupObject);
+
 static PyType_Slot Group_slots[] = {
+    {Py_tp_members, Group_members},
     {Py_tp_doc, "Group(group=None): a group of processes."},
     {Py_tp_new, Group_tp_new},
     {Py_tp_dealloc, Group_dealloc},

@@ -286,6 +286,7 @@ Info_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static void
 Info_dealloc(PyObject *self)
 {
+    FASTMPI_WEAKLIST_CLEAR(self, FastMPIInfoObject);
     /* As in mpi4py, only Free() frees the MPI info. */
     PyTypeObject *tp = Py_TYPE(self);
     tp->tp_free(self);
@@ -883,7 +884,10 @@ static PyMethodDef Info_methods[] = {
 
 #undef KW
 
+FASTMPI_WEAKLIST_MEMBERS(Info_members, FastMPIInfoObject);
+
 static PyType_Slot Info_slots[] = {
+    {Py_tp_members, Info_members},
     {Py_tp_doc, "Info(info=None): MPI hints, a mapping of str to str."},
     {Py_tp_new, Info_tp_new},
     {Py_tp_dealloc, Info_dealloc},

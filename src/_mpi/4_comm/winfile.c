@@ -17,12 +17,14 @@ typedef struct {
     PyObject_HEAD
     MPI_Win ob_mpi;
     int flags;
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } FastMPIWinObject;
 
 typedef struct {
     PyObject_HEAD
     MPI_File ob_mpi;
     int flags;
+    PyObject *weaklist;         /* weak references (fastmpi.h) */
 } FastMPIFileObject;
 
 /* The flags of a Win or File object (their structs differ: the handle
@@ -154,7 +156,22 @@ static PyMethodDef Win_methods[] = {
     {NULL},
 };
 
+FASTMPI_WEAKLIST_MEMBERS(Win_members, FastMPIWinObject);
+
+/* As in mpi4py, dropping the object does not free the win: its Free()
+ * is collective. */
+static void
+Win_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    FASTMPI_WEAKLIST_CLEAR(self, FastMPIWinObject);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
 static PyType_Slot Win_slots[] = {
+    {Py_tp_members, Win_members},
+    {Py_tp_dealloc, Win_dealloc},
     {Py_tp_doc, "Win(win=None): a window of memory for one-sided "
                 "communication."},
     {Py_tp_new, Win_tp_new},
@@ -239,7 +256,22 @@ static PyMethodDef File_methods[] = {
     {NULL},
 };
 
+FASTMPI_WEAKLIST_MEMBERS(File_members, FastMPIFileObject);
+
+/* As in mpi4py, dropping the object does not close the file: Close() is
+ * collective. */
+static void
+File_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    FASTMPI_WEAKLIST_CLEAR(self, FastMPIFileObject);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
 static PyType_Slot File_slots[] = {
+    {Py_tp_members, File_members},
+    {Py_tp_dealloc, File_dealloc},
     {Py_tp_doc, "File(file=None): a file opened for parallel I/O."},
     {Py_tp_new, File_tp_new},
     {Py_tp_methods, File_methods},

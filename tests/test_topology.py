@@ -290,6 +290,31 @@ def test_topocomm_of_a_cart(comm):
     cart.Free()
 
 
+def test_handle_round_trip_gives_the_topology_class(comm, size):
+    cart = comm.Create_cart([size])
+    graph = comm.Create_graph(list(range(1, size + 1)),
+                              [(i + 1) % size for i in range(size)])
+    dist = comm.Create_dist_graph_adjacent([], [])
+    plain = comm.Dup()
+    try:
+        for c, cls in ((cart, MPI.Cartcomm), (graph, MPI.Graphcomm),
+                       (dist, MPI.Distgraphcomm), (plain, MPI.Intracomm)):
+            for base in (MPI.Comm, MPI.Intracomm, MPI.Topocomm):
+                back = base.f2py(c.py2f())
+                assert type(back) is cls and back == c
+            assert type(MPI.Comm.fromhandle(c.handle)) is cls
+        # asked for exactly the class, the class is kept
+        assert type(MPI.Cartcomm.f2py(cart.py2f())) is MPI.Cartcomm
+        assert type(MPI.Comm.f2py(MPI.COMM_NULL.py2f())) is MPI.Comm
+    finally:
+        for c in (cart, graph, dist, plain):
+            c.Free()
+    with pytest.raises(BAD):
+        MPI.Comm.f2py("not a handle")
+    with pytest.raises(BAD):
+        MPI.Comm.fromhandle(None)
+
+
 @pytest.mark.beyond_mpi4py
 def test_cart_bad_inputs(comm, size):
     with pytest.raises(ValueError, match="dims.*communicator has only"):

@@ -58,6 +58,7 @@ def test_win_attribute_keys_and_flavors():
     keys = [MPI.WIN_BASE, MPI.WIN_SIZE, MPI.WIN_DISP_UNIT,
             MPI.WIN_CREATE_FLAVOR, MPI.WIN_MODEL]
     assert all(isinstance(k, int) for k in keys) and len(set(keys)) == 5
+    assert MPI.WIN_FLAVOR == MPI.WIN_CREATE_FLAVOR  # mpi4py's short name
     flavors = {MPI.WIN_FLAVOR_CREATE, MPI.WIN_FLAVOR_ALLOCATE,
                MPI.WIN_FLAVOR_DYNAMIC, MPI.WIN_FLAVOR_SHARED}
     assert len(flavors) == 4

@@ -359,6 +359,21 @@ comm_make(PyTypeObject *type, intptr_t h, const char *fname)
                : inter                               ? fastmpi_st->Comm
                                                      : fastmpi_st->Intracomm;
     }
+    /* an intracommunicator asked of a generic class (Comm, Intracomm,
+     * Topocomm) comes as its topology's class, as mpi4py */
+    int topo = MPI_UNDEFINED;
+    if (!inter && (type == fastmpi_st->Intracomm ||
+                   type == fastmpi_st->Topocomm) &&
+        MPI_Topo_test(c, &topo) == MPI_SUCCESS) {
+        type = topo == MPI_CART         ? fastmpi_st->Cartcomm
+               : topo == MPI_GRAPH      ? fastmpi_st->Graphcomm
+               : topo == MPI_DIST_GRAPH ? fastmpi_st->Distgraphcomm
+                                        : type;
+        if (type == NULL || (type == fastmpi_st->Topocomm &&
+                             topo == MPI_UNDEFINED)) {
+            type = fastmpi_st->Intracomm;
+        }
+    }
     return fastmpi_comm_new(type, c, 0);
 }
 

@@ -171,6 +171,105 @@ def test_strings_and_void():
     t.Free()
 
 
+def test_void_of_no_size_refused():
+    with pytest.raises(ValueError, match="no size"):
+        dtlib.from_numpy_dtype(np.dtype("V"))
+    with pytest.raises(ValueError):
+        dtlib.from_numpy_dtype(np.dtype([]))
+
+
+# ---- Fortran's predefined types and Create_f90_* ----------------------------
+
+FORTRAN = [("CHARACTER", "c"), ("INTEGER", "i"), ("INTEGER1", "i"),
+           ("INTEGER2", "i"), ("INTEGER4", "i"), ("INTEGER8", "i"),
+           ("REAL", "f"), ("REAL4", "f"), ("REAL8", "f"),
+           ("DOUBLE_PRECISION", "f"), ("COMPLEX", "c"),
+           ("DOUBLE_COMPLEX", "c"), ("COMPLEX8", "c"), ("COMPLEX16", "c")]
+
+
+@pytest.mark.parametrize("name, kind", FORTRAN)
+def test_fortran_types_to_numpy(name, kind):
+    t = getattr(MPI, name)
+    if t == MPI.DATATYPE_NULL or t.Get_size() == 0:
+        pytest.skip(f"{name} is not in this MPI")
+    dt = dtlib.to_numpy_dtype(t)
+    if name == "CHARACTER":
+        assert dt == np.dtype("S1")
+    else:
+        assert dt.kind == kind
+    assert dt.itemsize == t.extent == t.Get_size()
+    assert dtlib._get_alignment(t) == min(dt.alignment, t.Get_size())
+
+
+def test_fortran_types_without_numpy_dtype():
+    for name in ("LOGICAL", "LOGICAL4", "REAL16", "COMPLEX32"):
+        t = getattr(MPI, name)
+        if t == MPI.DATATYPE_NULL or t.Get_size() == 0:
+            continue
+        with pytest.raises(ValueError, match=name):
+            dtlib.to_numpy_dtype(t)
+        assert dtlib._get_alignment(t) >= 1
+
+
+def test_f90_types_to_numpy():
+    for r in (1, 2, 4, 9, 18):
+        t = MPI.Datatype.Create_f90_integer(r)
+        assert t != MPI.DATATYPE_NULL
+        dt = dtlib.to_numpy_dtype(t)
+        assert dt.kind == "i" and dt.itemsize == t.Get_size()
+        assert np.iinfo(dt).max >= 10 ** r - 1
+    for p in (6, 15):
+        real = MPI.Datatype.Create_f90_real(p, MPI.UNDEFINED)
+        cplx = MPI.Datatype.Create_f90_complex(p, MPI.UNDEFINED)
+        dr, dc = dtlib.to_numpy_dtype(real), dtlib.to_numpy_dtype(cplx)
+        assert dr.kind == "f" and dr.itemsize == real.Get_size()
+        assert dc.kind == "c" and dc.itemsize == cplx.Get_size()
+        assert np.finfo(dr).precision >= p
+    # a struct holding one goes there and back
+    t = MPI.Datatype.Create_f90_integer(9)
+    st = MPI.Datatype.Create_struct([1, 1], [0, 8], [t, MPI.DOUBLE])
+    dt = dtlib.to_numpy_dtype(st)
+    back = dtlib.from_numpy_dtype(dt)
+    assert dtlib.to_numpy_dtype(back) == dt and back.extent == dt.itemsize
+    back.Free()
+    st.Free()
+
+
+# ---- alignment helpers (private; dtlib users such as mpi4py's call them) ----
+
+@pytest.mark.parametrize("code", SCALARS + ["c", "p", "b1", "i1", "i2",
+                                            "i4", "i8", "u1", "u2", "u4",
+                                            "u8", "f4", "f8", "c8", "c16"])
+def test_alignment_of_type_codes(code):
+    assert dtlib._get_alignment_ctypes(code) == np.dtype(code).alignment
+
+
+def test_alignment_of_datatypes():
+    assert dtlib._get_alignment(MPI.DOUBLE) == np.dtype("d").alignment
+    assert dtlib._get_alignment(MPI.BYTE) == 1
+    assert dtlib._get_alignment(MPI.DOUBLE_INT) == np.dtype("d").alignment
+    st = MPI.Datatype.Create_struct([1, 2], [0, 4], [MPI.CHAR, MPI.SHORT])
+    vec = MPI.DOUBLE.Create_vector(2, 1, 3)
+    try:
+        assert dtlib._get_alignment(st) == np.dtype("h").alignment
+        assert dtlib._get_alignment(vec) == np.dtype("d").alignment
+    finally:
+        st.Free()
+        vec.Free()
+
+
+@pytest.mark.beyond_mpi4py
+def test_alignment_bad_inputs():
+    with pytest.raises(TypeError, match="typecode"):
+        dtlib._get_alignment_ctypes(4)
+    with pytest.raises(ValueError, match="'x9'"):
+        dtlib._get_alignment_ctypes("x9")
+    with pytest.raises(TypeError, match="datatype"):
+        dtlib._get_alignment("d")
+    with pytest.raises(ValueError, match="DATATYPE_NULL"):
+        dtlib._get_alignment(MPI.DATATYPE_NULL)
+
+
 # ---- structured arrays as messages (mpi4py raises KeyError) -------------
 
 REC = np.dtype([("id", "i4"), ("pos", "f8", (3,)), ("tag", "S3"),

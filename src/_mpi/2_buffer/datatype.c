@@ -175,7 +175,7 @@ fastmpi_datatype_adopt(MPI_Datatype handle, int flags)
 }
 
 int
-fastmpi_datatype_is_named(MPI_Datatype dt)
+fastmpi_datatype_is_predefined(MPI_Datatype dt)
 {
     int ni, na, nd, combiner;
     if (dt == MPI_DATATYPE_NULL) {
@@ -185,13 +185,16 @@ fastmpi_datatype_is_named(MPI_Datatype dt)
                                             &combiner)) < 0) {
         return -1;
     }
-    return combiner == MPI_COMBINER_NAMED;
+    return combiner == MPI_COMBINER_NAMED ||
+           combiner == MPI_COMBINER_F90_INTEGER ||
+           combiner == MPI_COMBINER_F90_REAL ||
+           combiner == MPI_COMBINER_F90_COMPLEX;
 }
 
 PyObject *
 fastmpi_datatype_wrap(MPI_Datatype handle, int flags)
 {
-    int named = fastmpi_datatype_is_named(handle);
+    int named = fastmpi_datatype_is_predefined(handle);
     if (named < 0) {
         return NULL;
     }
@@ -232,7 +235,7 @@ fastmpi_datatype_arg(PyObject *obj, const char *fname, const char *argname)
         return MPI_DATATYPE_NULL;
     }
     if (!(d->flags & FASTMPI_DT_COMMITTED) && !(state >= 0 && (state & 1))) {
-        int named = fastmpi_datatype_is_named(dt);
+        int named = fastmpi_datatype_is_predefined(dt);
         if (named <= 0) {
             if (named == 0) {
                 fastmpi_error_raise_detail(
@@ -308,7 +311,7 @@ fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
         return -1;
     }
     if (!(d->flags & FASTMPI_DT_COMMITTED) && !(state >= 0 && (state & 1))) {
-        int named = fastmpi_datatype_is_named(*dt);
+        int named = fastmpi_datatype_is_predefined(*dt);
         if (named < 0) {
             return -1;
         }
@@ -487,7 +490,7 @@ Datatype_Free(FastMPIDatatypeObject *self, PyObject *unused)
         return NULL;
     }
     int named = (self->flags & FASTMPI_PREDEFINED)
-        ? 1 : fastmpi_datatype_is_named(dt);
+        ? 1 : fastmpi_datatype_is_predefined(dt);
     if (named < 0) {
         return NULL;
     }
@@ -515,7 +518,7 @@ static PyObject *
 datatype_make(PyTypeObject *cls, intptr_t h, const char *fname)
 {
     MPI_Datatype dt = (MPI_Datatype)h;
-    int named = fastmpi_datatype_is_named(dt);
+    int named = fastmpi_datatype_is_predefined(dt);
     if (named < 0) {
         return NULL;
     }

@@ -62,8 +62,9 @@ PyObject *fastmpi_datatype_wrap(MPI_Datatype handle, int flags);
  * was freed (or MPI is not running). */
 int fastmpi_datatype_handle(PyObject *self, const char *fname,
                             MPI_Datatype *dt);
-/* 1 if `dt` is a named (predefined) type, 0 if not, -1 with an exception. */
-int fastmpi_datatype_is_named(MPI_Datatype dt);
+/* 1 if `dt` is predefined (named, or made by Create_f90_*: never freed),
+ * 0 if not, -1 with an exception. */
+int fastmpi_datatype_is_predefined(MPI_Datatype dt);
 /* The datatype of a message ([buf, count, datatype]; a type code str
  * too): like fastmpi_datatype_arg, and also refuses a freed or
  * uncommitted derived type (MPI.Exception ERR_TYPE saying so).  Fills the

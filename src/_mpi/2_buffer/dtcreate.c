@@ -634,13 +634,15 @@ Datatype_Match_size(PyObject *cls, PyObject *args, PyObject *kwds)
  * the predefined type of a Fortran 90 kind (class methods).  p or r may be
  * UNDEFINED, as MPI says. */
 static PyObject *
-f90_result(int ierr, MPI_Datatype dt)
+f90_result(int ierr, const MPI_Datatype *dt)
 {
+    /* dt by address: read after the MPI call has stored it, whatever the
+     * order in which the caller's arguments are evaluated */
     if (fastmpi_check(ierr) < 0) {
         return NULL;
     }
-    return fastmpi_datatype_new(dt, FASTMPI_PREDEFINED |
-                                        FASTMPI_DT_COMMITTED);
+    return fastmpi_datatype_new(*dt, FASTMPI_PREDEFINED |
+                                         FASTMPI_DT_COMMITTED);
 }
 
 static PyObject *
@@ -652,7 +654,7 @@ Datatype_Create_f90_integer(PyObject *cls, PyObject *arg)
         fastmpi_require_mpi() < 0) {
         return NULL;
     }
-    return f90_result(MPI_Type_create_f90_integer(r, &dt), dt);
+    return f90_result(MPI_Type_create_f90_integer(r, &dt), &dt);
 }
 
 /* (p, r) of Create_f90_real/complex: UNDEFINED allowed. */
@@ -680,7 +682,7 @@ Datatype_Create_f90_real(PyObject *cls, PyObject *args, PyObject *kwds)
     if (f90_pr(args, kwds, "Create_f90_real", &p, &r) < 0) {
         return NULL;
     }
-    return f90_result(MPI_Type_create_f90_real(p, r, &dt), dt);
+    return f90_result(MPI_Type_create_f90_real(p, r, &dt), &dt);
 }
 
 static PyObject *
@@ -691,7 +693,7 @@ Datatype_Create_f90_complex(PyObject *cls, PyObject *args, PyObject *kwds)
     if (f90_pr(args, kwds, "Create_f90_complex", &p, &r) < 0) {
         return NULL;
     }
-    return f90_result(MPI_Type_create_f90_complex(p, r, &dt), dt);
+    return f90_result(MPI_Type_create_f90_complex(p, r, &dt), &dt);
 }
 
 /* Get_value_index(value, index): MPI-4.1's pair type (class method). */

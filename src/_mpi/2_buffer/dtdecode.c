@@ -88,7 +88,7 @@ static void
 free_types(contents *c, int from)
 {
     for (int i = from; i < c->nd; i++) {
-        if (fastmpi_datatype_is_named(c->types[i]) == 0) {
+        if (fastmpi_datatype_is_predefined(c->types[i]) == 0) {
             MPI_Type_free(&c->types[i]);
         }
     }
@@ -295,21 +295,19 @@ Datatype_get_combiner(FastMPIDatatypeObject *self, void *closure)
     return PyLong_FromLong(c.combiner);
 }
 
+/* Named: MPI's combiner NAMED (an F90 parameterised type is predefined
+ * but not named). */
 static PyObject *
 Datatype_get_is_named(FastMPIDatatypeObject *self, void *closure)
 {
     if (self->ob_mpi == MPI_DATATYPE_NULL) {
         Py_RETURN_FALSE;
     }
-    if (self->flags & FASTMPI_PREDEFINED) {
-        Py_RETURN_TRUE;
-    }
-    MPI_Datatype dt;
-    if (get_handle(self, "is_named", &dt) < 0) {
+    contents c;
+    if (envelope(self, "is_named", &c) < 0) {
         return NULL;
     }
-    int named = fastmpi_datatype_is_named(dt);
-    return named < 0 ? NULL : PyBool_FromLong(named);
+    return PyBool_FromLong(c.combiner == MPI_COMBINER_NAMED);
 }
 
 /* Predefined: DATATYPE_NULL, a named type, or an F90 parameterised one. */

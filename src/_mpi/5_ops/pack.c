@@ -177,7 +177,7 @@ mixed_basic(MPI_Datatype dt, MPI_Datatype *basic)
             if (mixed == 0) {
                 mixed = mixed_basic(types[i], basic);
             }
-            int named = fastmpi_datatype_is_named(types[i]);
+            int named = fastmpi_datatype_is_predefined(types[i]);
             if (named == 0) {
                 MPI_Type_free(&types[i]);
             }

@@ -12,6 +12,8 @@ MPI datatypes describe data in the host's byte order: a numpy dtype with a
 non-native byte order raises ValueError (use ``Datatype.Pack_external`` with
 ``"external32"`` for a portable, big-endian form).
 """
+import ctypes
+
 import numpy as np
 
 from .. import MPI
@@ -22,6 +24,10 @@ __all__ = ["from_numpy_dtype", "to_numpy_dtype"]
 def from_numpy_dtype(dtype):
     """The MPI datatype (new, uncommitted) for a numpy dtype-like object."""
     dtype = np.dtype(dtype)
+    if dtype.itemsize == 0:
+        raise ValueError(
+            f"from_numpy_dtype(): numpy dtype {dtype!r} has no size, so no "
+            "MPI datatype")
     if dtype.hasobject:
         raise ValueError(
             f"from_numpy_dtype(): numpy dtype {dtype!r} holds Python objects, "
@@ -29,11 +35,64 @@ def from_numpy_dtype(dtype):
     return MPI._dtlib_from_numpy(dtype)
 
 
-# the predefined datatypes MPI.Datatype.tocode() does not know
-_NAMED_EXTRA = {"BYTE": "B", "PACKED": "B", "WCHAR": None}
+# Fortran's predefined types by kind: numpy takes them by size.
+_FORTRAN_KINDS = (
+    ("S", ("CHARACTER",)),
+    ("b", ("LOGICAL", "LOGICAL1", "LOGICAL2", "LOGICAL4", "LOGICAL8",
+           "LOGICAL16")),
+    ("i", ("INTEGER", "INTEGER1", "INTEGER2", "INTEGER4", "INTEGER8",
+           "INTEGER16")),
+    ("f", ("REAL", "DOUBLE_PRECISION", "REAL2", "REAL4", "REAL8", "REAL16")),
+    ("c", ("COMPLEX", "DOUBLE_COMPLEX", "COMPLEX4", "COMPLEX8", "COMPLEX16",
+           "COMPLEX32")),
+)
+_F90_KINDS = {"F90_INTEGER": "i", "F90_REAL": "f", "F90_COMPLEX": "c"}
+_fortran = {}
+
+
+def _fortran_kind(datatype):
+    """'i', 'f', 'c' (complex), 'b' (LOGICAL) or 'S' (CHARACTER) for a
+    Fortran predefined or Create_f90_* datatype, else None."""
+    if not _fortran:
+        for kind, names in _FORTRAN_KINDS:
+            for name in names:
+                t = getattr(MPI, name, MPI.DATATYPE_NULL)
+                if t:
+                    _fortran.setdefault(t.handle, kind)
+    kind = _fortran.get(datatype.handle)
+    if kind is None and datatype.combiner in (
+            MPI.COMBINER_F90_INTEGER, MPI.COMBINER_F90_REAL,
+            MPI.COMBINER_F90_COMPLEX):
+        kind = _F90_KINDS[datatype.decode()[1]]
+    return kind
+
+
+def _fortran_dtype(datatype, kind):
+    size = datatype.Get_size()
+    name = datatype.Get_name() or repr(datatype)
+    if kind == "S":
+        return np.dtype("c")
+    if kind == "b":
+        raise ValueError(
+            f"to_numpy_dtype(): the Fortran LOGICAL type {name} has no numpy "
+            "dtype (its true value is the compiler's choice)")
+    try:
+        dtype = np.dtype(f"{kind}{size}")
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind != kind or (
+            kind in "fc" and dtype.itemsize > 8 * (1 + (kind == "c"))):
+        # numpy's 'f16' is C's long double, not Fortran's quad precision
+        raise ValueError(
+            f"to_numpy_dtype(): no numpy dtype for the Fortran type {name} "
+            f"({size} bytes)")
+    return dtype
 
 
 def _named(datatype):
+    kind = _fortran_kind(datatype)
+    if kind is not None:
+        return _fortran_dtype(datatype, kind)
     try:
         return np.dtype(datatype.tocode())
     except ValueError:
@@ -41,6 +100,99 @@ def _named(datatype):
     raise ValueError(
         f"to_numpy_dtype(): no numpy dtype for the predefined MPI datatype "
         f"{datatype.Get_name() or datatype!r}")
+
+
+# ---- alignment (private; mpi4py's dtlib has the same two helpers) ----------
+
+_CTYPES = {
+    "?": ctypes.c_bool, "c": ctypes.c_char, "b": ctypes.c_byte,
+    "h": ctypes.c_short, "i": ctypes.c_int, "l": ctypes.c_long,
+    "q": ctypes.c_longlong, "p": ctypes.c_ssize_t, "n": ctypes.c_ssize_t,
+    "B": ctypes.c_ubyte, "H": ctypes.c_ushort, "I": ctypes.c_uint,
+    "L": ctypes.c_ulong, "Q": ctypes.c_ulonglong, "P": ctypes.c_size_t,
+    "f": ctypes.c_float, "d": ctypes.c_double, "g": ctypes.c_longdouble,
+    "F": ctypes.c_float, "D": ctypes.c_double, "G": ctypes.c_longdouble,
+}
+_BY_SIZE = {
+    "b": {1: ctypes.c_bool}, "S": {1: ctypes.c_char},
+    "i": {1: ctypes.c_int8, 2: ctypes.c_int16, 4: ctypes.c_int32,
+          8: ctypes.c_int64},
+    "u": {1: ctypes.c_uint8, 2: ctypes.c_uint16, 4: ctypes.c_uint32,
+          8: ctypes.c_uint64},
+    "f": {4: ctypes.c_float, 8: ctypes.c_double},
+}
+
+
+def _get_alignment_ctypes(typecode):
+    """The C alignment, in bytes, of a numpy/struct type code ('i', 'f8',
+    'c16', ...), read from ctypes."""
+    if not isinstance(typecode, str):
+        raise TypeError("_get_alignment_ctypes() argument 'typecode' must be "
+                        f"str, not {type(typecode).__name__}")
+    if typecode in _CTYPES:
+        return ctypes.alignment(_CTYPES[typecode])
+    kind, digits = typecode[:1], typecode[1:]
+    if digits.isdigit():
+        size = int(digits)
+        if kind == "c":
+            kind, size = "f", size // 2
+        elif kind == "b" and size == 1:
+            kind = "b"
+        ctype = _BY_SIZE.get(kind, {}).get(size)
+        if ctype is None and kind == "f" and \
+                size == ctypes.sizeof(ctypes.c_longdouble):
+            ctype = ctypes.c_longdouble
+        if ctype is not None:
+            return ctypes.alignment(ctype)
+    raise ValueError(
+        f"_get_alignment_ctypes(): no C type for the type code {typecode!r}")
+
+
+# MPI's pair types for MINLOC/MAXLOC: (value, int)
+_PAIRS = (("FLOAT_INT", "f"), ("DOUBLE_INT", "d"), ("LONG_INT", "l"),
+          ("SHORT_INT", "h"), ("LONG_DOUBLE_INT", "g"), ("TWOINT", "i"),
+          ("INT_INT", "i"))
+
+
+def _get_alignment(datatype):
+    """The alignment, in bytes, a C compiler would give a value of an MPI
+    datatype: its type code's for a predefined type, by kind and size for
+    Fortran's, the largest of its parts' for a derived one."""
+    if not isinstance(datatype, MPI.Datatype):
+        raise TypeError("_get_alignment() argument 'datatype' must be "
+                        f"MPI.Datatype, not {type(datatype).__name__}")
+    if datatype == MPI.DATATYPE_NULL:
+        raise ValueError("_get_alignment(): the datatype is DATATYPE_NULL")
+    if datatype.is_predefined:
+        kind = _fortran_kind(datatype)
+        if kind is not None:
+            size = datatype.Get_size()
+            if kind == "c":
+                kind, size = "f", size // 2
+            code = f"{kind}{size}"
+            if kind in "bS" and size > 1:
+                code = f"i{size}"
+            return _get_alignment_ctypes(code)
+        for name, code in _PAIRS:
+            pair = getattr(MPI, name, MPI.DATATYPE_NULL)
+            if pair and datatype == pair:
+                return max(_get_alignment_ctypes(code),
+                           _get_alignment_ctypes("i"))
+        if datatype in (MPI.BYTE, MPI.PACKED):
+            return 1
+        try:
+            return _get_alignment_ctypes(datatype.tocode())
+        except ValueError:
+            pass
+        raise ValueError(
+            "_get_alignment(): no C alignment known for the predefined "
+            f"datatype {datatype.Get_name() or datatype!r}")
+    base, combiner, p = datatype.decode()
+    types = p.get("datatypes", [base])
+    try:
+        return max(_get_alignment(t) for t in types)
+    finally:
+        _free(types, datatype)
 
 
 def _field(dtype, count):
@@ -87,7 +239,7 @@ def to_numpy_dtype(datatype):
             f"{type(datatype).__name__}")
     if datatype == MPI.DATATYPE_NULL:
         raise ValueError("to_numpy_dtype(): the datatype is DATATYPE_NULL")
-    if datatype.is_named:
+    if datatype.is_predefined:      # named, or made by Create_f90_*
         return _named(datatype)
 
     base, combiner, p = datatype.decode()
@@ -179,9 +331,17 @@ def _datatype_reduce(datatype):
                 "has no name in fastmpi.MPI")
         return (_datatype_named, (name,))
     base, combiner, params = datatype.decode()
+    if combiner in _F90_KINDS:      # predefined, made again by its kind
+        return (_datatype_f90, (combiner, params))
     if combiner == "STRUCT":
         base = None         # decode() gives the struct itself
     return (_datatype_create, (base, combiner, params))
+
+
+def _datatype_f90(combiner, params):
+    """Unpickle a Create_f90_* datatype."""
+    make = getattr(MPI.Datatype, "Create_" + combiner.lower())
+    return make(*params.values())   # (r) or (p, r), in that order
 
 
 def _datatype_create(base, combiner, params):

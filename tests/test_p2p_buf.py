@@ -131,6 +131,72 @@ def test_spec_buf_count_displ_datatype(comm, rank):
     assert np.array_equal(recv, expect)
 
 
+def test_spec_four_items_buf_count_displ_datatype(comm, rank):
+    p = peer(comm)
+    send = np.arange(10, dtype="i4") + 100 * rank
+    recv = np.full(10, -1, dtype="i4")
+    pair_exchange(comm, [send, 3, 2, MPI.INT], [recv, 3, 5, "i"], tag=8)
+    expect = np.full(10, -1, dtype="i4")
+    expect[5:8] = np.arange(2, 5) + 100 * p
+    assert np.array_equal(recv, expect)
+
+
+def test_spec_none_parts_mean_the_rest_of_the_buffer(comm, rank):
+    p = peer(comm)
+    send = np.arange(6, dtype="i4") + 100 * rank
+    # count None after a displacement: the items past it; datatype None:
+    # the buffer's own
+    recv = np.full(6, -1, dtype="i4")
+    pair_exchange(comm, [send, None, 2, None], [recv, (None, 2), "i"], tag=9)
+    assert list(recv) == [-1, -1] + list(np.arange(2, 6) + 100 * p)
+    # displacement None: 0
+    recv = np.full(6, -1, dtype="i4")
+    pair_exchange(comm, [send, (3, None), MPI.INT], [recv, 3, None, None],
+                  tag=9)
+    assert list(recv) == list(np.arange(3) + 100 * p) + [-1] * 3
+
+
+def test_spec_zero_count_and_bottom_without_count(selfcomm):
+    # no element to move: the address still lies in the buffer
+    buf = np.zeros(4, dtype="i4")
+    st = MPI.Status()
+    selfcomm.Sendrecv([buf, 0, 4, MPI.INT], 0, 31, [buf, (0, 4), "i"], 0, 31,
+                      status=st)
+    assert st.Get_count(MPI.INT) == 0
+    # MPI.BOTTOM with a datatype and no count: count 0
+    selfcomm.Sendrecv([MPI.BOTTOM, "B"], 0, 31, [MPI.BOTTOM, MPI.BYTE], 0, 31,
+                      status=st)
+    assert st.Get_count(MPI.BYTE) == 0
+
+
+def test_spec_displacement_outside_the_buffer(selfcomm):
+    a = np.arange(6, dtype="i4")
+    with Drain(selfcomm):
+        # past the end, with no count
+        with pytest.raises(ValueError, match="buf.*displacement 7"):
+            selfcomm.Send([a, None, 7, MPI.INT], dest=0, tag=32)
+        with pytest.raises(ValueError, match="displacement 7"):
+            selfcomm.Send([a[::2], (None, 7), MPI.INT], dest=0, tag=32)
+        # a zero count at a displacement beyond the buffer's bytes
+        with pytest.raises(ValueError, match="displacement 2.*outside"):
+            selfcomm.Send([bytearray(5), 0, 2, "i"], dest=0, tag=32)
+        # a negative extent walks before the buffer's start
+        t = MPI.INT.Create_resized(0, -4).Commit()
+        try:
+            with pytest.raises(ValueError, match="outside"):
+                selfcomm.Send([bytearray(8), 0, 1, t], dest=0, tag=32)
+        finally:
+            t.Free()
+        with pytest.raises(ValueError, match="2 items, not 3"):
+            selfcomm.Send([a, (1, 2, 3), MPI.INT], dest=0, tag=32)
+        with pytest.raises(ValueError, match="2 to 4 items"):
+            selfcomm.Send([a, 1, 2, 3, MPI.INT], dest=0, tag=32)
+        with pytest.raises(TypeError, match="displacement"):
+            selfcomm.Send([a, 1, "x", MPI.INT], dest=0, tag=32)
+        with pytest.raises(ValueError, match="needs a datatype"):
+            selfcomm.Send([MPI.BOTTOM, 0, None], dest=0, tag=32)
+
+
 @pytest.mark.parametrize("code, dtype", [
     ("d", "f8"), ("f", "f4"), ("i", "i4"), ("l", "i8"), ("q", "i8"),
     ("B", "u1"), ("b", "i1"), ("h", "i2"), ("I", "u4"), ("i4", "i4"),

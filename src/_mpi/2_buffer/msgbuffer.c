@@ -356,6 +356,7 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
     PyObject *dtobj = NULL, *countobj = NULL;
     Py_ssize_t count = -1, displ = 0;
 
+    PyObject *displobj = NULL;
     if (n == 2) {
         if (PyObject_TypeCheck(items[1], fastmpi_st->Datatype) ||
             PyUnicode_Check(items[1])) {
@@ -369,37 +370,42 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
         countobj = items[1];
         dtobj = items[2];
     }
+    else if (n == 4) {
+        countobj = items[1];
+        displobj = items[2];
+        dtobj = items[3];
+    }
     else {
         PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s': a buffer spec has 2 or 3 items "
-                     "([buf, datatype] or [buf, count, datatype]), not %zd",
-                     fname, argname, n);
+                     "%s() argument '%s': a buffer spec has 2 to 4 items "
+                     "([buf, datatype], [buf, count, datatype] or [buf, "
+                     "count, displ, datatype]), not %zd", fname, argname, n);
         return -1;
     }
-    if (countobj != NULL) {
-        if (PyTuple_Check(countobj) || PyList_Check(countobj)) {
-            if (PySequence_Size(countobj) != 2) {
-                PyErr_Format(PyExc_ValueError,
-                             "%s() argument '%s': (count, displ) must have "
-                             "2 items", fname, argname);
-                return -1;
-            }
-            PyObject *c = PySequence_GetItem(countobj, 0);
-            PyObject *d = PySequence_GetItem(countobj, 1);
-            int bad = c == NULL || d == NULL ||
-                      count_arg(c, fname, argname, "count", &count) < 0 ||
-                      count_arg(d, fname, argname, "displacement", &displ) <
-                          0;
-            Py_XDECREF(c);
-            Py_XDECREF(d);
-            if (bad) {
-                return -1;
-            }
-        }
-        else if (countobj != Py_None &&
-                 count_arg(countobj, fname, argname, "count", &count) < 0) {
+    if (dtobj == Py_None) {
+        dtobj = NULL;               /* None: the buffer's own type */
+    }
+    if (countobj != NULL && displobj == NULL &&
+        (PyTuple_Check(countobj) || PyList_Check(countobj))) {
+        if (PySequence_Fast_GET_SIZE(countobj) != 2) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': (count, displ) must have "
+                         "2 items, not %zd", fname, argname,
+                         PySequence_Fast_GET_SIZE(countobj));
             return -1;
         }
+        displobj = PySequence_Fast_GET_ITEM(countobj, 1);
+        countobj = PySequence_Fast_GET_ITEM(countobj, 0);
+    }
+    /* None for the count: all the buffer holds past the displacement;
+     * None for the displacement: 0 */
+    if (countobj != NULL && countobj != Py_None &&
+        count_arg(countobj, fname, argname, "count", &count) < 0) {
+        return -1;
+    }
+    if (displobj != NULL && displobj != Py_None &&
+        count_arg(displobj, fname, argname, "displacement", &displ) < 0) {
+        return -1;
     }
 
     MPI_Aint lb = 0, extent = 1, true_lb = 0, true_extent = 1;
@@ -410,10 +416,11 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
     }
 
     if (buf == fastmpi_st->BOTTOM || buf == Py_None) {
-        if (dtobj == NULL || (count < 0 && buf == fastmpi_st->BOTTOM)) {
+        if (dtobj == NULL) {
             PyErr_Format(PyExc_ValueError,
-                         "%s() argument '%s': MPI.BOTTOM needs an explicit "
-                         "count and datatype", fname, argname);
+                         "%s() argument '%s': MPI.BOTTOM or None needs a "
+                         "datatype (the count, if absent, is 0)", fname,
+                         argname);
             return -1;
         }
         if (buf == Py_None && count > 0) {
@@ -454,9 +461,28 @@ parse_list(PyObject *spec, int mode, const char *fname, const char *argname,
                          fname, argname, len, (Py_ssize_t)extent);
             goto error;
         }
-        count = len / extent;
+        count = len / extent - displ;
+        if (count < 0) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': displacement %zd is past the "
+                         "buffer's %zd items", fname, argname, displ,
+                         len / extent);
+            goto error;
+        }
     }
-    else if (count > 0) {
+    else if (count == 0) {
+        /* no element, but the address must still lie in the buffer */
+        Py_ssize_t at = displ * (Py_ssize_t)extent;
+        if (at < 0 || at > len) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': displacement %zd of %zd-byte "
+                         "extents is byte %zd, outside the buffer's %zd "
+                         "bytes", fname, argname, displ, (Py_ssize_t)extent,
+                         at, len);
+            goto error;
+        }
+    }
+    else {
         /* the bytes the elements touch: from the first one's true lower
          * bound to the last one's true upper bound */
         Py_ssize_t first = displ * (Py_ssize_t)extent + (Py_ssize_t)true_lb;

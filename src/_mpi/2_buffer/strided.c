@@ -503,6 +503,16 @@ fastmpi_strided_parse(PyObject *obj, int mode, MPI_Datatype given,
     int nd = simplify(view->ndim, shape, strides);
     char *addr = view->buf;
     Py_ssize_t avail = total;   /* items from addr to the view's end */
+    if (count < 0 && displ > 0) {
+        /* no count but a displacement: the items past it */
+        if (displ > total) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s() argument '%s': displacement %zd is past the "
+                         "buffer's %zd items", fname, argname, displ, total);
+            goto error;
+        }
+        count = total - displ;
+    }
     if (count >= 0) {
         /* an explicit count: of items along a 1-D view; an n-D view is
          * sent whole */

@@ -193,6 +193,52 @@ def test_alltoallw(comm, rank, size):
     assert np.array_equal(recv32, [10 * j + rank for j in range(size)])
 
 
+def test_alltoallw_counts_and_displs_left_out(comm, rank, size):
+    # [buf, datatypes] and [buf, None, None, datatypes]: one item of each
+    # rank's datatype, the blocks one after the other
+    send = np.array([10 * rank + j for j in range(size)], "i4")
+    recv = np.zeros(size, "i4")
+    comm.Alltoallw([send, [MPI.INT] * size],
+                   [recv, None, None, [MPI.INT] * size])
+    assert np.array_equal(recv, [10 * j + rank for j in range(size)])
+    # blocks of different extents: rank j gets a pair of int32 if j is
+    # odd, one float64 otherwise; the offsets follow the extents
+    pair = MPI.INT32_T.Create_contiguous(2).Commit()
+    try:
+        types = [pair if j % 2 else MPI.DOUBLE for j in range(size)]
+        send = bytearray(8 * size)
+        for j in range(size):
+            if j % 2:
+                send[8 * j:8 * j + 8] = np.array([rank, j], "i4").tobytes()
+            else:
+                send[8 * j:8 * j + 8] = np.array([rank + j / 2]).tobytes()
+        recv = bytearray(8 * size)
+        rtypes = [pair if rank % 2 else MPI.DOUBLE] * size
+        comm.Alltoallw([send, types], [recv, None, None, rtypes])
+        for j in range(size):
+            got = recv[8 * j:8 * j + 8]
+            if rank % 2:
+                assert list(np.frombuffer(got, "i4")) == [j, rank]
+            else:
+                assert np.frombuffer(got, "f8")[0] == j + rank / 2
+    finally:
+        pair.Free()
+
+
+def test_alltoallw_counts_and_displs_left_out_bad(comm, size):
+    buf = bytearray(4 * size)
+    ok = [buf, [MPI.INT] * size]
+    with pytest.raises(ValueError, match="2 to 4 items, not 1"):
+        comm.Alltoallw([buf], ok)
+    with pytest.raises(ValueError, match="BOTTOM needs explicit"):
+        comm.Alltoallw([MPI.BOTTOM, [MPI.INT] * size], ok)
+    with pytest.raises(ValueError, match="datatypes has"):
+        comm.Alltoallw([buf, [MPI.INT] * (size + 1)], ok)
+    # consecutive blocks past the buffer's end
+    with pytest.raises(ValueError, match="block"):
+        comm.Alltoallw([bytearray(4 * size - 1), [MPI.INT] * size], ok)
+
+
 @pytest.mark.beyond_mpi4py
 @pytest.mark.skipif(IMPL == "mpi4py", reason="mpi4py 3.1 cuts Alltoallw's "
                     "addresses to C ints, and crashes")

@@ -445,6 +445,27 @@ error:
     return -1;
 }
 
+/* Byte displacements that put the blocks one after the other: 1 if one
+ * is past an int (as fill_wdispls), 0, or -1 with an exception. */
+static int
+consecutive_wdispls(fastmpi_vmsg *v)
+{
+    MPI_Aint at = 0;
+    int wide = 0;
+    for (int i = 0; i < v->blocks; i++) {
+        MPI_Aint lb = 0, extent = 0;
+        v->wdispls[i] = at;
+        v->displs[i] = at <= INT_MAX ? (int)at : 0;
+        wide |= at > INT_MAX;
+        if (fastmpi_check(MPI_Type_get_extent(v->types[i], &lb,
+                                              &extent)) < 0) {
+            return -1;
+        }
+        at += (MPI_Aint)v->counts[i] * extent;
+    }
+    return wide;
+}
+
 /* Alltoallw's displacements are C ints, and neither library takes
  * MPI.BOTTOM there (reproduced in plain C: Open MPI 4.1.4 crashes on
  * MPI_Alltoallw(MPI_BOTTOM, ...) with absolute displacements even when
@@ -632,7 +653,10 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
         PyObject **items = PySequence_Fast_ITEMS(spec);
         PyObject *second = n >= 2 ? items[1] : NULL;
         int pair = second != NULL && PyTuple_Check(second);
-        if (n == 2 && !with_types) {
+        if (n == 2 && with_types) {
+            type = second;          /* [buf, datatypes] */
+        }
+        else if (n == 2) {
             if (PyObject_TypeCheck(second, fastmpi_st->Datatype) ||
                 PyUnicode_Check(second)) {
                 type = second;
@@ -659,9 +683,8 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
         }
         else {
             PyErr_Format(PyExc_ValueError,
-                         "%s() argument '%s': a vector buffer spec has %s "
-                         "items, not %zd", fname, argname,
-                         with_types ? "3 or 4" : "2 to 4", n);
+                         "%s() argument '%s': a vector buffer spec has "
+                         "2 to 4 items, not %zd", fname, argname, n);
             return -1;
         }
         buf = items[0];
@@ -685,13 +708,16 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
     }
 
     /* the buffer */
+    /* one datatype per rank: counts None, one item each; displacements
+     * None, the blocks one after the other (byte offsets from the types'
+     * extents); MPI.BOTTOM needs the absolute ones */
+    int auto_counts = counts == NULL || counts == Py_None;
+    int auto_displs = displs == NULL || displs == Py_None;
     if (with_types) {
-        if (counts == NULL || displs == NULL || counts == Py_None ||
-            displs == Py_None) {
+        if (auto_displs && buf == fastmpi_st->BOTTOM) {
             PyErr_Format(PyExc_ValueError,
-                         "%s() argument '%s': counts and displacements "
-                         "are required with one datatype per rank", fname,
-                         argname);
+                         "%s() argument '%s': MPI.BOTTOM needs explicit "
+                         "displacements", fname, argname);
             return -1;
         }
         if (byte_view(buf, mode, fname, argname, &v->msg) < 0) {
@@ -756,10 +782,22 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
     v->counts = (int *)(mem + tsize);
     v->displs = v->counts + blocks;
     int wide = 0;
-    if (rc == 0) {
+    int types_done = 0;
+    if (rc == 0 && with_types && auto_counts) {
+        for (int i = 0; i < blocks; i++) {
+            v->counts[i] = 1;
+        }
+    }
+    else if (rc == 0) {
         rc = fill_counts(counts, total, v, !with_types, fname, argname);
     }
-    if (rc == 0 && with_types) {
+    if (rc == 0 && with_types && auto_displs) {
+        wide = fill_types(type, v, fname, argname) < 0
+                   ? -1 : consecutive_wdispls(v);
+        rc = wide < 0 ? -1 : 0;
+        types_done = 1;
+    }
+    else if (rc == 0 && with_types) {
         wide = fill_wdispls(displs, v, buf == fastmpi_st->BOTTOM, fname,
                             argname);
         rc = wide < 0 ? -1 : 0;
@@ -779,7 +817,8 @@ fastmpi_vmsg_parse(PyObject *spec, int mode, int blocks, int with_types,
         }
         return 0;
     }
-    if ((with_types && fill_types(type, v, fname, argname) < 0) ||
+    if ((with_types && !types_done &&
+         fill_types(type, v, fname, argname) < 0) ||
         (buf != fastmpi_st->BOTTOM &&
          check_bounds(v, v->msg.nbytes, fname, argname) < 0) ||
         (with_types == FASTMPI_VMSG_TYPES &&

@@ -361,6 +361,56 @@ def test_get_address(kind, no_tensor_leak):
     assert MPI.Get_address(EXPORTERS[kind](a)) == a.ctypes.data
 
 
+def test_get_address_needs_contiguous_memory(no_tensor_leak):
+    a = np.arange(12, dtype="i4").reshape(3, 4)
+    for wrap in (Tensor, CAI):
+        assert MPI.Get_address(wrap(a)) == a.ctypes.data
+        f = np.asfortranarray(a)
+        assert MPI.Get_address(wrap(f)) == f.ctypes.data
+        with pytest.raises(BufferError, match="location.*contiguous"):
+            MPI.Get_address(wrap(a[:, ::2]))
+    # plain buffers alike
+    assert MPI.Get_address(np.asfortranarray(a)) != 0
+    with pytest.raises(BufferError, match="location.*not contiguous"):
+        MPI.Get_address(a[:, ::2])
+    with pytest.raises(TypeError, match="location.*buffer or MPI.BOTTOM"):
+        MPI.Get_address(3.5)
+
+
+@pytest.mark.parametrize("kind", sorted(EXPORTERS))
+def test_buffer_of_an_exporter(kind, no_tensor_leak):
+    a = np.arange(4, dtype="u1")
+    for cls in (MPI.buffer, MPI.memory):
+        mem = cls(EXPORTERS[kind](a))
+        assert mem.address == a.ctypes.data
+        assert bytes(mem) == bytes(range(4))
+        mem.release()
+    mem = MPI.buffer.frombuffer(EXPORTERS[kind](a), readonly=False)
+    mem[0] = 9
+    assert a[0] == 9
+    mem.release()
+
+
+def test_buffer_of_a_tensor_honours_byte_offset(no_tensor_leak):
+    a = np.arange(8, dtype="u1")
+    for off in range(4):
+        mem = MPI.buffer(Tensor(a[off:], byte_offset=off))
+        assert mem.address == a.ctypes.data + off
+        assert mem[0] == off and len(mem) == 8 - off
+        mem.release()
+
+
+def test_buffer_of_an_exporter_bad(no_tensor_leak):
+    a = np.arange(12, dtype="i4").reshape(3, 4)
+    for wrap in (Tensor, CAI):
+        with pytest.raises(BufferError, match="not C-contiguous"):
+            MPI.buffer(wrap(a[:, ::2]))
+    with pytest.raises(BufferError, match="read-only"):
+        MPI.buffer.frombuffer(CAI(a, readonly=True), readonly=False)
+    with pytest.raises(BufferError, match="device"):
+        MPI.buffer(Tensor(a, device=(2, 0)))
+
+
 # ---- what the exporter says: dtype, shape, offsets, strides -----------------
 
 @pytest.mark.parametrize("kind", sorted(EXPORTERS))

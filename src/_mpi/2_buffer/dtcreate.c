@@ -805,20 +805,27 @@ Get_address(PyObject *module, PyObject *location)
         }
         return PyLong_FromSsize_t((Py_ssize_t)addr);
     }
+    /* the address of contiguous memory (C or Fortran order), as mpi4py:
+     * a strided view's first item need not be its lowest byte */
     Py_buffer view;
     if (fastmpi_foreign_check(location)) {
-        /* DLPack, CUDA Array Interface (dlpack.c): any layout */
-        if (fastmpi_buffer_get(location, &view, PyBUF_STRIDES, 1,
+        /* DLPack, CUDA Array Interface (dlpack.c): it says what is wrong */
+        if (fastmpi_buffer_get(location, &view, PyBUF_ANY_CONTIGUOUS, 1,
                                "Get_address", "location") < 0) {
             return NULL;
         }
     }
-    else if (PyObject_GetBuffer(location, &view, PyBUF_SIMPLE) < 0 &&
-             PyObject_GetBuffer(location, &view, PyBUF_STRIDES) < 0) {
-        PyErr_Clear();
+    else if (!PyObject_CheckBuffer(location)) {
         return PyErr_Format(PyExc_TypeError,
                             "Get_address() argument 'location' must be a "
                             "buffer or MPI.BOTTOM, not %.100s",
+                            Py_TYPE(location)->tp_name);
+    }
+    else if (PyObject_GetBuffer(location, &view, PyBUF_ANY_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        return PyErr_Format(PyExc_BufferError,
+                            "Get_address() argument 'location': %.100s is "
+                            "not contiguous (C or Fortran order)",
                             Py_TYPE(location)->tp_name);
     }
     int ierr = MPI_Get_address(view.buf, &addr);

@@ -20,6 +20,7 @@
 #include "../0_core/fastmpi.h"
 #include "../0_core/state.h"
 #include "membuffer.h"
+#include "msgbuffer.h"
 
 #include <string.h>
 
@@ -144,7 +145,9 @@ from_object(PyObject *obj, int need_writable, int readonly)
         return NULL;
     }
     int flags = need_writable ? PyBUF_WRITABLE : PyBUF_SIMPLE;
-    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) {
+    /* DLPack and CUDA Array Interface exporters too (dlpack.c): host
+     * memory, C-contiguous, from data + byte_offset */
+    if (fastmpi_buffer_get(obj, &b->view, flags, 0, "buffer", "obj") < 0) {
         Py_DECREF(b);
         return NULL;
     }

@@ -99,6 +99,9 @@ def install(force=False):
     pkg = _package()
     sys.modules["mpi4py"] = pkg
     sys.modules["mpi4py.rc"] = pkg.rc
+    # mpi4py's behaviour: non-contiguous buffers raise BufferError (read
+    # when fastmpi.MPI is imported; FASTMPI_RC_STRIDED=1 overrides)
+    pkg.rc.strided = False
     # submodules fastmpi already imported: the same objects under both names
     for name, mod in list(sys.modules.items()):
         if name.startswith("fastmpi.") and mod is not None \

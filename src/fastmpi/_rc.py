@@ -39,9 +39,10 @@ OPTIONS = {
     "irecv_bufsz": (32768, "size"),
     "errors": ("exception", ERROR_POLICIES),
     "recv_guard": (True, "bool"),
+    "strided": (True, "bool"),
 }
-# fastmpi's own option: no MPI4PY_RC_ name for it
-_FASTMPI_ONLY = ("recv_guard",)
+# fastmpi's own options: no MPI4PY_RC_ name for them
+_FASTMPI_ONLY = ("recv_guard", "strided")
 
 
 class Rc:
@@ -69,6 +70,12 @@ class Rc:
     recv_guard   -- fastmpi only: blocking receives into a buffer match the
                     message first and refuse one that does not fit (default
                     True; only Open MPI needs it, see the README)
+    strided      -- fastmpi only: send and receive non-contiguous buffers
+                    (strided numpy views, DLPack, CUDA Array Interface) in
+                    place, through derived datatypes (default True); False
+                    refuses them with BufferError, as mpi4py does.  The
+                    mpi4py alias sets it False, so that mpi4py programs
+                    meet mpi4py's behaviour; FASTMPI_RC_STRIDED=1 overrides
 
     Accepted for mpi4py programs, with nothing for fastmpi to do:
 

@@ -299,3 +299,39 @@ def test_profile(target):
         assert MPI.Is_initialized()
         print("OK")
     """))
+
+
+STRIDED_SEND = """
+    import numpy as np
+    from {pkg} import MPI, rc
+    col = np.arange(6.0).reshape(3, 2)[:, 0]
+    out = np.zeros(3)
+    try:
+        MPI.COMM_SELF.Sendrecv(col, 0, 1, out, 0, 1)
+        print("SENT", list(out) == [0.0, 2.0, 4.0], rc.strided)
+    except BufferError as e:
+        assert "sendbuf" in str(e) and "not contiguous" in str(e), e
+        print("REFUSED", rc.strided)
+"""
+
+
+def test_rc_strided(target):
+    # fastmpi sends a strided view in place; the mpi4py alias refuses it,
+    # as mpi4py does, unless FASTMPI_RC_STRIDED says otherwise
+    fast = STRIDED_SEND.format(pkg="fastmpi")
+    alias = STRIDED_SEND.format(pkg="mpi4py")
+    ok(py(target, fast), "SENT")
+    assert "True True" in py(target, fast).out
+    ok(py(target, fast, env=dict(FASTMPI_RC_STRIDED="0")), "REFUSED")
+    ok(py(target, alias, "-m", "fastmpi", "--mpi4py"), "REFUSED")
+    ok(py(target, alias, "-m", "fastmpi", "--mpi4py",
+          env=dict(FASTMPI_RC_STRIDED="1")), "SENT")
+    # MPI4PY_RC_ names only the options mpi4py has
+    ok(py(target, alias, "-m", "fastmpi", "--mpi4py",
+          env=dict(MPI4PY_RC_STRIDED="1")), "REFUSED")
+    # set from Python before the import, under either name
+    ok(py(target, "import fastmpi; fastmpi.rc.strided = False\n"
+          + textwrap.dedent(fast)),
+       "REFUSED")
+    res = py(target, fast, env=dict(FASTMPI_RC_STRIDED="sometimes"))
+    assert res.returncode != 0 and "FASTMPI_RC_STRIDED" in res.out, res

@@ -194,6 +194,9 @@ typedef struct {
     int finalize_at_exit;       /* rc.finalize: 1, 0, or -1 (None: if we
                                    initialised) */
     int errors_policy;          /* environment.c: rc.errors (0: raise) */
+    int strided_buffers;        /* rc.strided: 1, non-contiguous buffers
+                                 * are sent in place (strided.c); 0, they
+                                 * raise BufferError, as in mpi4py */
     PyObject *added_errors;     /* errors.c: set of the error classes and
                                    codes Add_error_* made, or NULL */
 

@@ -470,6 +470,14 @@ fastmpi_strided_parse(PyObject *obj, int mode, MPI_Datatype given,
                       const char *argname, fastmpi_msg *msg)
 {
     Py_buffer *view = &msg->view;
+    if (!fastmpi_st->strided_buffers) {
+        PyErr_Format(PyExc_BufferError,
+                     "%s() argument '%s': the buffer is not contiguous "
+                     "(fastmpi.rc.strided is off, as under the mpi4py "
+                     "alias: FASTMPI_RC_STRIDED=1 sends it in place)",
+                     fname, argname);
+        return -1;
+    }
     if (get_strided_view(obj, mode, given == MPI_DATATYPE_NULL, fname,
                          argname, view) < 0) {
         return -1;

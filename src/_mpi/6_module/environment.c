@@ -144,6 +144,7 @@ typedef struct {
     int level;
     int finalize;   /* -1: None (if we initialised) */
     int recv_guard;
+    int strided;
     int errors;     /* ERRORS_* */
 } rc_options;
 
@@ -156,6 +157,7 @@ read_rc(rc_options *rc)
     rc->level = MPI_THREAD_MULTIPLE;
     rc->finalize = -1;
     rc->recv_guard = 1;
+    rc->strided = 1;
     rc->errors = ERRORS_EXCEPTION;
     PyObject *pkg = PyImport_ImportModule("fastmpi");
     if (pkg == NULL) {
@@ -191,6 +193,10 @@ read_rc(rc_options *rc)
     }
     Py_SETREF(v, PyObject_GetAttrString(opts, "recv_guard"));
     if (v == NULL || (rc->recv_guard = PyObject_IsTrue(v)) < 0) {
+        goto done;
+    }
+    Py_SETREF(v, PyObject_GetAttrString(opts, "strided"));
+    if (v == NULL || (rc->strided = PyObject_IsTrue(v)) < 0) {
         goto done;
     }
     Py_SETREF(v, PyObject_GetAttrString(opts, "errors"));
@@ -547,6 +553,7 @@ fastmpi_environment_init(PyObject *module)
     }
     fastmpi_st->finalize_at_exit = rc.finalize;
     fastmpi_st->errors_policy = rc.errors;
+    fastmpi_st->strided_buffers = rc.strided;
     fastmpi_recv_guard = FASTMPI_TRUNCATION_OVERFLOWS && rc.recv_guard;
     int initialized = 0;
     MPI_Initialized(&initialized);

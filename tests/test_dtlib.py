@@ -161,6 +161,28 @@ def test_bad_inputs_named():
     t.Free()
 
 
+def test_resized_to_numpy():
+    # a struct resized: a record whose itemsize is the new extent
+    st = MPI.Datatype.Create_struct([1, 1], [0, 8], [MPI.INT, MPI.DOUBLE])
+    t = st.Create_resized(0, 24)
+    dt = dtlib.to_numpy_dtype(t)
+    assert dt.names == ("f0", "f1") and dt.itemsize == 24
+    assert [dt.fields[n][1] for n in dt.names] == [0, 8]
+    # resized to its own extent: the base's dtype
+    same = MPI.INT.Create_resized(0, 4)
+    assert dtlib.to_numpy_dtype(same) == np.dtype("i")
+    # a scalar resized to another extent, or to a non-zero lower bound,
+    # has no numpy dtype
+    wide = MPI.INT.Create_resized(0, 32)
+    with pytest.raises(ValueError, match="resized to 32 bytes"):
+        dtlib.to_numpy_dtype(wide)
+    low = st.Create_resized(-8, 24)
+    with pytest.raises(ValueError, match="lower"):
+        dtlib.to_numpy_dtype(low)
+    for x in (st, t, same, wide, low):
+        x.Free()
+
+
 @pytest.mark.beyond_mpi4py
 def test_strings_and_void():
     t = dtlib.from_numpy_dtype("S5")

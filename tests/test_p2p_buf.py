@@ -394,6 +394,23 @@ def test_proc_null(comm):
     assert comm.Iprobe(source=MPI.PROC_NULL) is True
 
 
+def test_none_buffers_with_proc_null_peers(comm):
+    P = MPI.PROC_NULL
+    st = MPI.Status()
+    comm.Sendrecv(None, P, 0, None, P, 0, status=st)
+    assert st.Get_source() == P
+    comm.Sendrecv_replace(None, P, 0, P, 0, status=st)
+    assert st.Get_source() == P and st.Get_count(MPI.BYTE) == 0
+    comm.Send(None, P)
+    comm.Isend(None, P).Wait()
+    comm.Recv(None, P)
+    # one real peer: a buffer is needed
+    with pytest.raises(TypeError, match="'buf'.*not None"):
+        comm.Sendrecv_replace(None, comm.Get_rank(), 0, P, 0)
+    with pytest.raises(TypeError, match="'buf'.*not None"):
+        comm.Sendrecv_replace(None, P, 0, comm.Get_rank(), 0)
+
+
 def test_status_object():
     st = MPI.Status()
     assert isinstance(st.Get_source(), int)

@@ -181,9 +181,11 @@ Comm_Sendrecv_replace(FastMPICommObject *self, PyObject *const *args,
         fastmpi_arg_int(&spec, 4, argv[4], MPI_ANY_TAG, &recvtag) < 0 ||
         fastmpi_arg_status(&spec, 5, argv[5], &status) < 0 ||
         fastmpi_comm_check(self) < 0 ||
-        fastmpi_msg_parse(argv[0], FASTMPI_MSG_RECV, MPI_UNDEFINED,
-                          "Sendrecv_replace",
-                          "buf", &msg) < 0) {
+        /* None only when neither side moves data */
+        fastmpi_msg_parse(argv[0], FASTMPI_MSG_RECV,
+                          dest == MPI_PROC_NULL && source == MPI_PROC_NULL
+                              ? MPI_PROC_NULL : MPI_UNDEFINED,
+                          "Sendrecv_replace", "buf", &msg) < 0) {
         return NULL;
     }
     MPI_Comm comm = self->ob_mpi;

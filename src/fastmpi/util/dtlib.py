@@ -270,11 +270,17 @@ def _convert(datatype, base, combiner, p):
                 "to_numpy_dtype(): a datatype resized to a non-zero lower "
                 f"bound ({p['lb']}) has no numpy dtype")
         inner = to_numpy_dtype(base)
-        if inner.names:
-            formats = [inner.fields[n][0] for n in inner.names]
-            offsets = [inner.fields[n][1] for n in inner.names]
-        else:
-            formats, offsets = [inner], [0]
+        if not inner.names:
+            # a record's itemsize is numpy's extent; a scalar or subarray
+            # dtype has none of its own (as mpi4py's dtlib)
+            if p["extent"] == inner.itemsize:
+                return inner
+            raise ValueError(
+                "to_numpy_dtype(): only a struct resized to a new extent "
+                f"has a numpy dtype (a record's itemsize), not {base} "
+                f"resized to {p['extent']} bytes")
+        formats = [inner.fields[n][0] for n in inner.names]
+        offsets = [inner.fields[n][1] for n in inner.names]
         return _record(formats, offsets, p["extent"])
     if combiner == "STRUCT":
         formats = [_field(to_numpy_dtype(t), n)

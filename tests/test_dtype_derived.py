@@ -187,6 +187,21 @@ def test_dup_keeps_committed(comm):
     d.Free()
 
 
+def test_create_dup_is_dup():
+    # the constructor named by decode() of a DUP type: Create_dup
+    t = MPI.INT.Create_contiguous(2).Commit()
+    d = t.Create_dup()
+    base, name, p = d.decode()
+    assert name == "DUP" and p == {} and base.Get_size() == 8
+    assert d.Get_size() == 8 and d != t
+    for x in (base, d, t):
+        x.Free()
+    with pytest.raises(TypeError):
+        MPI.INT.Create_dup(1)
+    with pytest.raises(MPI.Exception):
+        MPI.DATATYPE_NULL.Create_dup()
+
+
 def test_free_predefined_and_null():
     for t in (MPI.INT, MPI.DOUBLE, MPI.BYTE):
         with pytest.raises(MPI.Exception) as e:

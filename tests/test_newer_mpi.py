@@ -129,8 +129,15 @@ def test_f90_kinds():
     assert params["datatypes"][0] == cases[0][0]
     st.Free()       # decoding did not free the F90 type it holds
     assert cases[0][0].Get_size() == 4
+    # keywords, as the parameter names
+    assert MPI.Datatype.Create_f90_integer(r=9) == cases[0][0]
+    assert MPI.Datatype.Create_f90_real(p=6, r=MPI.UNDEFINED) == cases[1][0]
     with pytest.raises(TypeError, match="'r'"):
         MPI.Datatype.Create_f90_integer("9")
+    with pytest.raises(TypeError):
+        MPI.Datatype.Create_f90_integer(range=9)
+    with pytest.raises(TypeError):
+        MPI.Datatype.Create_f90_integer()
     with pytest.raises(TypeError, match="'p'"):
         MPI.Datatype.Create_f90_real(None, 3)
     with pytest.raises(TypeError):

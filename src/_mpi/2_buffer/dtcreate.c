@@ -646,11 +646,15 @@ f90_result(int ierr, const MPI_Datatype *dt)
 }
 
 static PyObject *
-Datatype_Create_f90_integer(PyObject *cls, PyObject *arg)
+Datatype_Create_f90_integer(PyObject *cls, PyObject *args, PyObject *kwds)
 {
+    static char *kwlist[] = {"r", NULL};
+    PyObject *arg;
     int r;
     MPI_Datatype dt = MPI_DATATYPE_NULL;
-    if (int_arg(arg, "Create_f90_integer", "r", 0, &r) < 0 ||
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:Create_f90_integer",
+                                     kwlist, &arg) ||
+        int_arg(arg, "Create_f90_integer", "r", 0, &r) < 0 ||
         fastmpi_require_mpi() < 0) {
         return NULL;
     }
@@ -734,6 +738,9 @@ Datatype_Get_value_index(PyObject *cls, PyObject *args, PyObject *kwds)
 PyMethodDef fastmpi_dtcreate_methods[] = {
     {"Dup", (PyCFunction)Datatype_Dup, METH_NOARGS,
      "Dup() -> Datatype: a duplicate (committed if this one is)."},
+    {"Create_dup", (PyCFunction)Datatype_Dup, METH_NOARGS,
+     "Create_dup() -> Datatype: Dup() (the constructor decode() names "
+     "for a DUP type)."},
     {"Create_contiguous",
      (PyCFunction)(void (*)(void))Datatype_Create_contiguous, KW,
      "Create_contiguous(count) -> Datatype."},
@@ -771,8 +778,9 @@ PyMethodDef fastmpi_dtcreate_methods[] = {
     {"Match_size", (PyCFunction)(void (*)(void))Datatype_Match_size,
      KW | METH_STATIC,
      "Match_size(typeclass, size) -> the predefined Datatype."},
-    {"Create_f90_integer", (PyCFunction)Datatype_Create_f90_integer,
-     METH_O | METH_CLASS,
+    {"Create_f90_integer",
+     (PyCFunction)(void (*)(void))Datatype_Create_f90_integer,
+     KW | METH_CLASS,
      "Create_f90_integer(r) -> the predefined INTEGER of range r."},
     {"Create_f90_real", (PyCFunction)(void (*)(void))Datatype_Create_f90_real,
      KW | METH_CLASS,

@@ -77,6 +77,32 @@ def test_add_error_class_code_string():
     assert "the solver diverged" in str(e)
 
 
+def test_added_error_without_string_is_empty():
+    # MPI: an added class or code has the empty string until one is set;
+    # an exception of it still says which code it is
+    eclass = MPI.Add_error_class()
+    code = MPI.Add_error_code(eclass)
+    assert MPI.Get_error_string(eclass) == ""
+    assert MPI.Get_error_string(code) == ""
+    assert str(code) in str(MPI.Exception(code))
+    MPI.Add_error_string(eclass, "class text")
+    assert MPI.Get_error_string(eclass) == "class text"
+
+
+def test_null_datatype_arguments_are_mpi_errors():
+    # as MPI says of them (and mpi4py, which passes them on): ERR_TYPE
+    st = MPI.Status()
+    for call in (lambda: st.Get_count(MPI.DATATYPE_NULL),
+                 lambda: st.Get_elements(MPI.DATATYPE_NULL),
+                 lambda: st.Set_elements(MPI.DATATYPE_NULL, 0),
+                 lambda: MPI.COMM_SELF.Send([b"", 0, MPI.DATATYPE_NULL], 0)):
+        with pytest.raises(MPI.Exception, match="DATATYPE_NULL") as e:
+            call()
+        assert e.value.Get_error_class() == MPI.ERR_TYPE
+    with pytest.raises(TypeError, match="'datatype'"):
+        st.Get_count("not a datatype")
+
+
 @pytest.mark.beyond_mpi4py
 @pytest.mark.parametrize("bad", ["x", 1.0, None])
 def test_add_error_code_bad_class(bad):

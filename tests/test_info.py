@@ -219,11 +219,15 @@ def test_length_limits(info):
         info.Get("k" * 5000)
     with pytest.raises(ValueError, match="NUL"):
         info.Set("a\0b", "v")
-    with pytest.raises(ValueError) as e:
+    # an index out of range is MPI's ERR_ARG, as mpi4py (which asks MPI)
+    with pytest.raises(MPI.Exception) as e:
         info.Get_nthkey(1)
-    assert "'n'" in str(e.value)
-    with pytest.raises(ValueError):
+    assert "'n'" in str(e.value) and "1 keys" in str(e.value)
+    assert e.value.Get_error_class() == MPI.ERR_ARG
+    with pytest.raises(MPI.Exception, match="'n' is -1"):
         info.Get_nthkey(-1)
+    with pytest.raises(TypeError):
+        info.Get_nthkey("0")
 
 
 def test_object_basics(info):

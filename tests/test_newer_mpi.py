@@ -80,8 +80,9 @@ def test_get_value_index():
         _needs(MPI.Datatype.Get_value_index, (4, 1), MPI.DOUBLE, MPI.INT)
     with pytest.raises(TypeError):
         MPI.Datatype.Get_value_index("d", MPI.INT)
-    with pytest.raises(ValueError):
+    with pytest.raises(MPI.Exception, match="'value'.*DATATYPE_NULL") as e:
         MPI.Datatype.Get_value_index(MPI.DATATYPE_NULL, MPI.INT)
+    assert e.value.Get_error_class() == MPI.ERR_TYPE
 
 
 def test_fault_tolerance_calls(comm):

@@ -107,8 +107,11 @@ error_class_of(int code)
     return eclass;
 }
 
+/* The library's text for code.  empty_ok: a code the program added
+ * with no string yet gives '' (MPI.Get_error_string, as MPI says);
+ * otherwise (an exception's text) a line that names the code. */
 static PyObject *
-error_string_of(int code)
+error_text(int code, int empty_ok)
 {
     char buf[MPI_MAX_ERROR_STRING + 1];
     int len = 0;
@@ -117,9 +120,13 @@ error_string_of(int code)
             "MPI error code %d (MPI is not initialized or already finalized, "
             "so the MPI library cannot be asked for its text)", code);
     }
-    if (!askable(code) || MPI_Error_string(code, buf, &len) != MPI_SUCCESS ||
-        len <= 0) {
+    if (!askable(code) || MPI_Error_string(code, buf, &len) != MPI_SUCCESS) {
         return PyUnicode_FromFormat("unknown MPI error code %d", code);
+    }
+    if (len <= 0) {
+        return empty_ok ? PyUnicode_FromString("")
+                        : PyUnicode_FromFormat("MPI error code %d (it has "
+                                               "no error string)", code);
     }
     buf[len] = '\0';
     /* MPI libraries pad or end with newlines: trim them */
@@ -127,6 +134,12 @@ error_string_of(int code)
         buf[--len] = '\0';
     }
     return PyUnicode_DecodeUTF8(buf, len, "replace");
+}
+
+static PyObject *
+error_string_of(int code)
+{
+    return error_text(code, 0);
 }
 
 static PyObject *
@@ -375,7 +388,7 @@ Get_error_string(PyObject *module, PyObject *arg)
     if (error_code_arg(arg, "Get_error_string", &code, &eclass) < 0) {
         return NULL;
     }
-    return error_string_of(code);
+    return error_text(code, 1);
 }
 
 PyObject *

@@ -217,9 +217,10 @@ fastmpi_datatype_arg(PyObject *obj, const char *fname, const char *argname)
     FastMPIDatatypeObject *d = (FastMPIDatatypeObject *)obj;
     MPI_Datatype dt = d->ob_mpi;
     if (Py_UNLIKELY(dt == MPI_DATATYPE_NULL)) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s' is MPI.DATATYPE_NULL", fname,
-                     argname);
+        /* what MPI would say of the null handle (as mpi4py, which passes
+         * it on): MPI.Exception, ERR_TYPE */
+        fastmpi_error_raise_detail(MPI_ERR_TYPE, "%s() argument '%s' is "
+                                   "MPI.DATATYPE_NULL", fname, argname);
         return dt;
     }
     if (Py_LIKELY(d->flags & FASTMPI_PREDEFINED)) {
@@ -285,10 +286,9 @@ fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
     FastMPIDatatypeObject *d = (FastMPIDatatypeObject *)obj;
     *dt = d->ob_mpi;
     if (Py_UNLIKELY(*dt == MPI_DATATYPE_NULL)) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s() argument '%s': the datatype is "
-                     "MPI.DATATYPE_NULL (freed, or never created)",
-                     fname, argname);
+        fastmpi_error_raise_detail(MPI_ERR_TYPE, "%s() argument '%s': the "
+                                   "datatype is MPI.DATATYPE_NULL (freed, or "
+                                   "never created)", fname, argname);
         return -1;
     }
     if (Py_LIKELY(d->flags & FASTMPI_PREDEFINED)) {

@@ -394,9 +394,9 @@ Datatype_Create_struct(PyObject *cls, PyObject *args, PyObject *kwds)
         }
         handles[i] = ((FastMPIDatatypeObject *)item)->ob_mpi;
         if (handles[i] == MPI_DATATYPE_NULL) {
-            PyErr_Format(PyExc_ValueError,
-                         "Create_struct() argument 'datatypes': item %zd is "
-                         "DATATYPE_NULL (freed, or never created)", i);
+            fastmpi_error_raise_detail(
+                MPI_ERR_TYPE, "Create_struct() argument 'datatypes': item "
+                "%zd is DATATYPE_NULL (freed, or never created)", i);
             goto done;
         }
         if (fastmpi_datatype_handle(item, fname, &handles[i]) < 0) {

@@ -505,9 +505,10 @@ Info_Get_nthkey(FastMPIInfoObject *self, PyObject *arg)
         return NULL;
     }
     if (i < 0 || i >= n) {
-        return PyErr_Format(PyExc_ValueError,
-                            "Get_nthkey() argument 'n' is %d; the info has "
-                            "%d keys", i, n);
+        /* MPI's error for it (the libraries differ: check it here) */
+        return fastmpi_error_raise_detail(
+            MPI_ERR_ARG, "Get_nthkey() argument 'n' is %d; the info has %d "
+            "keys", i, n);
     }
     return info_nthkey(self->ob_mpi, i);
 }

@@ -81,6 +81,39 @@ def test_create_reduce_local():
     assert not op
 
 
+def test_user_function_gets_mpi_buffers(comm, size):
+    # bytes of the vectors as MPI.buffer: read-only in, writable inout; a
+    # slice takes any buffer of as many bytes (an array.array of ints)
+    import array
+    seen = []
+
+    def f(inbuf, inoutbuf, datatype):
+        seen.append((type(inbuf), inbuf.readonly, inoutbuf.readonly,
+                     len(inoutbuf)))
+        a = array.array("i", inbuf.tobytes())
+        b = array.array("i", inoutbuf.tobytes())
+        inoutbuf[:] = array.array("i", [x + y for x, y in zip(a, b)])
+        with pytest.raises(TypeError):
+            inbuf[0] = 1
+        kept.append(inoutbuf)
+    kept = []
+    op = MPI.Op.Create(f, commute=True)
+    try:
+        a = np.arange(3, dtype="i")
+        b = np.ones(3, dtype="i")
+        op.Reduce_local(a, b)
+        assert list(b) == [1, 2, 3]
+        assert seen[0] == (MPI.buffer, True, False, 12)
+        # released once the call is done: a kept one shows nothing
+        with pytest.raises(ValueError, match="released"):
+            kept[0][0]
+        out = np.zeros(3, dtype="i")
+        comm.Allreduce(np.full(3, 2, dtype="i"), out, op=op)
+        assert list(out) == [2 * size] * 3
+    finally:
+        op.Free()
+
+
 @pytest.mark.mpich_big
 def test_create_in_every_reduction(comm, rank, size):
     op = MPI.Op.Create(_add, commute=True)

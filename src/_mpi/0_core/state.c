@@ -19,7 +19,7 @@ int fastmpi_mpi_active = 0;
     X(pickle_dumps) X(pickle_loads) X(PickleBuffer) X(protocol)            \
     X(kw_buffer_callback)                                                  \
     X(kw_buffers) X(BUFFER_AUTOMATIC) X(live_refs) X(ndarray_type)         \
-    X(op_sum) X(str_release) X(Errhandler) X(added_errors) X(Pickle)      \
+    X(op_sum) X(Errhandler) X(added_errors) X(Pickle)                    \
     X(pickle) X(ForeignBuffer)
 
 void

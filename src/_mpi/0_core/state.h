@@ -220,7 +220,6 @@ typedef struct {
      * slot is given back then); so never traversed */
     PyObject *user_ops[FASTMPI_OP_SLOTS];
     PyObject *op_sum;           /* MPI.SUM: the default op */
-    PyObject *str_release;      /* "release", interned */
 
     /* ---- 2_buffer: memory kept for the next message (no PyObject) ---- */
     /* recvarea.c: pooled receive areas, the unit datatype of receives

@@ -595,6 +595,26 @@ Buffer_fromaddress(PyObject *unused, PyObject *const *args,
     return (PyObject *)b;
 }
 
+PyObject *
+fastmpi_membuffer_of_memory(void *buf, Py_ssize_t len, int readonly)
+{
+    BufferObject *b = buffer_alloc();
+    if (b == NULL) {
+        return NULL;
+    }
+    b->kind = MEM_ADDRESS;
+    b->buf = buf;
+    b->len = len;
+    b->readonly = readonly;
+    return (PyObject *)b;
+}
+
+void
+fastmpi_membuffer_release(PyObject *mem)
+{
+    buffer_release((BufferObject *)mem, RELEASED);
+}
+
 /* ---- methods ----------------------------------------------------------- */
 
 static PyObject *

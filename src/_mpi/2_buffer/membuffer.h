@@ -17,6 +17,15 @@ int fastmpi_membuffer_init(PyObject *module);
  * NULL with an exception. */
 PyObject *fastmpi_membuffer_alloc_mpi(MPI_Aint size, MPI_Info info);
 
+/* New reference: an MPI.buffer showing len bytes at buf, memory someone
+ * else owns (MPI.buffer.fromaddress); NULL with an exception. */
+PyObject *fastmpi_membuffer_of_memory(void *buf, Py_ssize_t len,
+                                      int readonly);
+
+/* mem.release(): it shows nothing from now on (what a program kept of it
+ * still sees the memory, as with a memoryview).  mem is an MPI.buffer. */
+void fastmpi_membuffer_release(PyObject *mem);
+
 /* Free_mem(mem): MPI_Free_mem on the memory of an MPI.buffer from
  * fastmpi_membuffer_alloc_mpi; the buffer then refuses any access.  While
  * a view of it is alive (a memoryview, a slice, a pending request), the

@@ -10,10 +10,10 @@
  *
  * The trampoline takes the GIL with PyGILState_Ensure (the caller of the
  * collective may have released it, or may hold it: both work), hands the
- * function two memoryviews of the vectors (in: read-only, inout:
- * writable, format 'B' as mpi4py's, so numpy.frombuffer reads them) and
- * the Datatype, and releases the views afterwards so no Python object
- * keeps pointing into MPI's memory.  An exception is stored in the Op and
+ * function two MPI.buffer objects of the vectors (in: read-only, inout:
+ * writable; bytes, as mpi4py's, so numpy.frombuffer reads them and any
+ * buffer of as many bytes can be assigned to a slice) and the Datatype,
+ * and releases them afterwards so they stop pointing into MPI's memory.  An exception is stored in the Op and
  * later calls of the function for the same reduction are skipped; the
  * collective raises it once MPI has returned (fastmpi_op_raised).  Ranks
  * whose part of the reduction did not call the function see no error.
@@ -22,6 +22,7 @@
 #include "../0_core/state.h"
 #include "../1_handle/handle.h"
 #include "datatype.h"
+#include "membuffer.h"
 #include "msgbuffer.h"
 #include "op.h"
 
@@ -39,8 +40,8 @@ call_function(FastMPIOpObject *op, void *in, void *inout, int len,
     }
     Py_ssize_t nbytes = (Py_ssize_t)len * (Py_ssize_t)extent;
     PyObject *vin = NULL, *vinout = NULL, *dt = NULL, *r = NULL;
-    vin = PyMemoryView_FromMemory(in, nbytes, PyBUF_READ);
-    vinout = PyMemoryView_FromMemory(inout, nbytes, PyBUF_WRITE);
+    vin = fastmpi_membuffer_of_memory(in, nbytes, 1);
+    vinout = fastmpi_membuffer_of_memory(inout, nbytes, 0);
     dt = fastmpi_st->Datatype->tp_alloc(fastmpi_st->Datatype, 0);
     if (vin != NULL && vinout != NULL && dt != NULL) {
         ((FastMPIDatatypeObject *)dt)->ob_mpi = datatype;
@@ -51,19 +52,12 @@ call_function(FastMPIOpObject *op, void *in, void *inout, int len,
     }
     PyObject *views[2] = {vin, vinout};
     for (int i = 0; i < 2; i++) {
-        if (views[i] == NULL) {
-            continue;
+        if (views[i] != NULL) {
+            /* an array the function kept still sees the memory (as it
+             * would with a memoryview): that is the function's affair */
+            fastmpi_membuffer_release(views[i]);
+            Py_DECREF(views[i]);
         }
-        /* a view still exported (an array kept by the function) cannot
-         * be released; it keeps pointing at memory MPI owns */
-        PyObject *exc_type, *exc_value, *exc_tb;
-        PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-        PyObject *ok = PyObject_CallMethodNoArgs(views[i],
-                                                  fastmpi_st->str_release);
-        Py_XDECREF(ok);
-        PyErr_Clear();
-        PyErr_Restore(exc_type, exc_value, exc_tb);
-        Py_DECREF(views[i]);
     }
     Py_XDECREF(dt);
     if (r == NULL) {
@@ -253,14 +247,18 @@ apply_user(FastMPIOpObject *op, PyObject *x, PyObject *y)
                             vy.len);
     }
     PyObject *args[3] = {NULL, NULL, Py_None};
-    args[0] = PyMemoryView_FromMemory(vx.buf, vx.len, PyBUF_READ);
-    args[1] = PyMemoryView_FromMemory(vy.buf, vy.len, PyBUF_WRITE);
+    args[0] = fastmpi_membuffer_of_memory(vx.buf, vx.len, 1);
+    args[1] = fastmpi_membuffer_of_memory(vy.buf, vy.len, 0);
     PyObject *r = NULL;
     if (args[0] != NULL && args[1] != NULL) {
         r = PyObject_Vectorcall(op->function, args, 3, NULL);
     }
-    Py_XDECREF(args[0]);
-    Py_XDECREF(args[1]);
+    for (int i = 0; i < 2; i++) {
+        if (args[i] != NULL) {
+            fastmpi_membuffer_release(args[i]);
+            Py_DECREF(args[i]);
+        }
+    }
     PyBuffer_Release(&vx);
     PyBuffer_Release(&vy);
     if (r == NULL) {
@@ -736,9 +734,7 @@ fastmpi_op_init(PyObject *module)
         return -1;
     }
     fastmpi_st->Op = (PyTypeObject *)type;   /* owned by the state */
-    fastmpi_st->str_release = PyUnicode_InternFromString("release");
-    if (fastmpi_st->str_release == NULL ||
-        PyModule_AddObjectRef(module, "Op", type) < 0) {
+    if (PyModule_AddObjectRef(module, "Op", type) < 0) {
         return -1;
     }
     for (int k = 0; k <= FASTMPI_OP_NO_OP; k++) {

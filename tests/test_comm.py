@@ -1,4 +1,5 @@
 """Communicator basics (mpi4py 3.1 API)."""
+import numpy as np
 import pytest
 
 from _impl import MPI
@@ -136,6 +137,31 @@ def test_free_null_raises():
     with pytest.raises(MPI.Exception) as info:
         MPI.COMM_NULL.Free()
     assert info.value.Get_error_class() == MPI.ERR_COMM
+
+
+def test_disconnect(comm):
+    # after its pending communication is done; intra and inter alike
+    d = comm.Dup()
+    req = d.Isend(np.arange(3.0), dest=d.Get_rank(), tag=5)
+    buf = np.zeros(3)
+    d.Recv(buf, source=d.Get_rank(), tag=5)
+    req.Wait()
+    d.Disconnect()
+    assert d == MPI.COMM_NULL and not d
+    assert list(buf) == [0.0, 1.0, 2.0]
+    with pytest.raises(MPI.Exception) as info:
+        d.Disconnect()
+    assert info.value.Get_error_class() == MPI.ERR_COMM
+
+
+def test_disconnect_null_and_predefined_raise():
+    for c in (MPI.COMM_NULL, MPI.COMM_WORLD, MPI.COMM_SELF):
+        with pytest.raises(MPI.Exception) as info:
+            c.Disconnect()
+        assert info.value.Get_error_class() == MPI.ERR_COMM
+    assert MPI.COMM_WORLD.Get_size() >= 1 and MPI.COMM_SELF.Get_size() == 1
+    with pytest.raises(TypeError):
+        MPI.COMM_WORLD.Disconnect(1)
 
 
 def test_use_after_free(comm):

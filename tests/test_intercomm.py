@@ -152,6 +152,13 @@ def test_merge_default_is_low(ic, comm):
         merged.Free()
 
 
+def test_disconnect(ic):
+    d = ic.comm.Dup()
+    assert d.allgather(ic.wrank) == ic.remote
+    d.Disconnect()
+    assert d == MPI.COMM_NULL
+
+
 def test_dup_split_free(ic):
     d = ic.comm.Dup()
     assert isinstance(d, MPI.Intercomm)

@@ -292,6 +292,37 @@ Comm_Free(FastMPICommObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* Disconnect(): MPI_Comm_disconnect, a Free that first waits for the
+ * communicator's pending communication (collective). */
+static PyObject *
+Comm_Disconnect(FastMPICommObject *self, PyObject *unused)
+{
+    if (fastmpi_comm_check(self) < 0) {
+        return NULL;
+    }
+    if (self->flags & FASTMPI_PREDEFINED || self->ob_mpi == MPI_COMM_WORLD ||
+        self->ob_mpi == MPI_COMM_SELF) {
+        return fastmpi_error_raise_detail(
+            MPI_ERR_COMM, "Disconnect(): %s is predefined and cannot be "
+            "disconnected", self->ob_mpi == MPI_COMM_WORLD ? "COMM_WORLD"
+                                                             : "COMM_SELF");
+    }
+    int ierr;
+    fastmpi_callbacks_begin();       /* delete_fn may run (attr.c) */
+    FASTMPI_NOGIL_BEGIN
+    FASTMPI_CALL("MPI_Comm_disconnect", self->ob_mpi, MPI_PROC_NULL, 0, 0,
+                 ierr = MPI_Comm_disconnect(&self->ob_mpi));
+    FASTMPI_NOGIL_END
+    if (ierr == MPI_SUCCESS) {
+        self->ob_mpi = MPI_COMM_NULL;
+    }
+    fastmpi_check(ierr);
+    if (fastmpi_callbacks_end() < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 Comm_Abort(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
            PyObject *kwnames)
@@ -422,6 +453,9 @@ static PyMethodDef Comm_own_methods[] = {
      "Split(color=0, key=0) -> new communicator (collective)."},
     {"Free", (PyCFunction)Comm_Free, METH_NOARGS,
      "Free the communicator (collective); it becomes COMM_NULL."},
+    {"Disconnect", (PyCFunction)Comm_Disconnect, METH_NOARGS,
+     "Disconnect(): free the communicator once its pending communication "
+     "is done (collective); it becomes COMM_NULL."},
     {"Abort", FASTMPI_FASTCALL(Comm_Abort), METH_FASTCALL | METH_KEYWORDS,
      "Abort(errorcode=0): end every process of the job."},
     {"Barrier", (PyCFunction)Comm_Barrier, METH_NOARGS,

@@ -286,9 +286,12 @@ fastmpi_datatype_msg_arg(PyObject *obj, const char *fname,
     FastMPIDatatypeObject *d = (FastMPIDatatypeObject *)obj;
     *dt = d->ob_mpi;
     if (Py_UNLIKELY(*dt == MPI_DATATYPE_NULL)) {
-        fastmpi_error_raise_detail(MPI_ERR_TYPE, "%s() argument '%s': the "
-                                   "datatype is MPI.DATATYPE_NULL (freed, or "
-                                   "never created)", fname, argname);
+        /* a buffer spec that cannot describe a message (as mpi4py's
+         * ValueError); elsewhere the null handle is MPI's ERR_TYPE */
+        PyErr_Format(PyExc_ValueError,
+                     "%s() argument '%s': the datatype is "
+                     "MPI.DATATYPE_NULL (freed, or never created)",
+                     fname, argname);
         return -1;
     }
     if (Py_LIKELY(d->flags & FASTMPI_PREDEFINED)) {

@@ -110,6 +110,29 @@ def test_lowercase_wait_test(comm):
     assert g2.test() == (True, None)
 
 
+def test_complete_with_an_object(comm):
+    # complete(obj): what the lowercase wait/test then return, once
+    rec = Recorder()
+    g = rec.start()
+    result = {"answer": 42}
+    g.complete(result)
+    assert g.wait() is result
+    g2 = Recorder().start()
+    g2.complete(obj=[1, 2])
+    assert g2.test() == (True, [1, 2])
+    g3 = Recorder().start()
+    g3.complete()
+    assert g3.wait() is None
+    # a completed one refuses a second completion; bad keywords are named
+    with pytest.raises(MPI.Exception):
+        g3.complete(1)
+    g4 = Recorder().start()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'value'"):
+        g4.complete(value=1)
+    g4.Complete()
+    g4.Wait()
+
+
 def test_cancel_before_complete(comm):
     rec = Recorder()
     g = rec.start((4,), {})

@@ -252,11 +252,14 @@ Exception_richcompare(FastMPIExceptionObject *self, PyObject *other, int op)
 
 static PyMethodDef Exception_methods[] = {
     {"Get_error_code", (PyCFunction)Exception_Get_error_code, METH_NOARGS,
+     "Get_error_code($self)\n--\n\n"
      "The MPI error code."},
     {"Get_error_class", (PyCFunction)Exception_Get_error_class, METH_NOARGS,
+     "Get_error_class($self)\n--\n\n"
      "The MPI error class of the error code."},
     {"Get_error_string", (PyCFunction)Exception_Get_error_string,
-     METH_NOARGS, "The MPI library's text for the error code."},
+     METH_NOARGS, "Get_error_string($self)\n--\n\n"
+                  "The MPI library's text for the error code."},
     {NULL},
 };
 
@@ -269,7 +272,8 @@ static PyGetSetDef Exception_getset[] = {
 };
 
 static PyType_Slot Exception_slots[] = {
-    {Py_tp_doc, "Exception(ierr=SUCCESS): an MPI error: the code, its "
+    {Py_tp_doc, "Exception(ierr=SUCCESS, /)\n--\n\n"
+                "Exception(ierr=SUCCESS): an MPI error: the code, its "
                 "class and the library's text.  It compares, hashes and "
                 "converts (int()) as its error code."},
     {Py_tp_init, Exception_init},
@@ -517,23 +521,45 @@ DEFINE_REMOVE(Remove_error_class, "errorclass", MPI_Remove_error_class)
 DEFINE_REMOVE(Remove_error_code, "errorcode", MPI_Remove_error_code)
 DEFINE_REMOVE(Remove_error_string, "errorcode", MPI_Remove_error_string)
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Add_error_code, "Add_error_code", "errorclass")
+FASTMPI_ONE_ARG(Remove_error_class, "Remove_error_class", "errorclass")
+FASTMPI_ONE_ARG(Remove_error_code, "Remove_error_code", "errorcode")
+FASTMPI_ONE_ARG(Remove_error_string, "Remove_error_string", "errorcode")
+FASTMPI_ONE_ARG(Get_error_class, "Get_error_class", "errorcode")
+FASTMPI_ONE_ARG(Get_error_string, "Get_error_string", "errorcode")
+
 static PyMethodDef error_functions[] = {
     {"Add_error_class", Add_error_class, METH_NOARGS,
+     "Add_error_class($module)\n--\n\n"
      "Add_error_class() -> a new error class."},
-    {"Add_error_code", Add_error_code, METH_O,
+    {"Add_error_code", FASTMPI_FASTCALL(Add_error_code_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Add_error_code($module, errorclass)\n--\n\n"
      "Add_error_code(errorclass) -> a new error code in that class."},
     {"Add_error_string", FASTMPI_FASTCALL(Add_error_string),
      METH_FASTCALL | METH_KEYWORDS,
+     "Add_error_string($module, errorcode, string)\n--\n\n"
      "Add_error_string(errorcode, string): the text of an added code."},
-    {"Remove_error_class", Remove_error_class, METH_O,
+    {"Remove_error_class", FASTMPI_FASTCALL(Remove_error_class_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Remove_error_class($module, errorclass)\n--\n\n"
      "Remove_error_class(errorclass): remove an added class (MPI-4.1)."},
-    {"Remove_error_code", Remove_error_code, METH_O,
+    {"Remove_error_code", FASTMPI_FASTCALL(Remove_error_code_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Remove_error_code($module, errorcode)\n--\n\n"
      "Remove_error_code(errorcode): remove an added code (MPI-4.1)."},
-    {"Remove_error_string", Remove_error_string, METH_O,
+    {"Remove_error_string", FASTMPI_FASTCALL(Remove_error_string_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Remove_error_string($module, errorcode)\n--\n\n"
      "Remove_error_string(errorcode): remove its text (MPI-4.1)."},
-    {"Get_error_class", Get_error_class, METH_O,
+    {"Get_error_class", FASTMPI_FASTCALL(Get_error_class_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Get_error_class($module, errorcode)\n--\n\n"
      "Get_error_class(errorcode) -> the error class of an error code."},
-    {"Get_error_string", Get_error_string, METH_O,
+    {"Get_error_string", FASTMPI_FASTCALL(Get_error_string_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Get_error_string($module, errorcode)\n--\n\n"
      "Get_error_string(errorcode) -> the MPI library's text for it."},
     {NULL},
 };

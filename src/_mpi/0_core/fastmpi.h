@@ -170,6 +170,30 @@ typedef struct {
 int fastmpi_parse_args(fastmpi_argspec *spec, PyObject *const *args,
                        Py_ssize_t nargs, PyObject *kwnames, PyObject **out);
 
+/* A one-argument function written for METH_O that takes its argument by
+ * keyword too: FASTMPI_ONE_ARG(Comm_Set_name, "Set_name", "name") defines
+ * Comm_Set_name_kw, for a METH_FASTCALL | METH_KEYWORDS entry; a call
+ * with one positional argument goes straight through.  (impl is called
+ * through the PyCFunction type, as CPython calls a METH_O function.) */
+#define FASTMPI_ONE_ARG(impl, fname, argname)                              \
+    static PyObject *                                                      \
+    impl##_kw(PyObject *self, PyObject *const *args, Py_ssize_t nargs,     \
+              PyObject *kwnames)                                           \
+    {                                                                      \
+        static const char *const names_[] = {argname, NULL};               \
+        static fastmpi_argspec spec_ = {fname, names_, 1, 0, NULL};        \
+        PyObject *arg_ = NULL;                                             \
+        if (Py_LIKELY(kwnames == NULL && nargs == 1)) {                    \
+            arg_ = args[0];                                                \
+        }                                                                  \
+        else if (fastmpi_parse_args(&spec_, args, nargs, kwnames,          \
+                                    &arg_) < 0) {                          \
+            return NULL;                                                   \
+        }                                                                  \
+        PyCFunction f_ = (PyCFunction)(void (*)(void))impl;                \
+        return f_(self, arg_);                                             \
+    }
+
 /* Converters: obj may be NULL (argument not given): then *out = dflt.
  * Errors name the function and the argument. */
 int fastmpi_arg_int(fastmpi_argspec *spec, int index, PyObject *obj,

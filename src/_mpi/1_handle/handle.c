@@ -310,26 +310,38 @@ Handle_reduce(PyObject *self, PyObject *unused)
 
 /* The base's methods; a doc's %s is the class's name.  free() has two
  * docs: for kinds with a Free hook and without. */
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Handle_f2py, "f2py", "arg")
+
 static const PyMethodDef base_methods[] = {
-    {"py2f", Handle_py2f, METH_NOARGS, "Fortran handle."},
-    {"f2py", Handle_f2py, METH_O | METH_CLASS,
+    {"py2f", Handle_py2f, METH_NOARGS,
+     "py2f($self)\n--\n\n"
+     "py2f() -> int: the Fortran handle."},
+    {"f2py", FASTMPI_FASTCALL(Handle_f2py_kw),
+     METH_FASTCALL | METH_KEYWORDS | METH_CLASS,
+     "f2py($cls, arg)\n--\n\n"
      "f2py(arg): the %s of a Fortran handle."},
     {"toint", Handle_toint, METH_NOARGS,
+     "toint($self)\n--\n\n"
      "toint() -> int: the handle as an integer (MPI-5's integer handle; "
      "without MPI-5's ABI, the Fortran handle)."},
     {"fromint", Handle_fromint, METH_O | METH_CLASS,
+     "fromint($cls, arg, /)\n--\n\n"
      "fromint(arg, /): the %s of an integer toint() gave."},
     {"fromhandle", FASTMPI_FASTCALL(Handle_fromhandle),
      METH_FASTCALL | METH_KEYWORDS | METH_CLASS,
+     "fromhandle($cls, handle)\n--\n\n"
      "fromhandle(handle): the %s of an MPI handle (an int, as .handle "
      "gives)."},
     {"free", Handle_free, METH_NOARGS,
+     "free($self)\n--\n\n"
      "free(): Free() the %s unless it is null or predefined."},
-    {"__reduce__", Handle_reduce, METH_NOARGS, NULL},
+    {"__reduce__", Handle_reduce, METH_NOARGS, "__reduce__($self)\n--\n\n"},
     {NULL},
 };
 
-static const char free_nothing_doc[] = "free(): do nothing (a %s is not "
+static const char free_nothing_doc[] = "free($self)\n--\n\n"
+                                       "free(): do nothing (a %s is not "
                                        "freed).";
 
 /* A doc for the kind: fmt with its name, kept for the life of the
@@ -529,13 +541,24 @@ Handle_handleof(PyObject *module, PyObject *obj)
                                        : PyLong_FromSize_t((size_t)h);
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Handle_sizeof, "_sizeof", "arg")
+FASTMPI_ONE_ARG(Handle_addressof, "_addressof", "arg")
+FASTMPI_ONE_ARG(Handle_handleof, "_handleof", "arg")
+
 PyMethodDef fastmpi_handle_functions[] = {
-    {"_sizeof", Handle_sizeof, METH_O,
+    {"_sizeof", FASTMPI_FASTCALL(Handle_sizeof_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "_sizeof($module, arg)\n--\n\n"
      "_sizeof(obj) -> the size of the C handle of an MPI object or class."},
-    {"_addressof", Handle_addressof, METH_O,
+    {"_addressof", FASTMPI_FASTCALL(Handle_addressof_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "_addressof($module, arg)\n--\n\n"
      "_addressof(obj) -> the address of the C handle inside an MPI "
      "object."},
-    {"_handleof", Handle_handleof, METH_O,
+    {"_handleof", FASTMPI_FASTCALL(Handle_handleof_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "_handleof($module, arg)\n--\n\n"
      "_handleof(obj) -> the C handle of an MPI object as an int."},
     {NULL},
 };

@@ -565,20 +565,32 @@ Datatype_reduce(PyObject *self, PyObject *unused)
     return r;
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Datatype_Set_name, "Set_name", "name")
+
 static PyMethodDef Datatype_methods[] = {
     {"Get_size", (PyCFunction)Datatype_Get_size, METH_NOARGS,
+     "Get_size($self)\n--\n\n"
      "Size in bytes of the data described."},
     {"Get_extent", (PyCFunction)Datatype_Get_extent, METH_NOARGS,
+     "Get_extent($self)\n--\n\n"
      "Get_extent() -> (lb, extent)."},
-    {"Get_name", (PyCFunction)Datatype_Get_name, METH_NOARGS, "Name."},
-    {"Set_name", (PyCFunction)Datatype_Set_name, METH_O, "Set the name."},
+    {"Get_name", (PyCFunction)Datatype_Get_name, METH_NOARGS,
+     "Get_name($self)\n--\n\n"
+                                                              "Name."},
+    {"Set_name", FASTMPI_FASTCALL(Datatype_Set_name_kw),
+     METH_FASTCALL | METH_KEYWORDS, "Set_name($self, name)\n--\n\n"
+                                                         "Set the name."},
     {"Get_true_extent", (PyCFunction)Datatype_Get_true_extent, METH_NOARGS,
+     "Get_true_extent($self)\n--\n\n"
      "Get_true_extent() -> (true_lb, true_extent)."},
     {"Commit", (PyCFunction)Datatype_Commit, METH_NOARGS,
+     "Commit($self)\n--\n\n"
      "Commit() -> self: make the datatype usable in communication."},
     {"Free", (PyCFunction)Datatype_Free, METH_NOARGS,
+     "Free($self)\n--\n\n"
      "Free a user-defined datatype (it becomes DATATYPE_NULL)."},
-    {"__reduce__", Datatype_reduce, METH_NOARGS, NULL},
+    {"__reduce__", Datatype_reduce, METH_NOARGS, "__reduce__($self)\n--\n\n"},
     {NULL},
 };
 
@@ -598,7 +610,8 @@ FASTMPI_WEAKLIST_MEMBERS(Datatype_members, FastMPIDatatypeObject);
 
 static PyType_Slot Datatype_slots[] = {
     {Py_tp_members, Datatype_members},
-    {Py_tp_doc, "Datatype(datatype=None): an MPI datatype."},
+    {Py_tp_doc, "Datatype(datatype=None)\n--\n\n"
+                "Datatype(datatype=None): an MPI datatype."},
     {Py_tp_new, Datatype_new},
     {Py_tp_dealloc, Datatype_dealloc},
     {Py_tp_repr, Datatype_repr},

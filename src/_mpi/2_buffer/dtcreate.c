@@ -737,62 +737,80 @@ Datatype_Get_value_index(PyObject *cls, PyObject *args, PyObject *kwds)
 
 PyMethodDef fastmpi_dtcreate_methods[] = {
     {"Dup", (PyCFunction)Datatype_Dup, METH_NOARGS,
+     "Dup($self)\n--\n\n"
      "Dup() -> Datatype: a duplicate (committed if this one is)."},
     {"Create_dup", (PyCFunction)Datatype_Dup, METH_NOARGS,
      "Create_dup() -> Datatype: Dup() (the constructor decode() names "
      "for a DUP type)."},
     {"Create_contiguous",
      (PyCFunction)(void (*)(void))Datatype_Create_contiguous, KW,
+     "Create_contiguous($self, count)\n--\n\n"
      "Create_contiguous(count) -> Datatype."},
     {"Create_vector", (PyCFunction)(void (*)(void))Datatype_Create_vector,
-     KW, "Create_vector(count, blocklength, stride) -> Datatype."},
+     KW, "Create_vector($self, count, blocklength, stride)\n--\n\n"
+         "Create_vector(count, blocklength, stride) -> Datatype."},
     {"Create_hvector", (PyCFunction)(void (*)(void))Datatype_Create_hvector,
-     KW, "Create_hvector(count, blocklength, stride) -> Datatype (stride "
+     KW, "Create_hvector($self, count, blocklength, stride)\n--\n\n"
+         "Create_hvector(count, blocklength, stride) -> Datatype (stride "
      "in bytes)."},
     {"Create_indexed", (PyCFunction)(void (*)(void))Datatype_Create_indexed,
-     KW, "Create_indexed(blocklengths, displacements) -> Datatype."},
+     KW, "Create_indexed($self, blocklengths, displacements)\n--\n\n"
+         "Create_indexed(blocklengths, displacements) -> Datatype."},
     {"Create_hindexed",
      (PyCFunction)(void (*)(void))Datatype_Create_hindexed, KW,
+     "Create_hindexed($self, blocklengths, displacements)\n--\n\n"
      "Create_hindexed(blocklengths, displacements) -> Datatype "
      "(displacements in bytes)."},
     {"Create_indexed_block",
      (PyCFunction)(void (*)(void))Datatype_Create_indexed_block, KW,
+     "Create_indexed_block($self, blocklength, displacements)\n--\n\n"
      "Create_indexed_block(blocklength, displacements) -> Datatype."},
     {"Create_hindexed_block",
      (PyCFunction)(void (*)(void))Datatype_Create_hindexed_block, KW,
+     "Create_hindexed_block($self, blocklength, displacements)\n--\n\n"
      "Create_hindexed_block(blocklength, displacements) -> Datatype "
      "(displacements in bytes)."},
     {"Create_struct", (PyCFunction)(void (*)(void))Datatype_Create_struct,
      KW | METH_CLASS,
+     "Create_struct($cls, blocklengths, displacements, datatypes)\n--\n\n"
      "Create_struct(blocklengths, displacements, datatypes) -> Datatype."},
     {"Create_subarray",
      (PyCFunction)(void (*)(void))Datatype_Create_subarray, KW,
+     "Create_subarray($self, sizes, subsizes, starts, order=ORDER_C)\n--\n\n"
      "Create_subarray(sizes, subsizes, starts, order=ORDER_C) -> "
      "Datatype."},
     {"Create_darray", (PyCFunction)(void (*)(void))Datatype_Create_darray,
-     KW, "Create_darray(size, rank, gsizes, distribs, dargs, psizes, "
+     KW, "Create_darray($self, size, rank, gsizes, distribs, dargs, psizes, "
+         "order=ORDER_C)\n--\n\n"
+         "Create_darray(size, rank, gsizes, distribs, dargs, psizes, "
      "order=ORDER_C) -> Datatype."},
     {"Create_resized",
      (PyCFunction)(void (*)(void))Datatype_Create_resized, KW,
+     "Create_resized($self, lb, extent)\n--\n\n"
      "Create_resized(lb, extent) -> Datatype."},
     {"Match_size", (PyCFunction)(void (*)(void))Datatype_Match_size,
-     KW | METH_STATIC,
+     KW | METH_CLASS,
+     "Match_size($cls, typeclass, size)\n--\n\n"
      "Match_size(typeclass, size) -> the predefined Datatype."},
     {"Create_f90_integer",
      (PyCFunction)(void (*)(void))Datatype_Create_f90_integer,
      KW | METH_CLASS,
+     "Create_f90_integer($cls, r)\n--\n\n"
      "Create_f90_integer(r) -> the predefined INTEGER of range r."},
     {"Create_f90_real", (PyCFunction)(void (*)(void))Datatype_Create_f90_real,
      KW | METH_CLASS,
+     "Create_f90_real($cls, p, r)\n--\n\n"
      "Create_f90_real(p, r) -> the predefined REAL of precision p and "
      "range r."},
     {"Create_f90_complex",
      (PyCFunction)(void (*)(void))Datatype_Create_f90_complex,
      KW | METH_CLASS,
+     "Create_f90_complex($cls, p, r)\n--\n\n"
      "Create_f90_complex(p, r) -> the predefined COMPLEX of precision p "
      "and range r."},
     {"Get_value_index",
      (PyCFunction)(void (*)(void))Datatype_Get_value_index, KW | METH_CLASS,
+     "Get_value_index($cls, value, index)\n--\n\n"
      "Get_value_index(value, index) -> the pair type of MINLOC/MAXLOC "
      "(MPI-4.1)."},
     {NULL},
@@ -845,24 +863,23 @@ Get_address(PyObject *module, PyObject *location)
 }
 
 static int
-two_aints(PyObject *const *args, Py_ssize_t nargs, const char *fname,
-          const char *a, const char *b, MPI_Aint *x, MPI_Aint *y)
+two_aints(fastmpi_argspec *spec, PyObject *const *args, Py_ssize_t nargs,
+          PyObject *kwnames, MPI_Aint *x, MPI_Aint *y)
 {
-    if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "%s() takes 2 arguments (%zd given)",
-                     fname, nargs);
-        return -1;
-    }
-    return aint_arg(args[0], fname, a, x) < 0 ||
-           aint_arg(args[1], fname, b, y) < 0 ? -1 : 0;
+    PyObject *argv[2];
+    return fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
+           aint_arg(argv[0], spec->fname, spec->names[0], x) < 0 ||
+           aint_arg(argv[1], spec->fname, spec->names[1], y) < 0 ? -1 : 0;
 }
 
 static PyObject *
-Aint_add(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+Aint_add(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+         PyObject *kwnames)
 {
+    static const char *const names[] = {"base", "disp", NULL};
+    static fastmpi_argspec spec = {"Aint_add", names, 2};
     MPI_Aint base, disp;
-    if (two_aints(args, nargs, "Aint_add", "base", "disp", &base, &disp) <
-            0 ||
+    if (two_aints(&spec, args, nargs, kwnames, &base, &disp) < 0 ||
         fastmpi_require_mpi() < 0) {
         return NULL;
     }
@@ -870,23 +887,33 @@ Aint_add(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyObject *
-Aint_diff(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+Aint_diff(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+          PyObject *kwnames)
 {
+    static const char *const names[] = {"addr1", "addr2", NULL};
+    static fastmpi_argspec spec = {"Aint_diff", names, 2};
     MPI_Aint a1, a2;
-    if (two_aints(args, nargs, "Aint_diff", "addr1", "addr2", &a1, &a2) <
-            0 ||
+    if (two_aints(&spec, args, nargs, kwnames, &a1, &a2) < 0 ||
         fastmpi_require_mpi() < 0) {
         return NULL;
     }
     return PyLong_FromSsize_t((Py_ssize_t)MPI_Aint_diff(a1, a2));
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Get_address, "Get_address", "location")
+
 static PyMethodDef address_functions[] = {
-    {"Get_address", Get_address, METH_O,
+    {"Get_address", FASTMPI_FASTCALL(Get_address_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Get_address($module, location)\n--\n\n"
      "Get_address(location) -> int: the address of a buffer."},
-    {"Aint_add", FASTMPI_FASTCALL(Aint_add), METH_FASTCALL,
+    {"Aint_add", FASTMPI_FASTCALL(Aint_add), METH_FASTCALL | METH_KEYWORDS,
+     "Aint_add($module, base, disp)\n--\n\n"
      "Aint_add(base, disp) -> int."},
-    {"Aint_diff", FASTMPI_FASTCALL(Aint_diff), METH_FASTCALL,
+    {"Aint_diff", FASTMPI_FASTCALL(Aint_diff),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Aint_diff($module, addr1, addr2)\n--\n\n"
      "Aint_diff(addr1, addr2) -> int."},
     {NULL},
 };

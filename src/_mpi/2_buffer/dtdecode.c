@@ -330,12 +330,15 @@ Datatype_get_is_predefined(FastMPIDatatypeObject *self, void *closure)
 
 PyMethodDef fastmpi_dtdecode_methods[] = {
     {"Get_envelope", (PyCFunction)Datatype_Get_envelope, METH_NOARGS,
+     "Get_envelope($self)\n--\n\n"
      "Get_envelope() -> (num_integers, num_addresses, num_datatypes, "
      "combiner)."},
     {"Get_contents", (PyCFunction)Datatype_Get_contents, METH_NOARGS,
+     "Get_contents($self)\n--\n\n"
      "Get_contents() -> (integers, addresses, datatypes): the arguments "
      "the type was made with."},
     {"decode", (PyCFunction)Datatype_decode, METH_NOARGS,
+     "decode($self)\n--\n\n"
      "decode() -> (basetype, combiner name, params dict)."},
     {NULL},
 };

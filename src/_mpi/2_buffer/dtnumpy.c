@@ -558,11 +558,17 @@ dtlib_cache_size(PyObject *module, PyObject *unused)
     return PyLong_FromLong(n);
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Datatype_fromcode, "fromcode", "code")
+
 PyMethodDef fastmpi_dtnumpy_methods[] = {
-    {"fromcode", (PyCFunction)Datatype_fromcode, METH_O | METH_CLASS,
+    {"fromcode", FASTMPI_FASTCALL(Datatype_fromcode_kw),
+     METH_FASTCALL | METH_KEYWORDS | METH_CLASS,
+     "fromcode($cls, code)\n--\n\n"
      "fromcode(code) -> the predefined Datatype for a type code ('i', "
      "'d', 'i4', 'f8', ...)."},
     {"tocode", (PyCFunction)Datatype_tocode, METH_NOARGS,
+     "tocode($self)\n--\n\n"
      "tocode() -> the type code of a predefined datatype."},
     {NULL},
 };
@@ -629,10 +635,18 @@ typealign_of(PyObject *module, PyObject *arg)
     return PyLong_FromSize_t(align);
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(typecode_of, "_typecode", "datatype")
+FASTMPI_ONE_ARG(typealign_of, "_typealign", "datatype")
+
 static PyMethodDef dtnumpy_functions[] = {
-    {"_typecode", typecode_of, METH_O,
+    {"_typecode", FASTMPI_FASTCALL(typecode_of_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "_typecode($module, datatype)\n--\n\n"
      "_typecode(datatype) -> its type code ('i', 'd', ...) or None."},
-    {"_typealign", typealign_of, METH_O,
+    {"_typealign", FASTMPI_FASTCALL(typealign_of_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "_typealign($module, datatype)\n--\n\n"
      "_typealign(datatype) -> the alignment of a predefined numeric type, "
      "or None."},
     {"_dtlib_from_numpy", dtlib_from_numpy, METH_O,

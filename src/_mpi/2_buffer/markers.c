@@ -132,7 +132,8 @@ Marker_getbuffer(MarkerObject *self, Py_buffer *view, int flags)
 }
 
 static PyMethodDef Marker_methods[] = {
-    {"__reduce__", (PyCFunction)Marker_reduce, METH_NOARGS, NULL},
+    {"__reduce__", (PyCFunction)Marker_reduce, METH_NOARGS,
+     "__reduce__($self)\n--\n\n"},
     {NULL},
 };
 
@@ -149,20 +150,23 @@ static PyMethodDef Marker_methods[] = {
     {Py_tp_methods, Marker_methods}
 
 static PyType_Slot Bottom_slots[] = {
-    MARKER_SLOTS("Type of BOTTOM: the start of the address space, for "
+    MARKER_SLOTS("BottomType()\n--\n\n"
+                 "Type of BOTTOM: the start of the address space, for "
                  "datatypes with absolute addresses."),
     {Py_nb_index, Marker_int},
     {0, NULL},
 };
 
 static PyType_Slot InPlace_slots[] = {
-    MARKER_SLOTS("Type of IN_PLACE: a collective's send buffer that is "
+    MARKER_SLOTS("InPlaceType()\n--\n\n"
+                 "Type of IN_PLACE: a collective's send buffer that is "
                  "its receive buffer."),
     {0, NULL},
 };
 
 static PyType_Slot BufferAutomatic_slots[] = {
-    MARKER_SLOTS("Type of BUFFER_AUTOMATIC: Attach_buffer's automatic "
+    MARKER_SLOTS("BufferAutomaticType()\n--\n\n"
+                 "Type of BUFFER_AUTOMATIC: Attach_buffer's automatic "
                  "buffering (MPI-4.1)."),
     {0, NULL},
 };

@@ -733,22 +733,29 @@ Buffer_get_itemsize(BufferObject *self, void *unused)
 
 static PyMethodDef Buffer_methods[] = {
     {"allocate", FASTMPI_FASTCALL(Buffer_allocate), STATIC_KW,
+     "allocate(nbytes, clear=False)\n--\n\n"
      "allocate(nbytes, clear=False) -> buffer: new memory (zeroed if "
      "clear), freed with the buffer."},
     {"frombuffer", FASTMPI_FASTCALL(Buffer_frombuffer), STATIC_KW,
+     "frombuffer(obj, readonly=False)\n--\n\n"
      "frombuffer(obj, readonly=False) -> buffer: the memory of obj (which "
      "must be writable unless readonly)."},
     {"fromaddress", FASTMPI_FASTCALL(Buffer_fromaddress), STATIC_KW,
+     "fromaddress(address, nbytes, readonly=False)\n--\n\n"
      "fromaddress(address, nbytes, readonly=False) -> buffer: nbytes of "
      "memory at an address (its owner keeps it alive)."},
     {"cast", FASTMPI_FASTCALL(Buffer_cast), METH_FASTCALL | METH_KEYWORDS,
+     "cast($self, format, shape=...)\n--\n\n"
      "cast(format, shape=...) -> memoryview with a new format or shape."},
     {"tobytes", FASTMPI_FASTCALL(Buffer_tobytes),
      METH_FASTCALL | METH_KEYWORDS,
+     "tobytes($self, order=None)\n--\n\n"
      "tobytes(order=None) -> bytes: a copy of the memory."},
     {"toreadonly", (PyCFunction)Buffer_toreadonly, METH_NOARGS,
+     "toreadonly($self)\n--\n\n"
      "toreadonly() -> buffer: a read-only buffer of the same memory."},
     {"release", (PyCFunction)Buffer_release, METH_NOARGS,
+     "release($self)\n--\n\n"
      "release(): let go of the memory; the buffer is then empty, and "
      "using it raises ValueError."},
     {NULL},
@@ -774,7 +781,8 @@ FASTMPI_WEAKLIST_MEMBERS(Buffer_members, BufferObject);
 
 static PyType_Slot Buffer_slots[] = {
     {Py_tp_members, Buffer_members},
-    {Py_tp_doc, "buffer() or buffer(buf): bytes of memory as a Python "
+    {Py_tp_doc, "buffer(buf, /)\n--\n\n"
+                "buffer() or buffer(buf): bytes of memory as a Python "
                 "buffer: none, or the memory of buf."},
     {Py_tp_new, Buffer_new},
     {Py_tp_dealloc, Buffer_dealloc},

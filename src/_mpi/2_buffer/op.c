@@ -13,10 +13,11 @@
  * function two MPI.buffer objects of the vectors (in: read-only, inout:
  * writable; bytes, as mpi4py's, so numpy.frombuffer reads them and any
  * buffer of as many bytes can be assigned to a slice) and the Datatype,
- * and releases them afterwards so they stop pointing into MPI's memory.  An exception is stored in the Op and
- * later calls of the function for the same reduction are skipped; the
- * collective raises it once MPI has returned (fastmpi_op_raised).  Ranks
- * whose part of the reduction did not call the function see no error.
+ * and releases them afterwards so they stop pointing into MPI's memory.
+ * An exception is stored in the Op and later calls of the function for
+ * the same reduction are skipped; the collective raises it once MPI has
+ * returned (fastmpi_op_raised).  Ranks whose part of the reduction did
+ * not call the function see no error.
  */
 #include "../0_core/fastmpi.h"
 #include "../0_core/state.h"
@@ -664,15 +665,19 @@ static const fastmpi_handle_kind op_kind = {
 static PyMethodDef Op_methods[] = {
     {"Create", FASTMPI_FASTCALL(Op_Create),
      METH_FASTCALL | METH_KEYWORDS | METH_CLASS,
+     "Create($cls, function, commute=False)\n--\n\n"
      "Create(function, commute=False) -> Op: function(inbuf, inoutbuf, "
      "datatype) reduces inbuf into inoutbuf (buffers of raw bytes; "
      "numpy.frombuffer reads them)."},
     {"Free", (PyCFunction)Op_Free, METH_NOARGS,
+     "Free($self)\n--\n\n"
      "Free a user-defined Op."},
     {"Is_commutative", (PyCFunction)Op_Is_commutative, METH_NOARGS,
+     "Is_commutative($self)\n--\n\n"
      "Whether the operation is commutative."},
     {"Reduce_local", FASTMPI_FASTCALL(Op_Reduce_local),
      METH_FASTCALL | METH_KEYWORDS,
+     "Reduce_local($self, inbuf, inoutbuf)\n--\n\n"
      "Reduce_local(inbuf, inoutbuf): inoutbuf = inbuf op inoutbuf."},
     {NULL},
 };
@@ -689,7 +694,8 @@ FASTMPI_WEAKLIST_MEMBERS(Op_members, FastMPIOpObject);
 
 static PyType_Slot Op_slots[] = {
     {Py_tp_members, Op_members},
-    {Py_tp_doc, "Op(op=None): a reduction operation.  op(x, y) applies it "
+    {Py_tp_doc, "Op(op=None)\n--\n\n"
+                "Op(op=None): a reduction operation.  op(x, y) applies it "
                 "to Python objects."},
     {Py_tp_new, Op_new},
     {Py_tp_dealloc, Op_dealloc},

@@ -394,15 +394,23 @@ Pickle_set_threshold(FastMPIPickleObject *self, PyObject *value,
 
 #define FC(f) FASTMPI_FASTCALL(f), METH_FASTCALL | METH_KEYWORDS
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Pickle_dumps_oob, "dumps_oob", "obj")
+
 static PyMethodDef Pickle_methods[] = {
     {"dumps", FC(Pickle_dumps),
+     "dumps($self, obj)\n--\n\n"
      "dumps(obj) -> bytes: serialize obj, buffers in-band."},
     {"loads", FC(Pickle_loads),
+     "loads($self, data)\n--\n\n"
      "loads(data) -> obj: deserialize a dumps() result."},
-    {"dumps_oob", (PyCFunction)Pickle_dumps_oob, METH_O,
+    {"dumps_oob", FASTMPI_FASTCALL(Pickle_dumps_oob_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "dumps_oob($self, obj)\n--\n\n"
      "dumps_oob(obj) -> (bytes, [buffer]): serialize obj; with protocol 5 "
      "or above, buffers of THRESHOLD bytes or more out-of-band."},
     {"loads_oob", FC(Pickle_loads_oob),
+     "loads_oob($self, data, buffers)\n--\n\n"
      "loads_oob(data, buffers) -> obj: deserialize a dumps_oob() result."},
     {NULL},
 };
@@ -421,6 +429,8 @@ FASTMPI_WEAKLIST_MEMBERS(Pickle_members, FastMPIPickleObject);
 static PyType_Slot Pickle_slots[] = {
     {Py_tp_members, Pickle_members},
     {Py_tp_doc, "Pickle(dumps=None, loads=None, protocol=None, "
+                "threshold=None)\n--\n\n"
+                "Pickle(dumps=None, loads=None, protocol=None, "
                 "threshold=None): serialize Python objects.  MPI.pickle is "
                 "the one every lowercase call uses: "
                 "MPI.pickle.__init__(dill.dumps, dill.loads) changes it."},

@@ -260,6 +260,25 @@ Grequest_Complete(FastMPIRequestObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* complete(obj=None): Complete(), and obj is what wait() returns. */
+static PyObject *
+Grequest_complete(FastMPIRequestObject *self, PyObject *const *args,
+                  Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"obj", NULL};
+    static fastmpi_argspec spec = {"complete", names, 0};
+    PyObject *obj;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, &obj) < 0) {
+        return NULL;
+    }
+    FastMPIRequestObject *target = fastmpi_request_target(self);
+    PyObject *r = Grequest_Complete(self, NULL);
+    if (r != NULL && obj != NULL && obj != Py_None) {
+        Py_XSETREF(target->value, Py_NewRef(obj));
+    }
+    return r;
+}
+
 static void
 forget(PyObject *obj)
 {
@@ -273,17 +292,23 @@ forget(PyObject *obj)
 static PyMethodDef Grequest_methods[] = {
     {"Start", FASTMPI_FASTCALL(Grequest_Start),
      METH_FASTCALL | METH_KEYWORDS | METH_CLASS,
+     "Start($cls, query_fn=None, free_fn=None, cancel_fn=None, args=None, "
+     "kwargs=None)\n--\n\n"
      "Start(query_fn, free_fn, cancel_fn, args=None, kwargs=None) -> "
      "Grequest"},
     {"Complete", (PyCFunction)Grequest_Complete, METH_NOARGS,
+     "Complete($self)\n--\n\n"
      "Complete(): the operation is done; a wait on it can return."},
-    {"complete", (PyCFunction)Grequest_Complete, METH_NOARGS,
-     "complete(): as Complete."},
+    {"complete", FASTMPI_FASTCALL(Grequest_complete),
+     METH_FASTCALL | METH_KEYWORDS,
+     "complete($self, obj=None)\n--\n\n"
+     "complete(obj=None): as Complete; wait() then returns obj."},
     {NULL},
 };
 
 static PyType_Slot Grequest_slots[] = {
-    {Py_tp_doc, "A generalized request, completed by the program."},
+    {Py_tp_doc, "Grequest(request=None)\n--\n\n"
+                "A generalized request, completed by the program."},
     {Py_tp_methods, Grequest_methods},
     {0, NULL},
 };

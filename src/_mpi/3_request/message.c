@@ -390,10 +390,14 @@ static const fastmpi_handle_kind message_kind = {
 #define FC(f) FASTMPI_FASTCALL(f), METH_FASTCALL | METH_KEYWORDS
 
 static PyMethodDef Message_methods[] = {
-    {"Recv", FC(Message_Recv), "Recv(buf, status=None): receive it."},
-    {"Irecv", FC(Message_Irecv), "Irecv(buf) -> Request"},
-    {"recv", FC(Message_recv), "recv(status=None) -> obj"},
+    {"Recv", FC(Message_Recv), "Recv($self, buf, status=None)\n--\n\n"
+                               "Recv(buf, status=None): receive it."},
+    {"Irecv", FC(Message_Irecv), "Irecv($self, buf)\n--\n\n"
+                                 "Irecv(buf) -> Request"},
+    {"recv", FC(Message_recv), "recv($self, status=None)\n--\n\n"
+                               "recv(status=None) -> obj"},
     {"irecv", (PyCFunction)Message_irecv, METH_NOARGS,
+     "irecv($self)\n--\n\n"
      "irecv() -> Request; its wait() returns the object."},
     {NULL},
 };
@@ -402,7 +406,8 @@ FASTMPI_WEAKLIST_MEMBERS(Message_members, FastMPIMessageObject);
 
 static PyType_Slot Message_slots[] = {
     {Py_tp_members, Message_members},
-    {Py_tp_doc, "Message(message=None): a message matched by a probe, to "
+    {Py_tp_doc, "Message(message=None)\n--\n\n"
+                "Message(message=None): a message matched by a probe, to "
                 "be received exactly once.  Message() is MESSAGE_NULL; "
                 "Message(m) stands for the same message as m.  False only "
                 "for MESSAGE_NULL."},

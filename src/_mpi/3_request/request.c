@@ -148,6 +148,11 @@ PyObject *
 fastmpi_request_result(FastMPIRequestObject *req)
 {
     Py_ssize_t size = req->received;
+    if (req->kind == FASTMPI_REQ_GREQUEST && req->value != NULL) {
+        PyObject *value = req->value;   /* given once, as a receive's */
+        req->value = NULL;
+        return value;
+    }
     if (req->kind != FASTMPI_REQ_OBJRECV || size < 0) {
         Py_RETURN_NONE;
     }
@@ -387,6 +392,7 @@ Request_dealloc(PyObject *self)
         fastmpi_st->grequest_forget((PyObject *)req);
     }
     Py_CLEAR(req->op);
+    Py_CLEAR(req->value);
     if (is_pending(req)) {
         /* MPI is finalized with the request pending: keep its memory */
         tp->tp_free(self);
@@ -653,23 +659,32 @@ static const fastmpi_handle_kind request_kind = {
 
 static PyMethodDef Request_methods[] = {
     {"Wait", FC(Request_Wait),
+     "Wait($self, status=None)\n--\n\n"
      "Wait(status=None) -> True: wait for the request to complete."},
     {"Test", FC(Request_Test),
+     "Test($self, status=None)\n--\n\n"
      "Test(status=None) -> bool: has the request completed?"},
     {"wait", FC(Request_wait),
+     "wait($self, status=None)\n--\n\n"
      "wait(status=None) -> obj: wait, and return a received object."},
     {"test", FC(Request_test),
+     "test($self, status=None)\n--\n\n"
      "test(status=None) -> (flag, obj): test, and return a received "
      "object."},
     {"Get_status", FC(Request_Get_status),
+     "Get_status($self, status=None)\n--\n\n"
      "Get_status(status=None) -> bool: completed?  Does not free it."},
     {"get_status", FC(Request_Get_status),
+     "get_status($self, status=None)\n--\n\n"
      "get_status(status=None) -> bool: as Get_status."},
     {"Cancel", (PyCFunction)Request_Cancel, METH_NOARGS,
+     "Cancel($self)\n--\n\n"
      "Cancel(): cancel the pending request (then wait on it)."},
     {"cancel", (PyCFunction)Request_Cancel, METH_NOARGS,
+     "cancel($self)\n--\n\n"
      "cancel(): as Cancel."},
     {"Free", (PyCFunction)Request_Free, METH_NOARGS,
+     "Free($self)\n--\n\n"
      "Free(): give the request up; it completes in the background."},
     {NULL},
 };
@@ -678,7 +693,8 @@ FASTMPI_WEAKLIST_MEMBERS(Request_members, FastMPIRequestObject);
 
 static PyType_Slot Request_slots[] = {
     {Py_tp_members, Request_members},
-    {Py_tp_doc, "A nonblocking operation in progress."},
+    {Py_tp_doc, "Request(request=None)\n--\n\n"
+                "A nonblocking operation in progress."},
     {Py_tp_new, Request_new},
     {Py_tp_dealloc, Request_dealloc},
     {Py_tp_finalize, Request_finalize},
@@ -802,12 +818,18 @@ fail:
     return NULL;
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Prequest_Startall, "Startall", "requests")
+
 static PyMethodDef Prequest_methods[] = {
     {"Start", (PyCFunction)Prequest_Start, METH_NOARGS,
+     "Start($self)\n--\n\n"
      "Start(): start the persistent request."},
     {"start", (PyCFunction)Prequest_Start, METH_NOARGS,
      "start(): as Start."},
-    {"Startall", (PyCFunction)Prequest_Startall, METH_O | METH_CLASS,
+    {"Startall", FASTMPI_FASTCALL(Prequest_Startall_kw),
+     METH_FASTCALL | METH_KEYWORDS | METH_CLASS,
+     "Startall($cls, requests)\n--\n\n"
      "Startall(requests): start a list of persistent requests."},
     {"startall", (PyCFunction)Prequest_Startall, METH_O | METH_CLASS,
      "startall(requests): as Startall."},
@@ -815,7 +837,8 @@ static PyMethodDef Prequest_methods[] = {
 };
 
 static PyType_Slot Prequest_slots[] = {
-    {Py_tp_doc, "A persistent request: Start it, wait, Start it again."},
+    {Py_tp_doc, "Prequest(request=None)\n--\n\n"
+                "A persistent request: Start it, wait, Start it again."},
     {Py_tp_methods, Prequest_methods},
     {0, NULL},
 };

@@ -66,6 +66,8 @@ typedef struct {
     Py_ssize_t truncated;       /* > 0: the message that did not fit */
     PyObject *bytes;            /* OBJRECV: a bytearray received into */
     void *greq;                 /* GREQUEST: its context (grequest.c) */
+    PyObject *value;            /* GREQUEST: owned or NULL, the object
+                                   complete(obj) gave, for wait() */
     PyObject *op;               /* owned or NULL: an Op.Create op whose
                                    function's exception the wait raises */
     PyObject *weaklist;         /* weak references (fastmpi.h) */

@@ -505,42 +505,60 @@ DEFINE_GET_STATUS(get_status_some, "statuses")
 
 PyMethodDef fastmpi_requestlist_methods[] = {
     {"Get_status_any", CM(Get_status_any),
+     "Get_status_any($cls, requests, status=None)\n--\n\n"
      "Get_status_any(requests, status=None) -> (index, flag) (MPI-4.1)"},
     {"Get_status_all", CM(Get_status_all),
+     "Get_status_all($cls, requests, statuses=None)\n--\n\n"
      "Get_status_all(requests, statuses=None) -> bool (MPI-4.1)"},
     {"Get_status_some", CM(Get_status_some),
+     "Get_status_some($cls, requests, statuses=None)\n--\n\n"
      "Get_status_some(requests, statuses=None) -> indices or None "
      "(MPI-4.1)"},
     {"get_status_any", CM(get_status_any),
+     "get_status_any($cls, requests, status=None)\n--\n\n"
      "get_status_any(requests, status=None) -> (index, flag) (MPI-4.1)"},
     {"get_status_all", CM(get_status_all),
+     "get_status_all($cls, requests, statuses=None)\n--\n\n"
      "get_status_all(requests, statuses=None) -> bool (MPI-4.1)"},
     {"get_status_some", CM(get_status_some),
+     "get_status_some($cls, requests, statuses=None)\n--\n\n"
      "get_status_some(requests, statuses=None) -> indices or None "
      "(MPI-4.1)"},
     {"Waitany", CM(Waitany),
+     "Waitany($cls, requests, status=None)\n--\n\n"
      "Waitany(requests, status=None) -> index (UNDEFINED if none active)"},
     {"Testany", CM(Testany),
+     "Testany($cls, requests, status=None)\n--\n\n"
      "Testany(requests, status=None) -> (index, flag)"},
     {"Waitall", CM(Waitall),
+     "Waitall($cls, requests, statuses=None)\n--\n\n"
      "Waitall(requests, statuses=None) -> True.  statuses: a list (grown "
      "to one Status per request) or another sequence of Status objects "
      "(filled as far as it goes)."},
-    {"Testall", CM(Testall), "Testall(requests, statuses=None) -> bool"},
+    {"Testall", CM(Testall), "Testall($cls, requests, statuses=None)\n--\n\n"
+                             "Testall(requests, statuses=None) -> bool"},
     {"Waitsome", CM(Waitsome),
+     "Waitsome($cls, requests, statuses=None)\n--\n\n"
      "Waitsome(requests, statuses=None) -> indices, or None"},
     {"Testsome", CM(Testsome),
+     "Testsome($cls, requests, statuses=None)\n--\n\n"
      "Testsome(requests, statuses=None) -> indices, or None"},
-    {"waitany", CM(waitany), "waitany(requests, status=None) -> (index, obj)"},
+    {"waitany", CM(waitany), "waitany($cls, requests, status=None)\n--\n\n"
+                             "waitany(requests, status=None) -> (index, obj)"},
     {"testany", CM(testany),
+     "testany($cls, requests, status=None)\n--\n\n"
      "testany(requests, status=None) -> (index, flag, obj)"},
-    {"waitall", CM(waitall), "waitall(requests, statuses=None) -> [obj]"},
+    {"waitall", CM(waitall), "waitall($cls, requests, statuses=None)\n--\n\n"
+                             "waitall(requests, statuses=None) -> [obj]"},
     {"testall", CM(testall),
+     "testall($cls, requests, statuses=None)\n--\n\n"
      "testall(requests, statuses=None) -> (flag, [obj] or None)"},
     {"waitsome", CM(waitsome),
+     "waitsome($cls, requests, statuses=None)\n--\n\n"
      "waitsome(requests, statuses=None) -> (indices, [obj]) or "
      "(None, None)"},
     {"testsome", CM(testsome),
+     "testsome($cls, requests, statuses=None)\n--\n\n"
      "testsome(requests, statuses=None) -> (indices, [obj]) or "
      "(None, None)"},
     {NULL},

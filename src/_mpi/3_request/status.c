@@ -131,19 +131,21 @@ Status_Set_cancelled(FastMPIStatusObject *self, PyObject *flag)
 
 static PyObject *
 Status_Set_elements(FastMPIStatusObject *self, PyObject *const *args,
-                    Py_ssize_t nargs)
+                    Py_ssize_t nargs, PyObject *kwnames)
 {
-    if (nargs != 2) {
-        return PyErr_Format(PyExc_TypeError, "Set_elements(datatype, count) "
-                            "takes 2 arguments (%zd given)", nargs);
+    static const char *const names[] = {"datatype", "count", NULL};
+    static fastmpi_argspec spec = {"Set_elements", names, 2};
+    PyObject *argv[2];
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0) {
+        return NULL;
     }
-    MPI_Datatype dt = fastmpi_datatype_arg(args[0], "Set_elements",
+    MPI_Datatype dt = fastmpi_datatype_arg(argv[0], "Set_elements",
                                            "datatype");
     if (dt == MPI_DATATYPE_NULL) {
         return NULL;
     }
     int overflow = 0;
-    long count = PyLong_AsLongAndOverflow(args[1], &overflow);
+    long count = PyLong_AsLongAndOverflow(argv[1], &overflow);
     if (count == -1 && PyErr_Occurred()) {
         return NULL;
     }
@@ -159,19 +161,18 @@ Status_Set_elements(FastMPIStatusObject *self, PyObject *const *args,
     Py_RETURN_NONE;
 }
 
+/* Get_count(datatype=BYTE)'s argument. */
 static MPI_Datatype
-datatype_or_byte(PyObject *const *args, Py_ssize_t nargs, const char *fname)
+datatype_or_byte(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    if (nargs > 1) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() takes at most 1 argument (%zd given)", fname,
-                     nargs);
+    static const char *const names[] = {"datatype", NULL};
+    static fastmpi_argspec spec = {"Get_count", names, 0};
+    PyObject *arg;
+    if (fastmpi_parse_args(&spec, args, nargs, kwnames, &arg) < 0) {
         return MPI_DATATYPE_NULL;
     }
-    if (nargs == 0) {
-        return MPI_BYTE;
-    }
-    return fastmpi_datatype_arg(args[0], fname, "datatype");
+    return arg == NULL ? MPI_BYTE
+                       : fastmpi_datatype_arg(arg, "Get_count", "datatype");
 }
 
 /* ---- counts past 2**31-1 ------------------------------------------------
@@ -239,10 +240,9 @@ status_count(FastMPIStatusObject *self, MPI_Datatype dt, int elements)
 
 static PyObject *
 Status_Get_count(FastMPIStatusObject *self, PyObject *const *args,
-                 Py_ssize_t nargs)
+                 Py_ssize_t nargs, PyObject *kwnames)
 {
-    return status_count(self, datatype_or_byte(args, nargs, "Get_count"),
-                        0);
+    return status_count(self, datatype_or_byte(args, nargs, kwnames), 0);
 }
 
 static PyObject *
@@ -266,7 +266,7 @@ Status_Is_cancelled(FastMPIStatusObject *self, PyObject *unused)
 static PyObject *
 Status_get_count(FastMPIStatusObject *self, void *closure)
 {
-    return Status_Get_count(self, NULL, 0);
+    return Status_Get_count(self, NULL, 0, NULL);
 }
 
 static PyObject *
@@ -487,37 +487,70 @@ Status_reduce(FastMPIStatusObject *self, PyObject *unused)
     return Py_BuildValue("(O()N)", (PyObject *)Py_TYPE(self), state);
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Status_Set_source, "Set_source", "source")
+FASTMPI_ONE_ARG(Status_Set_tag, "Set_tag", "tag")
+FASTMPI_ONE_ARG(Status_Set_error, "Set_error", "error")
+FASTMPI_ONE_ARG(Status_Get_elements, "Get_elements", "datatype")
+FASTMPI_ONE_ARG(Status_Set_cancelled, "Set_cancelled", "flag")
+FASTMPI_ONE_ARG(Status_f2py, "f2py", "arg")
+
 static PyMethodDef Status_methods[] = {
     {"Get_source", (PyCFunction)Status_Get_source, METH_NOARGS,
+     "Get_source($self)\n--\n\n"
      "Source rank of the message."},
-    {"Set_source", (PyCFunction)Status_Set_source, METH_O, "Set source."},
-    {"Get_tag", (PyCFunction)Status_Get_tag, METH_NOARGS, "Message tag."},
-    {"Set_tag", (PyCFunction)Status_Set_tag, METH_O, "Set tag."},
+    {"Set_source", FASTMPI_FASTCALL(Status_Set_source_kw),
+     METH_FASTCALL | METH_KEYWORDS, "Set_source($self, source)\n--\n\n"
+                                                           "Set source."},
+    {"Get_tag", (PyCFunction)Status_Get_tag, METH_NOARGS,
+     "Get_tag($self)\n--\n\n"
+                                                          "Message tag."},
+    {"Set_tag", FASTMPI_FASTCALL(Status_Set_tag_kw),
+     METH_FASTCALL | METH_KEYWORDS, "Set_tag($self, tag)\n--\n\n"
+                                                     "Set tag."},
     {"Get_error", (PyCFunction)Status_Get_error, METH_NOARGS,
+     "Get_error($self)\n--\n\n"
      "Error code of the operation."},
-    {"Set_error", (PyCFunction)Status_Set_error, METH_O, "Set error."},
+    {"Set_error", FASTMPI_FASTCALL(Status_Set_error_kw),
+     METH_FASTCALL | METH_KEYWORDS, "Set_error($self, error)\n--\n\n"
+                                                         "Set error."},
     {"Get_count", (PyCFunction)(void (*)(void))Status_Get_count,
-     METH_FASTCALL,
+     METH_FASTCALL | METH_KEYWORDS,
+     "Get_count($self, datatype=BYTE)\n--\n\n"
      "Get_count(datatype=BYTE) -> number of whole datatype entries."},
-    {"Get_elements", (PyCFunction)Status_Get_elements, METH_O,
+    {"Get_elements", FASTMPI_FASTCALL(Status_Get_elements_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Get_elements($self, datatype)\n--\n\n"
      "Get_elements(datatype) -> number of basic elements."},
     {"Is_cancelled", (PyCFunction)Status_Is_cancelled, METH_NOARGS,
+     "Is_cancelled($self)\n--\n\n"
      "Whether the request was cancelled."},
-    {"Set_cancelled", (PyCFunction)Status_Set_cancelled, METH_O,
+    {"Set_cancelled", FASTMPI_FASTCALL(Status_Set_cancelled_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Set_cancelled($self, flag)\n--\n\n"
      "Set_cancelled(flag): for a generalized request's query_fn."},
     {"Set_elements", (PyCFunction)(void (*)(void))Status_Set_elements,
-     METH_FASTCALL, "Set_elements(datatype, count): set the count."},
+     METH_FASTCALL | METH_KEYWORDS, "Set_elements($self, datatype, "
+                                    "count)\n--\n\n"
+                    "Set_elements(datatype, count): set the count."},
     {"py2f", (PyCFunction)Status_py2f, METH_NOARGS,
+     "py2f($self)\n--\n\n"
      "py2f() -> the Fortran status, a list of ints (MPI_Status_c2f)."},
-    {"f2py", (PyCFunction)Status_f2py, METH_O | METH_CLASS,
+    {"f2py", FASTMPI_FASTCALL(Status_f2py_kw),
+     METH_FASTCALL | METH_KEYWORDS | METH_CLASS,
+     "f2py($cls, arg)\n--\n\n"
      "f2py(arg) -> the Status of a Fortran status (a list of ints)."},
     {"tomemory", (PyCFunction)Status_tomemory, METH_NOARGS,
+     "tomemory($self)\n--\n\n"
      "tomemory() -> a writable memoryview of the MPI_Status."},
     {"__getstate__", (PyCFunction)Status_getstate, METH_NOARGS,
+     "__getstate__($self)\n--\n\n"
      "{'source', 'tag', 'error', 'count' (bytes), 'cancelled'}."},
     {"__setstate__", (PyCFunction)Status_setstate, METH_O,
+     "__setstate__($self, state, /)\n--\n\n"
      "__setstate__(state): set the fields a __getstate__ dict names."},
     {"__reduce__", (PyCFunction)Status_reduce, METH_NOARGS,
+     "__reduce__($self)\n--\n\n"
      "Pickling: Status() and its __getstate__."},
     {NULL},
 };
@@ -536,7 +569,8 @@ FASTMPI_WEAKLIST_MEMBERS(Status_members, FastMPIStatusObject);
 
 static PyType_Slot Status_slots[] = {
     {Py_tp_members, Status_members},
-    {Py_tp_doc, "Status(status=None): the envelope of a message."},
+    {Py_tp_doc, "Status(status=None)\n--\n\n"
+                "Status(status=None): the envelope of a message."},
     {Py_tp_new, Status_new},
     {Py_tp_dealloc, Status_dealloc},
     {Py_tp_repr, Status_repr},

@@ -57,9 +57,11 @@ Free_mem(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
 
 PyMethodDef fastmpi_allocmem_functions[] = {
     {"Alloc_mem", FASTMPI_FASTCALL(Alloc_mem), METH_FASTCALL | METH_KEYWORDS,
+     "Alloc_mem($module, size, info=INFO_NULL)\n--\n\n"
      "Alloc_mem(size, info=INFO_NULL) -> buffer: memory from "
      "MPI_Alloc_mem (for RMA windows and messages), until Free_mem."},
     {"Free_mem", FASTMPI_FASTCALL(Free_mem), METH_FASTCALL | METH_KEYWORDS,
+     "Free_mem($module, mem)\n--\n\n"
      "Free_mem(mem): give memory from Alloc_mem back to MPI."},
     {NULL},
 };

@@ -611,22 +611,36 @@ Type_Free_keyval(PyObject *cls, PyObject *arg)
 
 #define FC(f) FASTMPI_FASTCALL(f), METH_FASTCALL | METH_KEYWORDS
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Attr_Get_attr, "Get_attr", "keyval")
+FASTMPI_ONE_ARG(Attr_Delete_attr, "Delete_attr", "keyval")
+FASTMPI_ONE_ARG(Comm_Free_keyval, "Free_keyval", "keyval")
+FASTMPI_ONE_ARG(Type_Free_keyval, "Free_keyval", "keyval")
+
 #define ATTR_METHODS(PREFIX, WHAT)                                         \
     {"Create_keyval", FASTMPI_FASTCALL(PREFIX##_Create_keyval),            \
      METH_FASTCALL | METH_KEYWORDS | METH_CLASS,                           \
+     "Create_keyval($cls, copy_fn=None, delete_fn=None, nopython=False)"   \
+     "\n--\n\n"                                                           \
      "Create_keyval(copy_fn=None, delete_fn=None, nopython=False) -> a "   \
      "new attribute key for " WHAT "s.  copy_fn(obj, keyval, attrval) "   \
      "gives the copy's value on Dup (NotImplemented: no copy; True: the " \
      "same value; None: never copied); delete_fn(obj, keyval, attrval) "  \
      "runs when the value goes.  nopython: values are ints."},            \
-    {"Free_keyval", (PyCFunction)PREFIX##_Free_keyval,                     \
-     METH_O | METH_CLASS,                                                  \
+    {"Free_keyval", FASTMPI_FASTCALL(PREFIX##_Free_keyval_kw),             \
+     METH_FASTCALL | METH_KEYWORDS | METH_CLASS,                           \
+     "Free_keyval($cls, keyval)\n--\n\n"                                   \
      "Free_keyval(keyval) -> KEYVAL_INVALID: free an attribute key."},     \
     {"Set_attr", FC(Attr_Set_attr),                                        \
+     "Set_attr($self, keyval, attrval)\n--\n\n"                            \
      "Set_attr(keyval, attrval): attach a value (replacing one)."},        \
-    {"Get_attr", (PyCFunction)Attr_Get_attr, METH_O,                       \
+    {"Get_attr", FASTMPI_FASTCALL(Attr_Get_attr_kw),                       \
+     METH_FASTCALL | METH_KEYWORDS,                                        \
+     "Get_attr($self, keyval)\n--\n\n"                                     \
      "Get_attr(keyval) -> the attached value, or None."},                  \
-    {"Delete_attr", (PyCFunction)Attr_Delete_attr, METH_O,                 \
+    {"Delete_attr", FASTMPI_FASTCALL(Attr_Delete_attr_kw),                 \
+     METH_FASTCALL | METH_KEYWORDS,                                        \
+     "Delete_attr($self, keyval)\n--\n\n"                                  \
      "Delete_attr(keyval): remove an attached value."},                    \
     {NULL}
 

@@ -436,31 +436,50 @@ static const fastmpi_handle_kind comm_kind = {
     .slots = comm_kind_slots,
 };
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Comm_Set_name, "Set_name", "name")
+FASTMPI_ONE_ARG(Comm_Compare, "Compare", "comm")
+
 static PyMethodDef Comm_own_methods[] = {
     {"Get_rank", (PyCFunction)Comm_Get_rank, METH_NOARGS,
+     "Get_rank($self)\n--\n\n"
      "Rank of this process in the communicator."},
     {"Get_size", (PyCFunction)Comm_Get_size, METH_NOARGS,
+     "Get_size($self)\n--\n\n"
      "Number of processes in the communicator."},
-    {"Get_name", (PyCFunction)Comm_Get_name, METH_NOARGS, "Name."},
-    {"Set_name", (PyCFunction)Comm_Set_name, METH_O, "Set the name."},
+    {"Get_name", (PyCFunction)Comm_Get_name, METH_NOARGS,
+     "Get_name($self)\n--\n\n"
+                                                          "Name."},
+    {"Set_name", FASTMPI_FASTCALL(Comm_Set_name_kw),
+     METH_FASTCALL | METH_KEYWORDS, "Set_name($self, name)\n--\n\n"
+                                                     "Set the name."},
     {"Is_inter", (PyCFunction)Comm_Is_inter, METH_NOARGS,
+     "Is_inter($self)\n--\n\n"
      "Whether this is an intercommunicator."},
     {"Is_intra", (PyCFunction)Comm_Is_intra, METH_NOARGS,
+     "Is_intra($self)\n--\n\n"
      "Whether this is an intracommunicator."},
-    {"Compare", (PyCFunction)Comm_Compare, METH_O,
+    {"Compare", FASTMPI_FASTCALL(Comm_Compare_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Compare($self, comm)\n--\n\n"
      "Compare(comm) -> IDENT, CONGRUENT, SIMILAR or UNEQUAL."},
     {"Split", FASTMPI_FASTCALL(Comm_Split), METH_FASTCALL | METH_KEYWORDS,
+     "Split($self, color=0, key=0)\n--\n\n"
      "Split(color=0, key=0) -> new communicator (collective)."},
     {"Free", (PyCFunction)Comm_Free, METH_NOARGS,
+     "Free($self)\n--\n\n"
      "Free the communicator (collective); it becomes COMM_NULL."},
     {"Disconnect", (PyCFunction)Comm_Disconnect, METH_NOARGS,
      "Disconnect(): free the communicator once its pending communication "
      "is done (collective); it becomes COMM_NULL."},
     {"Abort", FASTMPI_FASTCALL(Comm_Abort), METH_FASTCALL | METH_KEYWORDS,
+     "Abort($self, errorcode=0)\n--\n\n"
      "Abort(errorcode=0): end every process of the job."},
     {"Barrier", (PyCFunction)Comm_Barrier, METH_NOARGS,
+     "Barrier($self)\n--\n\n"
      "Block until every process has called Barrier."},
     {"barrier", (PyCFunction)Comm_Barrier, METH_NOARGS,
+     "barrier($self)\n--\n\n"
      "Block until every process has called barrier."},
     {NULL},
 };
@@ -478,7 +497,8 @@ FASTMPI_WEAKLIST_MEMBERS(Comm_members, FastMPICommObject);
 
 static PyType_Slot Comm_slots[] = {
     {Py_tp_members, Comm_members},
-    {Py_tp_doc, "Comm(comm=None): a communicator."},
+    {Py_tp_doc, "Comm(comm=None)\n--\n\n"
+                "Comm(comm=None): a communicator."},
     {Py_tp_new, Comm_tp_new},
     {Py_tp_dealloc, Comm_dealloc},
     {Py_tp_methods, Comm_own_methods},
@@ -494,7 +514,8 @@ static PyType_Spec Comm_spec = {
 };
 
 static PyType_Slot Intracomm_slots[] = {
-    {Py_tp_doc, "Intracomm(comm=None): an intracommunicator."},
+    {Py_tp_doc, "Intracomm(comm=None)\n--\n\n"
+                "Intracomm(comm=None): an intracommunicator."},
     {0, NULL},
 };
 

@@ -390,33 +390,52 @@ Comm_Get_parent(PyObject *cls, PyObject *unused)
     return fastmpi_comm_new(fastmpi_st->Intercomm, parent, 0);
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Comm_Dup_with_info, "Dup_with_info", "info")
+FASTMPI_ONE_ARG(Comm_Idup_with_info, "Idup_with_info", "info")
+FASTMPI_ONE_ARG(Comm_Set_info, "Set_info", "info")
+
 PyMethodDef fastmpi_commctor_methods[] = {
     {"Dup", FASTMPI_FASTCALL(Comm_Dup), METH_FASTCALL | METH_KEYWORDS,
+     "Dup($self, info=None)\n--\n\n"
      "Dup(info=None) -> a duplicate of the same type (collective)."},
     {"Get_group", (PyCFunction)Comm_Get_group, METH_NOARGS,
+     "Get_group($self)\n--\n\n"
      "Get_group() -> the group of the communicator (a new Group)."},
     {"Create", FASTMPI_FASTCALL(Comm_Create), KW,
+     "Create($self, group)\n--\n\n"
      "Create(group) -> a communicator of group's processes (collective; "
      "COMM_NULL outside group)."},
     {"Create_group", FASTMPI_FASTCALL(Comm_Create_group), KW,
+     "Create_group($self, group, tag=0)\n--\n\n"
      "Create_group(group, tag=0) -> a communicator of group's processes "
      "(collective over group only)."},
     {"Split_type", FASTMPI_FASTCALL(Comm_Split_type), KW,
+     "Split_type($self, split_type, key=0, info=INFO_NULL)\n--\n\n"
      "Split_type(split_type, key=0, info=INFO_NULL) -> a communicator "
      "per shared-memory node (COMM_TYPE_SHARED), COMM_NULL for "
      "UNDEFINED."},
-    {"Dup_with_info", (PyCFunction)Comm_Dup_with_info, METH_O,
+    {"Dup_with_info", FASTMPI_FASTCALL(Comm_Dup_with_info_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Dup_with_info($self, info)\n--\n\n"
      "Dup_with_info(info) -> a duplicate carrying info's hints."},
-    {"Idup_with_info", (PyCFunction)Comm_Idup_with_info, METH_O,
+    {"Idup_with_info", FASTMPI_FASTCALL(Comm_Idup_with_info_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Idup_with_info($self, info)\n--\n\n"
      "Idup_with_info(info) -> (communicator, Request): a nonblocking "
      "duplicate with info's hints (collective; MPI-4)."},
     {"Idup", FASTMPI_FASTCALL(Comm_Idup), KW,
+     "Idup($self, info=None)\n--\n\n"
      "Idup(info=None) -> (newcomm, request): a nonblocking Dup."},
     {"Clone", (PyCFunction)Comm_Clone, METH_NOARGS,
+     "Clone($self)\n--\n\n"
      "Clone() -> a duplicate of the same type (Dup)."},
     {"Get_info", (PyCFunction)Comm_Get_info, METH_NOARGS,
+     "Get_info($self)\n--\n\n"
      "Get_info() -> the hints in use (a new Info)."},
-    {"Set_info", (PyCFunction)Comm_Set_info, METH_O,
+    {"Set_info", FASTMPI_FASTCALL(Comm_Set_info_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Set_info($self, info)\n--\n\n"
      "Set_info(info): give hints."},
     {"Get_parent", (PyCFunction)Comm_Get_parent, METH_NOARGS | METH_CLASS,
      "Get_parent() -> the parent Intercomm of a spawned process, or an "

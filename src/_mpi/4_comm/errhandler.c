@@ -229,6 +229,7 @@ Errhandler_repr(FastMPIErrhandlerObject *self)
 
 static PyMethodDef Errhandler_methods[] = {
     {"Free", (PyCFunction)Errhandler_Free, METH_NOARGS,
+     "Free($self)\n--\n\n"
      "Free(): free the error handler (it becomes ERRHANDLER_NULL)."},
     {NULL},
 };
@@ -237,7 +238,8 @@ FASTMPI_WEAKLIST_MEMBERS(Errhandler_members, FastMPIErrhandlerObject);
 
 static PyType_Slot Errhandler_slots[] = {
     {Py_tp_members, Errhandler_members},
-    {Py_tp_doc, "Errhandler(errhandler=None): an MPI error handler."},
+    {Py_tp_doc, "Errhandler(errhandler=None)\n--\n\n"
+                "Errhandler(errhandler=None): an MPI error handler."},
     {Py_tp_new, Errhandler_tp_new},
     {Py_tp_dealloc, Errhandler_dealloc},
     {Py_tp_repr, Errhandler_repr},
@@ -409,16 +411,27 @@ Comm_Create_errhandler(PyObject *cls, PyObject *arg)
     return obj;
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Comm_Set_errhandler, "Set_errhandler", "errhandler")
+FASTMPI_ONE_ARG(Comm_Call_errhandler, "Call_errhandler", "errorcode")
+FASTMPI_ONE_ARG(Comm_Create_errhandler, "Create_errhandler", "errhandler_fn")
+
 PyMethodDef fastmpi_errhandler_comm_methods[] = {
     {"Get_errhandler", (PyCFunction)Comm_Get_errhandler, METH_NOARGS,
+     "Get_errhandler($self)\n--\n\n"
      "Get_errhandler() -> a new Errhandler for the communicator's error "
      "handler (Free it when done)."},
-    {"Set_errhandler", (PyCFunction)Comm_Set_errhandler, METH_O,
+    {"Set_errhandler", FASTMPI_FASTCALL(Comm_Set_errhandler_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Set_errhandler($self, errhandler)\n--\n\n"
      "Set_errhandler(errhandler): the communicator's error handler."},
-    {"Call_errhandler", (PyCFunction)Comm_Call_errhandler, METH_O,
+    {"Call_errhandler", FASTMPI_FASTCALL(Comm_Call_errhandler_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Call_errhandler($self, errorcode)\n--\n\n"
      "Call_errhandler(errorcode): call the communicator's error handler."},
-    {"Create_errhandler", (PyCFunction)Comm_Create_errhandler,
-     METH_O | METH_CLASS,
+    {"Create_errhandler", FASTMPI_FASTCALL(Comm_Create_errhandler_kw),
+     METH_FASTCALL | METH_KEYWORDS | METH_CLASS,
+     "Create_errhandler($cls, errhandler_fn)\n--\n\n"
      "Create_errhandler(errhandler_fn) -> Errhandler calling "
      "errhandler_fn(comm, errorcode) on an error."},
     {NULL},

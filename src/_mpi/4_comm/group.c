@@ -629,36 +629,60 @@ static const fastmpi_handle_kind group_kind = {
 
 #define KW (METH_FASTCALL | METH_KEYWORDS)
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Group_Incl, "Incl", "ranks")
+FASTMPI_ONE_ARG(Group_Excl, "Excl", "ranks")
+FASTMPI_ONE_ARG(Group_Range_incl, "Range_incl", "ranks")
+FASTMPI_ONE_ARG(Group_Range_excl, "Range_excl", "ranks")
+
 static PyMethodDef Group_methods[] = {
     {"Get_size", (PyCFunction)Group_Get_size, METH_NOARGS,
+     "Get_size($self)\n--\n\n"
      "Number of processes in the group."},
     {"Get_rank", (PyCFunction)Group_Get_rank, METH_NOARGS,
+     "Get_rank($self)\n--\n\n"
      "Rank of this process in the group, or UNDEFINED."},
     {"Translate_ranks", FASTMPI_FASTCALL(Group_Translate_ranks), KW,
+     "Translate_ranks($self, ranks=None, group=None)\n--\n\n"
      "Translate_ranks(ranks=None, group=None) -> list: the ranks of this "
      "group as ranks of group (COMM_WORLD's group when None), UNDEFINED "
      "where absent."},
     {"Compare", FASTMPI_FASTCALL(Group_Compare), KW,
+     "Compare($self, group)\n--\n\n"
      "Compare(group) -> IDENT, SIMILAR or UNEQUAL."},
-    {"Dup", (PyCFunction)Group_Dup, METH_NOARGS, "A new, equal group."},
+    {"Dup", (PyCFunction)Group_Dup, METH_NOARGS, "Dup($self)\n--\n\n"
+                                                 "A new, equal group."},
     {"Union", FASTMPI_FASTCALL(Group_Union), KW | METH_CLASS,
+     "Union($cls, group1, group2)\n--\n\n"
      "Union(group1, group2) -> the processes of either group."},
     {"Intersection", FASTMPI_FASTCALL(Group_Intersection), KW | METH_CLASS,
+     "Intersection($cls, group1, group2)\n--\n\n"
      "Intersection(group1, group2) -> the processes of both groups."},
     {"Intersect", FASTMPI_FASTCALL(Group_Intersection), KW | METH_CLASS,
+     "Intersect($cls, group1, group2)\n--\n\n"
      "Intersect(group1, group2): Intersection's old name."},
     {"Difference", FASTMPI_FASTCALL(Group_Difference), KW | METH_CLASS,
+     "Difference($cls, group1, group2)\n--\n\n"
      "Difference(group1, group2) -> the processes of group1 not in "
      "group2."},
-    {"Incl", (PyCFunction)Group_Incl, METH_O,
+    {"Incl", FASTMPI_FASTCALL(Group_Incl_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Incl($self, ranks)\n--\n\n"
      "Incl(ranks) -> the group of these ranks, in this order."},
-    {"Excl", (PyCFunction)Group_Excl, METH_O,
+    {"Excl", FASTMPI_FASTCALL(Group_Excl_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Excl($self, ranks)\n--\n\n"
      "Excl(ranks) -> this group without these ranks."},
-    {"Range_incl", (PyCFunction)Group_Range_incl, METH_O,
+    {"Range_incl", FASTMPI_FASTCALL(Group_Range_incl_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Range_incl($self, ranks)\n--\n\n"
      "Range_incl([(first, last, stride), ...]) -> a new group."},
-    {"Range_excl", (PyCFunction)Group_Range_excl, METH_O,
+    {"Range_excl", FASTMPI_FASTCALL(Group_Range_excl_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Range_excl($self, ranks)\n--\n\n"
      "Range_excl([(first, last, stride), ...]) -> a new group."},
     {"Free", (PyCFunction)Group_Free, METH_NOARGS,
+     "Free($self)\n--\n\n"
      "Free the group; it becomes GROUP_NULL."},
     {NULL},
 };
@@ -675,7 +699,8 @@ FASTMPI_WEAKLIST_MEMBERS(Group_members, FastMPIGroupObject);
 
 static PyType_Slot Group_slots[] = {
     {Py_tp_members, Group_members},
-    {Py_tp_doc, "Group(group=None): a group of processes."},
+    {Py_tp_doc, "Group(group=None)\n--\n\n"
+                "Group(group=None): a group of processes."},
     {Py_tp_new, Group_tp_new},
     {Py_tp_dealloc, Group_dealloc},
     {Py_tp_methods, Group_methods},

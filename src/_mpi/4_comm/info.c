@@ -705,27 +705,44 @@ Info_get(FastMPIInfoObject *self, PyObject *const *args, Py_ssize_t nargs,
 
 /* pop(key, *default) */
 static PyObject *
-Info_pop(FastMPIInfoObject *self, PyObject *const *args, Py_ssize_t nargs)
+Info_pop(FastMPIInfoObject *self, PyObject *const *args, Py_ssize_t nargs,
+         PyObject *kwnames)
 {
     int found = 0;
-    if (nargs < 1 || nargs > 2) {
+    PyObject *key = nargs >= 1 ? args[0] : NULL;
+    if (kwnames != NULL) {
+        /* only key by keyword: pop(key='k'), as its signature says */
+        Py_ssize_t nkw = PyTuple_GET_SIZE(kwnames);
+        if (nkw != 1 || nargs != 0 ||
+            !PyUnicode_Check(PyTuple_GET_ITEM(kwnames, 0)) ||
+            PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0),
+                                             "key") != 0) {
+            return PyErr_Format(PyExc_TypeError,
+                                "pop() takes key (positionally or by "
+                                "keyword) and an optional positional "
+                                "default");
+        }
+        key = args[0];
+    }
+    if (key == NULL || nargs > 2) {
         return PyErr_Format(PyExc_TypeError,
                             "pop() takes 1 or 2 arguments (%zd given)",
                             nargs);
     }
-    PyObject *value = mapping_lookup(self, args[0], "pop", &found);
+    PyObject *dflt = nargs == 2 ? args[1] : NULL;
+    PyObject *value = mapping_lookup(self, key, "pop", &found);
     if (value == NULL) {
         if (PyErr_Occurred()) {
             return NULL;
         }
-        if (nargs == 2) {
-            return Py_NewRef(args[1]);
+        if (dflt != NULL) {
+            return Py_NewRef(dflt);
         }
-        PyErr_SetObject(PyExc_KeyError, args[0]);
+        PyErr_SetObject(PyExc_KeyError, key);
         return NULL;
     }
     if (fastmpi_check(MPI_Info_delete(self->ob_mpi,
-                                      PyUnicode_AsUTF8(args[0]))) < 0) {
+                                      PyUnicode_AsUTF8(key))) < 0) {
         Py_DECREF(value);
         return NULL;
     }
@@ -845,41 +862,65 @@ static const fastmpi_handle_kind info_kind = {
 
 #define KW (METH_FASTCALL | METH_KEYWORDS)
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Info_Delete, "Delete", "key")
+FASTMPI_ONE_ARG(Info_Get_nthkey, "Get_nthkey", "n")
+
 static PyMethodDef Info_methods[] = {
     {"Create_env", FASTMPI_FASTCALL(Info_Create_env), KW | METH_CLASS,
+     "Create_env($cls, args=None)\n--\n\n"
      "Create_env(args=None) -> Info: how the process was started "
      "(MPI-4)."},
     {"Create", FASTMPI_FASTCALL(Info_Create), KW | METH_CLASS,
+     "Create($cls, items=None)\n--\n\n"
      "Create(items=None) -> a new Info (holding items: a mapping or "
      "(key, value) pairs)."},
-    {"Dup", (PyCFunction)Info_Dup, METH_NOARGS, "A copy."},
+    {"Dup", (PyCFunction)Info_Dup, METH_NOARGS, "Dup($self)\n--\n\n"
+                                                "A copy."},
     {"Free", (PyCFunction)Info_Free, METH_NOARGS,
+     "Free($self)\n--\n\n"
      "Free the info; it becomes INFO_NULL."},
     {"Get", FASTMPI_FASTCALL(Info_Get), KW,
+     "Get($self, key)\n--\n\n"
      "Get(key, maxlen=-1) -> the value, or None."},
-    {"Set", FASTMPI_FASTCALL(Info_Set), KW, "Set(key, value)."},
-    {"Delete", (PyCFunction)Info_Delete, METH_O,
+    {"Set", FASTMPI_FASTCALL(Info_Set), KW, "Set($self, key, value)\n--\n\n"
+                                            "Set(key, value)."},
+    {"Delete", FASTMPI_FASTCALL(Info_Delete_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Delete($self, key)\n--\n\n"
      "Delete(key); MPI.Exception(ERR_INFO_NOKEY) if absent."},
     {"Get_nkeys", (PyCFunction)Info_Get_nkeys, METH_NOARGS,
+     "Get_nkeys($self)\n--\n\n"
      "Number of keys."},
-    {"Get_nthkey", (PyCFunction)Info_Get_nthkey, METH_O,
+    {"Get_nthkey", FASTMPI_FASTCALL(Info_Get_nthkey_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Get_nthkey($self, n)\n--\n\n"
      "Get_nthkey(n) -> key number n, 0 <= n < Get_nkeys()."},
-    {"keys", (PyCFunction)Info_keys, METH_NOARGS, "List of the keys."},
+    {"keys", (PyCFunction)Info_keys, METH_NOARGS, "keys($self)\n--\n\n"
+                                                  "List of the keys."},
     {"values", (PyCFunction)Info_values, METH_NOARGS,
+     "values($self)\n--\n\n"
      "List of the values."},
     {"items", (PyCFunction)Info_items, METH_NOARGS,
+     "items($self)\n--\n\n"
      "List of the (key, value) pairs."},
     {"get", FASTMPI_FASTCALL(Info_get), KW,
+     "get($self, key, default=None)\n--\n\n"
      "get(key, default=None) -> the value, or default."},
-    {"pop", FASTMPI_FASTCALL(Info_pop), METH_FASTCALL,
+    {"pop", FASTMPI_FASTCALL(Info_pop), METH_FASTCALL | METH_KEYWORDS,
+     "pop($self, key, *default)\n--\n\n"
      "pop(key[, default]) -> the value, removed."},
     {"popitem", (PyCFunction)Info_popitem, METH_NOARGS,
+     "popitem($self)\n--\n\n"
      "popitem() -> a (key, value) pair, removed."},
     {"update", (PyCFunction)(void (*)(void))Info_update,
      METH_VARARGS | METH_KEYWORDS,
+     "update($self, items=(), **kwds)\n--\n\n"
      "update(other=(), **kwds): set the pairs of a mapping or iterable."},
-    {"copy", (PyCFunction)Info_copy, METH_NOARGS, "A copy (Dup)."},
-    {"clear", (PyCFunction)Info_clear, METH_NOARGS, "Delete every key."},
+    {"copy", (PyCFunction)Info_copy, METH_NOARGS, "copy($self)\n--\n\n"
+                                                  "A copy (Dup)."},
+    {"clear", (PyCFunction)Info_clear, METH_NOARGS, "clear($self)\n--\n\n"
+                                                    "Delete every key."},
     {NULL},
 };
 
@@ -889,7 +930,8 @@ FASTMPI_WEAKLIST_MEMBERS(Info_members, FastMPIInfoObject);
 
 static PyType_Slot Info_slots[] = {
     {Py_tp_members, Info_members},
-    {Py_tp_doc, "Info(info=None): MPI hints, a mapping of str to str."},
+    {Py_tp_doc, "Info(info=None)\n--\n\n"
+                "Info(info=None): MPI hints, a mapping of str to str."},
     {Py_tp_new, Info_tp_new},
     {Py_tp_dealloc, Info_dealloc},
     {Py_tp_iter, Info_iter},

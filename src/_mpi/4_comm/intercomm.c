@@ -122,6 +122,8 @@ Intracomm_Create_intercomm(FastMPICommObject *self, PyObject *const *args,
 PyMethodDef fastmpi_intracomm_methods[] = {
     {"Create_intercomm", FASTMPI_FASTCALL(Intracomm_Create_intercomm),
      METH_FASTCALL | METH_KEYWORDS,
+     "Create_intercomm($self, local_leader, peer_comm, remote_leader, "
+     "tag=0)\n--\n\n"
      "Create_intercomm(local_leader, peer_comm, remote_leader, tag=0) -> "
      "Intercomm joining this group and the one whose leader is "
      "remote_leader in peer_comm (collective)."},
@@ -186,11 +188,14 @@ Intercomm_Merge(FastMPICommObject *self, PyObject *const *args,
 
 static PyMethodDef Intercomm_methods[] = {
     {"Get_remote_size", (PyCFunction)Intercomm_Get_remote_size, METH_NOARGS,
+     "Get_remote_size($self)\n--\n\n"
      "Number of processes in the remote group."},
     {"Get_remote_group", (PyCFunction)Intercomm_Get_remote_group,
-     METH_NOARGS, "Get_remote_group() -> the remote group (a new Group)."},
+     METH_NOARGS, "Get_remote_group($self)\n--\n\n"
+                  "Get_remote_group() -> the remote group (a new Group)."},
     {"Merge", FASTMPI_FASTCALL(Intercomm_Merge),
      METH_FASTCALL | METH_KEYWORDS,
+     "Merge($self, high=False)\n--\n\n"
      "Merge(high=False) -> Intracomm of both groups; the group passing "
      "high=True is ordered after the other (collective)."},
     {NULL},
@@ -205,7 +210,8 @@ static PyGetSetDef Intercomm_getset[] = {
 };
 
 static PyType_Slot Intercomm_slots[] = {
-    {Py_tp_doc, "Intercomm(comm=None): an intercommunicator, joining a "
+    {Py_tp_doc, "Intercomm(comm=None)\n--\n\n"
+                "Intercomm(comm=None): an intercommunicator, joining a "
                 "local and a remote group."},
     {Py_tp_methods, Intercomm_methods},
     {Py_tp_getset, Intercomm_getset},

@@ -172,7 +172,8 @@ Win_dealloc(PyObject *self)
 static PyType_Slot Win_slots[] = {
     {Py_tp_members, Win_members},
     {Py_tp_dealloc, Win_dealloc},
-    {Py_tp_doc, "Win(win=None): a window of memory for one-sided "
+    {Py_tp_doc, "Win(win=None)\n--\n\n"
+                "Win(win=None): a window of memory for one-sided "
                 "communication."},
     {Py_tp_new, Win_tp_new},
     {Py_tp_methods, Win_methods},
@@ -272,7 +273,8 @@ File_dealloc(PyObject *self)
 static PyType_Slot File_slots[] = {
     {Py_tp_members, File_members},
     {Py_tp_dealloc, File_dealloc},
-    {Py_tp_doc, "File(file=None): a file opened for parallel I/O."},
+    {Py_tp_doc, "File(file=None)\n--\n\n"
+                "File(file=None): a file opened for parallel I/O."},
     {Py_tp_new, File_tp_new},
     {Py_tp_methods, File_methods},
     {0, NULL},

@@ -25,8 +25,10 @@ Iflush_buffer(PyObject *module, PyObject *unused)
 
 PyMethodDef fastmpi_bsendbuf_functions[] = {
     {"Flush_buffer", Flush_buffer, METH_NOARGS,
+     "Flush_buffer($module)\n--\n\n"
      "Flush_buffer(): deliver what the process's buffer holds (MPI-4.1)."},
     {"Iflush_buffer", Iflush_buffer, METH_NOARGS,
+     "Iflush_buffer($module)\n--\n\n"
      "Iflush_buffer() -> Request: Flush_buffer, nonblocking (MPI-4.1)."},
     {NULL},
 };
@@ -69,15 +71,23 @@ Comm_Iflush_buffer(FastMPICommObject *self, PyObject *unused)
     return comm_not_here(self, "Iflush_buffer");
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Comm_Attach_buffer, "Attach_buffer", "buf")
+
 PyMethodDef fastmpi_bsendbuf_comm_methods[] = {
-    {"Attach_buffer", (PyCFunction)Comm_Attach_buffer, METH_O,
+    {"Attach_buffer", FASTMPI_FASTCALL(Comm_Attach_buffer_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Attach_buffer($self, buf)\n--\n\n"
      "Attach_buffer(buf): this communicator's buffer for buffered sends "
      "(MPI-4.1)."},
     {"Detach_buffer", (PyCFunction)Comm_Detach_buffer, METH_NOARGS,
+     "Detach_buffer($self)\n--\n\n"
      "Detach_buffer() -> the buffer (MPI-4.1)."},
     {"Flush_buffer", (PyCFunction)Comm_Flush_buffer, METH_NOARGS,
+     "Flush_buffer($self)\n--\n\n"
      "Flush_buffer(): deliver what the buffer holds (MPI-4.1)."},
     {"Iflush_buffer", (PyCFunction)Comm_Iflush_buffer, METH_NOARGS,
+     "Iflush_buffer($self)\n--\n\n"
      "Iflush_buffer() -> Request (MPI-4.1)."},
     {NULL},
 };

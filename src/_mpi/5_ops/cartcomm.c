@@ -236,19 +236,33 @@ Cartcomm_Sub(FastMPICommObject *self, PyObject *arg)
 
 #define FASTCALL_KW METH_FASTCALL | METH_KEYWORDS
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Cartcomm_Get_cart_rank, "Get_cart_rank", "coords")
+FASTMPI_ONE_ARG(Cartcomm_Get_coords, "Get_coords", "rank")
+FASTMPI_ONE_ARG(Cartcomm_Sub, "Sub", "remain_dims")
+
 PyMethodDef fastmpi_cartcomm_methods[] = {
     {"Get_dim", (PyCFunction)Cartcomm_Get_dim, METH_NOARGS,
+     "Get_dim($self)\n--\n\n"
      "Number of dimensions."},
     {"Get_topo", (PyCFunction)Cartcomm_Get_topo, METH_NOARGS,
+     "Get_topo($self)\n--\n\n"
      "Get_topo() -> (dims, periods, coords)."},
-    {"Get_cart_rank", (PyCFunction)Cartcomm_Get_cart_rank, METH_O,
+    {"Get_cart_rank", FASTMPI_FASTCALL(Cartcomm_Get_cart_rank_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Get_cart_rank($self, coords)\n--\n\n"
      "Get_cart_rank(coords) -> rank."},
-    {"Get_coords", (PyCFunction)Cartcomm_Get_coords, METH_O,
+    {"Get_coords", FASTMPI_FASTCALL(Cartcomm_Get_coords_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Get_coords($self, rank)\n--\n\n"
      "Get_coords(rank) -> coords."},
     {"Shift", FASTMPI_FASTCALL(Cartcomm_Shift), FASTCALL_KW,
+     "Shift($self, direction, disp)\n--\n\n"
      "Shift(direction, disp) -> (source, dest); PROC_NULL past a "
      "non-periodic edge."},
-    {"Sub", (PyCFunction)Cartcomm_Sub, METH_O,
+    {"Sub", FASTMPI_FASTCALL(Cartcomm_Sub_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Sub($self, remain_dims)\n--\n\n"
      "Sub(remain_dims) -> Cartcomm of the kept dimensions (collective)."},
     {NULL},
 };

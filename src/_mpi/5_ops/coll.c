@@ -1039,38 +1039,57 @@ DEFINE_COLL(Exscan, FASTMPI_COLL_EXSCAN)
      doc}
 
 PyMethodDef fastmpi_coll_methods[] = {
-    COLL_METHOD(Bcast, "Bcast(buf, root=0): broadcast from root."),
-    COLL_METHOD(Gather, "Gather(sendbuf, recvbuf, root=0): gather to "
+    COLL_METHOD(Bcast, "Bcast($self, buf, root=0)\n--\n\n"
+                       "Bcast(buf, root=0): broadcast from root."),
+    COLL_METHOD(Gather, "Gather($self, sendbuf, recvbuf, root=0)\n--\n\n"
+                        "Gather(sendbuf, recvbuf, root=0): gather to "
                         "root, the same count from every rank."),
-    COLL_METHOD(Gatherv, "Gatherv(sendbuf, recvbuf, root=0): gather to "
+    COLL_METHOD(Gatherv, "Gatherv($self, sendbuf, recvbuf, root=0)\n--\n\n"
+                         "Gatherv(sendbuf, recvbuf, root=0): gather to "
                          "root; recvbuf [buf, counts, displs, datatype]."),
-    COLL_METHOD(Scatter, "Scatter(sendbuf, recvbuf, root=0): scatter "
+    COLL_METHOD(Scatter, "Scatter($self, sendbuf, recvbuf, root=0)\n--\n\n"
+                         "Scatter(sendbuf, recvbuf, root=0): scatter "
                          "from root, the same count to every rank."),
-    COLL_METHOD(Scatterv, "Scatterv(sendbuf, recvbuf, root=0): scatter "
+    COLL_METHOD(Scatterv, "Scatterv($self, sendbuf, recvbuf, root=0)\n--\n\n"
+                          "Scatterv(sendbuf, recvbuf, root=0): scatter "
                           "from root; sendbuf [buf, counts, displs, "
                           "datatype]."),
-    COLL_METHOD(Allgather, "Allgather(sendbuf, recvbuf): gather to all."),
-    COLL_METHOD(Allgatherv, "Allgatherv(sendbuf, recvbuf): gather to all, "
+    COLL_METHOD(Allgather, "Allgather($self, sendbuf, recvbuf)\n--\n\n"
+                           "Allgather(sendbuf, recvbuf): gather to all."),
+    COLL_METHOD(Allgatherv, "Allgatherv($self, sendbuf, recvbuf)\n--\n\n"
+                            "Allgatherv(sendbuf, recvbuf): gather to all, "
                             "counts per rank."),
-    COLL_METHOD(Alltoall, "Alltoall(sendbuf, recvbuf): all to all."),
-    COLL_METHOD(Alltoallv, "Alltoallv(sendbuf, recvbuf): all to all, "
+    COLL_METHOD(Alltoall, "Alltoall($self, sendbuf, recvbuf)\n--\n\n"
+                          "Alltoall(sendbuf, recvbuf): all to all."),
+    COLL_METHOD(Alltoallv, "Alltoallv($self, sendbuf, recvbuf)\n--\n\n"
+                           "Alltoallv(sendbuf, recvbuf): all to all, "
                            "counts and displacements per rank."),
-    COLL_METHOD(Alltoallw, "Alltoallw(sendbuf, recvbuf): all to all, "
+    COLL_METHOD(Alltoallw, "Alltoallw($self, sendbuf, recvbuf)\n--\n\n"
+                           "Alltoallw(sendbuf, recvbuf): all to all, "
                            "[buf, counts, displs (bytes), datatypes]."),
-    COLL_METHOD(Reduce, "Reduce(sendbuf, recvbuf, op=SUM, root=0)."),
-    COLL_METHOD(Allreduce, "Allreduce(sendbuf, recvbuf, op=SUM)."),
-    COLL_METHOD(Reduce_scatter_block, "Reduce_scatter_block(sendbuf, "
+    COLL_METHOD(Reduce, "Reduce($self, sendbuf, recvbuf, op=SUM, "
+                        "root=0)\n--\n\n"
+                        "Reduce(sendbuf, recvbuf, op=SUM, root=0)."),
+    COLL_METHOD(Allreduce, "Allreduce($self, sendbuf, recvbuf, op=SUM)\n--\n\n"
+                           "Allreduce(sendbuf, recvbuf, op=SUM)."),
+    COLL_METHOD(Reduce_scatter_block, "Reduce_scatter_block($self, sendbuf, "
+                                      "recvbuf, op=SUM)\n--\n\n"
+                                      "Reduce_scatter_block(sendbuf, "
                                       "recvbuf, op=SUM)."),
-    COLL_METHOD(Reduce_scatter, "Reduce_scatter(sendbuf, recvbuf, "
+    COLL_METHOD(Reduce_scatter, "Reduce_scatter($self, sendbuf, recvbuf, "
+                                "recvcounts=None, op=SUM)\n--\n\n"
+                                "Reduce_scatter(sendbuf, recvbuf, "
                                 "recvcounts=None, op=SUM)."),
     {NULL},
 };
 
 /* The prefix reductions are Intracomm's only, as in mpi4py. */
 PyMethodDef fastmpi_coll_intracomm_methods[] = {
-    COLL_METHOD(Scan, "Scan(sendbuf, recvbuf, op=SUM): inclusive prefix "
+    COLL_METHOD(Scan, "Scan($self, sendbuf, recvbuf, op=SUM)\n--\n\n"
+                      "Scan(sendbuf, recvbuf, op=SUM): inclusive prefix "
                       "reduction."),
-    COLL_METHOD(Exscan, "Exscan(sendbuf, recvbuf, op=SUM): exclusive "
+    COLL_METHOD(Exscan, "Exscan($self, sendbuf, recvbuf, op=SUM)\n--\n\n"
+                        "Exscan(sendbuf, recvbuf, op=SUM): exclusive "
                         "prefix reduction (rank 0's recvbuf is left "
                         "as is)."),
     {NULL},

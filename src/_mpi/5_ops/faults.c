@@ -75,23 +75,35 @@ Comm_Iagree(FastMPICommObject *self, PyObject *arg)
     return not_here(self, "Iagree");
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Comm_Iagree, "Iagree", "flag")
+
 PyMethodDef fastmpi_faults_comm_methods[] = {
     {"Revoke", (PyCFunction)Comm_Revoke, METH_NOARGS,
+     "Revoke($self)\n--\n\n"
      "Revoke(): revoke the communicator (fault tolerance, MPI-5)."},
     {"Is_revoked", (PyCFunction)Comm_Is_revoked, METH_NOARGS,
+     "Is_revoked($self)\n--\n\n"
      "Is_revoked() -> bool (fault tolerance, MPI-5)."},
     {"Get_failed", (PyCFunction)Comm_Get_failed, METH_NOARGS,
+     "Get_failed($self)\n--\n\n"
      "Get_failed() -> Group of the failed processes (MPI-5)."},
     {"Ack_failed", FASTMPI_FASTCALL(Comm_Ack_failed),
      METH_FASTCALL | METH_KEYWORDS,
+     "Ack_failed($self, num_to_ack=None)\n--\n\n"
      "Ack_failed(num_to_ack=None) -> int (fault tolerance, MPI-5)."},
     {"Agree", FASTMPI_FASTCALL(Comm_Agree), METH_FASTCALL | METH_KEYWORDS,
+     "Agree($self, flag)\n--\n\n"
      "Agree(flag) -> int: the bitwise AND over the survivors (MPI-5)."},
-    {"Iagree", (PyCFunction)Comm_Iagree, METH_O,
+    {"Iagree", FASTMPI_FASTCALL(Comm_Iagree_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Iagree($self, flag)\n--\n\n"
      "Iagree(flag) -> Request (fault tolerance, MPI-5)."},
     {"Shrink", (PyCFunction)Comm_Shrink, METH_NOARGS,
+     "Shrink($self)\n--\n\n"
      "Shrink() -> Comm of the survivors (fault tolerance, MPI-5)."},
     {"Ishrink", (PyCFunction)Comm_Ishrink, METH_NOARGS,
+     "Ishrink($self)\n--\n\n"
      "Ishrink() -> (Comm, Request) (fault tolerance, MPI-5)."},
     {NULL},
 };

@@ -241,14 +241,23 @@ Distgraphcomm_Get_dist_neighbors(FastMPICommObject *self, PyObject *unused)
 
 /* ---- tables ------------------------------------------------------------- */
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Graphcomm_Get_neighbors_count, "Get_neighbors_count", "rank")
+FASTMPI_ONE_ARG(Graphcomm_Get_neighbors, "Get_neighbors", "rank")
+
 PyMethodDef fastmpi_graphcomm_methods[] = {
     {"Get_dims", (PyCFunction)Graphcomm_Get_dims, METH_NOARGS,
+     "Get_dims($self)\n--\n\n"
      "Get_dims() -> (nnodes, nedges)."},
     {"Get_topo", (PyCFunction)Graphcomm_Get_topo, METH_NOARGS,
+     "Get_topo($self)\n--\n\n"
      "Get_topo() -> (index, edges)."},
-    {"Get_neighbors_count", (PyCFunction)Graphcomm_Get_neighbors_count,
-     METH_O, "Get_neighbors_count(rank) -> int."},
-    {"Get_neighbors", (PyCFunction)Graphcomm_Get_neighbors, METH_O,
+    {"Get_neighbors_count", FASTMPI_FASTCALL(Graphcomm_Get_neighbors_count_kw),
+     METH_FASTCALL | METH_KEYWORDS, "Get_neighbors_count($self, rank)\n--\n\n"
+             "Get_neighbors_count(rank) -> int."},
+    {"Get_neighbors", FASTMPI_FASTCALL(Graphcomm_Get_neighbors_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Get_neighbors($self, rank)\n--\n\n"
      "Get_neighbors(rank) -> list of ranks."},
     {NULL},
 };
@@ -270,9 +279,11 @@ PyGetSetDef fastmpi_graphcomm_getset[] = {
 PyMethodDef fastmpi_distgraphcomm_methods[] = {
     {"Get_dist_neighbors_count",
      (PyCFunction)Distgraphcomm_Get_dist_neighbors_count, METH_NOARGS,
+     "Get_dist_neighbors_count($self)\n--\n\n"
      "Get_dist_neighbors_count() -> (indegree, outdegree, weighted)."},
     {"Get_dist_neighbors", (PyCFunction)Distgraphcomm_Get_dist_neighbors,
      METH_NOARGS,
+     "Get_dist_neighbors($self)\n--\n\n"
      "Get_dist_neighbors() -> (sources, destinations, (sourceweights, "
      "destweights) or None)."},
     {NULL},

@@ -307,22 +307,42 @@ Comm_Ibarrier(FastMPICommObject *self, PyObject *unused)
 
 PyMethodDef fastmpi_icoll_methods[] = {
     {"Ibarrier", (PyCFunction)Comm_Ibarrier, METH_NOARGS,
+     "Ibarrier($self)\n--\n\n"
      "Ibarrier() -> Request: nonblocking barrier."},
-    ICOLL_METHOD(Ibcast, "Ibcast(buf, root=0)"),
-    ICOLL_METHOD(Igather, "Igather(sendbuf, recvbuf, root=0)"),
-    ICOLL_METHOD(Igatherv, "Igatherv(sendbuf, recvbuf, root=0)"),
-    ICOLL_METHOD(Iscatter, "Iscatter(sendbuf, recvbuf, root=0)"),
-    ICOLL_METHOD(Iscatterv, "Iscatterv(sendbuf, recvbuf, root=0)"),
-    ICOLL_METHOD(Iallgather, "Iallgather(sendbuf, recvbuf)"),
-    ICOLL_METHOD(Iallgatherv, "Iallgatherv(sendbuf, recvbuf)"),
-    ICOLL_METHOD(Ialltoall, "Ialltoall(sendbuf, recvbuf)"),
-    ICOLL_METHOD(Ialltoallv, "Ialltoallv(sendbuf, recvbuf)"),
-    ICOLL_METHOD(Ialltoallw, "Ialltoallw(sendbuf, recvbuf)"),
-    ICOLL_METHOD(Ireduce, "Ireduce(sendbuf, recvbuf, op=SUM, root=0)"),
-    ICOLL_METHOD(Iallreduce, "Iallreduce(sendbuf, recvbuf, op=SUM)"),
+    ICOLL_METHOD(Ibcast, "Ibcast($self, buf, root=0)\n--\n\n"
+                         "Ibcast(buf, root=0)"),
+    ICOLL_METHOD(Igather, "Igather($self, sendbuf, recvbuf, root=0)\n--\n\n"
+                          "Igather(sendbuf, recvbuf, root=0)"),
+    ICOLL_METHOD(Igatherv, "Igatherv($self, sendbuf, recvbuf, root=0)\n--\n\n"
+                           "Igatherv(sendbuf, recvbuf, root=0)"),
+    ICOLL_METHOD(Iscatter, "Iscatter($self, sendbuf, recvbuf, root=0)\n--\n\n"
+                           "Iscatter(sendbuf, recvbuf, root=0)"),
+    ICOLL_METHOD(Iscatterv, "Iscatterv($self, sendbuf, recvbuf, "
+                            "root=0)\n--\n\n"
+                            "Iscatterv(sendbuf, recvbuf, root=0)"),
+    ICOLL_METHOD(Iallgather, "Iallgather($self, sendbuf, recvbuf)\n--\n\n"
+                             "Iallgather(sendbuf, recvbuf)"),
+    ICOLL_METHOD(Iallgatherv, "Iallgatherv($self, sendbuf, recvbuf)\n--\n\n"
+                              "Iallgatherv(sendbuf, recvbuf)"),
+    ICOLL_METHOD(Ialltoall, "Ialltoall($self, sendbuf, recvbuf)\n--\n\n"
+                            "Ialltoall(sendbuf, recvbuf)"),
+    ICOLL_METHOD(Ialltoallv, "Ialltoallv($self, sendbuf, recvbuf)\n--\n\n"
+                             "Ialltoallv(sendbuf, recvbuf)"),
+    ICOLL_METHOD(Ialltoallw, "Ialltoallw($self, sendbuf, recvbuf)\n--\n\n"
+                             "Ialltoallw(sendbuf, recvbuf)"),
+    ICOLL_METHOD(Ireduce, "Ireduce($self, sendbuf, recvbuf, op=SUM, "
+                          "root=0)\n--\n\n"
+                          "Ireduce(sendbuf, recvbuf, op=SUM, root=0)"),
+    ICOLL_METHOD(Iallreduce, "Iallreduce($self, sendbuf, recvbuf, "
+                             "op=SUM)\n--\n\n"
+                             "Iallreduce(sendbuf, recvbuf, op=SUM)"),
     ICOLL_METHOD(Ireduce_scatter_block,
+                 "Ireduce_scatter_block($self, sendbuf, recvbuf, "
+                 "op=SUM)\n--\n\n"
                  "Ireduce_scatter_block(sendbuf, recvbuf, op=SUM)"),
     ICOLL_METHOD(Ireduce_scatter,
+                 "Ireduce_scatter($self, sendbuf, recvbuf, recvcounts=None, "
+                 "op=SUM)\n--\n\n"
                  "Ireduce_scatter(sendbuf, recvbuf, recvcounts=None, "
                  "op=SUM)"),
     {NULL},
@@ -330,7 +350,9 @@ PyMethodDef fastmpi_icoll_methods[] = {
 
 /* The prefix reductions are Intracomm's only, as in mpi4py. */
 PyMethodDef fastmpi_icoll_intracomm_methods[] = {
-    ICOLL_METHOD(Iscan, "Iscan(sendbuf, recvbuf, op=SUM)"),
-    ICOLL_METHOD(Iexscan, "Iexscan(sendbuf, recvbuf, op=SUM)"),
+    ICOLL_METHOD(Iscan, "Iscan($self, sendbuf, recvbuf, op=SUM)\n--\n\n"
+                        "Iscan(sendbuf, recvbuf, op=SUM)"),
+    ICOLL_METHOD(Iexscan, "Iexscan($self, sendbuf, recvbuf, op=SUM)\n--\n\n"
+                          "Iexscan(sendbuf, recvbuf, op=SUM)"),
     {NULL},
 };

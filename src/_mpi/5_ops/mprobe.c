@@ -100,22 +100,34 @@ DEFINE_CLASS_PROBE(iprobe, 0)
 
 PyMethodDef fastmpi_mprobe_comm_methods[] = {
     {"Mprobe", FC(Comm_Mprobe),
+     "Mprobe($self, source=ANY_SOURCE, tag=ANY_TAG, status=None)\n--\n\n"
      "Mprobe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> Message"},
     {"Improbe", FC(Comm_Improbe),
+     "Improbe($self, source=ANY_SOURCE, tag=ANY_TAG, status=None)\n--\n\n"
      "Improbe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> Message or "
      "None"},
-    {"mprobe", FC(Comm_mprobe), "mprobe(...): as Mprobe."},
-    {"improbe", FC(Comm_improbe), "improbe(...): as Improbe."},
+    {"mprobe", FC(Comm_mprobe), "mprobe($self, source=ANY_SOURCE, "
+                                "tag=ANY_TAG, status=None)\n--\n\n"
+                                "mprobe(...): as Mprobe."},
+    {"improbe", FC(Comm_improbe), "improbe($self, source=ANY_SOURCE, "
+                                  "tag=ANY_TAG, status=None)\n--\n\n"
+                                  "improbe(...): as Improbe."},
     {NULL},
 };
 
 PyMethodDef fastmpi_mprobe_message_methods[] = {
     {"Probe", FCC(Message_Probe),
+     "Probe($cls, comm, source=ANY_SOURCE, tag=ANY_TAG, status=None)\n--\n\n"
      "Probe(comm, source=ANY_SOURCE, tag=ANY_TAG, status=None) -> Message"},
     {"Iprobe", FCC(Message_Iprobe),
+     "Iprobe($cls, comm, source=ANY_SOURCE, tag=ANY_TAG, status=None)\n--\n\n"
      "Iprobe(comm, source=ANY_SOURCE, tag=ANY_TAG, status=None) -> "
      "Message or None"},
-    {"probe", FCC(Message_probe), "probe(comm, ...): as Probe."},
-    {"iprobe", FCC(Message_iprobe), "iprobe(comm, ...): as Iprobe."},
+    {"probe", FCC(Message_probe), "probe($cls, comm, source=ANY_SOURCE, "
+                                  "tag=ANY_TAG, status=None)\n--\n\n"
+                                  "probe(comm, ...): as Probe."},
+    {"iprobe", FCC(Message_iprobe), "iprobe($cls, comm, source=ANY_SOURCE, "
+                                    "tag=ANY_TAG, status=None)\n--\n\n"
+                                    "iprobe(comm, ...): as Iprobe."},
     {NULL},
 };

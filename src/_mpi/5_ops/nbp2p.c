@@ -217,27 +217,41 @@ Comm_Isendrecv_replace(FastMPICommObject *self, PyObject *const *args,
 #define FC(f) FASTMPI_FASTCALL(f), METH_FASTCALL | METH_KEYWORDS
 
 PyMethodDef fastmpi_nbp2p_methods[] = {
-    {"Isend", FC(Comm_Isend), "Isend(buf, dest, tag=0) -> Request"},
-    {"Ibsend", FC(Comm_Ibsend), "Ibsend(buf, dest, tag=0) -> Request"},
-    {"Issend", FC(Comm_Issend), "Issend(buf, dest, tag=0) -> Request"},
-    {"Irsend", FC(Comm_Irsend), "Irsend(buf, dest, tag=0) -> Request"},
+    {"Isend", FC(Comm_Isend), "Isend($self, buf, dest, tag=0)\n--\n\n"
+                              "Isend(buf, dest, tag=0) -> Request"},
+    {"Ibsend", FC(Comm_Ibsend), "Ibsend($self, buf, dest, tag=0)\n--\n\n"
+                                "Ibsend(buf, dest, tag=0) -> Request"},
+    {"Issend", FC(Comm_Issend), "Issend($self, buf, dest, tag=0)\n--\n\n"
+                                "Issend(buf, dest, tag=0) -> Request"},
+    {"Irsend", FC(Comm_Irsend), "Irsend($self, buf, dest, tag=0)\n--\n\n"
+                                "Irsend(buf, dest, tag=0) -> Request"},
     {"Irecv", FC(Comm_Irecv),
+     "Irecv($self, buf, source=ANY_SOURCE, tag=ANY_TAG)\n--\n\n"
      "Irecv(buf, source=ANY_SOURCE, tag=ANY_TAG) -> Request"},
     {"Isendrecv", FC(Comm_Isendrecv),
+     "Isendrecv($self, sendbuf, dest, sendtag=0, recvbuf=None, "
+     "source=ANY_SOURCE, recvtag=ANY_TAG)\n--\n\n"
      "Isendrecv(sendbuf, dest, sendtag=0, recvbuf=None, "
      "source=ANY_SOURCE, recvtag=ANY_TAG) -> Request (MPI-4)"},
     {"Isendrecv_replace", FC(Comm_Isendrecv_replace),
+     "Isendrecv_replace($self, buf, dest, sendtag=0, source=ANY_SOURCE, "
+     "recvtag=ANY_TAG)\n--\n\n"
      "Isendrecv_replace(buf, dest, sendtag=0, source=ANY_SOURCE, "
      "recvtag=ANY_TAG) -> Request (MPI-4)"},
     {"Send_init", FC(Comm_Send_init),
+     "Send_init($self, buf, dest, tag=0)\n--\n\n"
      "Send_init(buf, dest, tag=0) -> Prequest"},
     {"Bsend_init", FC(Comm_Bsend_init),
+     "Bsend_init($self, buf, dest, tag=0)\n--\n\n"
      "Bsend_init(buf, dest, tag=0) -> Prequest"},
     {"Ssend_init", FC(Comm_Ssend_init),
+     "Ssend_init($self, buf, dest, tag=0)\n--\n\n"
      "Ssend_init(buf, dest, tag=0) -> Prequest"},
     {"Rsend_init", FC(Comm_Rsend_init),
+     "Rsend_init($self, buf, dest, tag=0)\n--\n\n"
      "Rsend_init(buf, dest, tag=0) -> Prequest"},
     {"Recv_init", FC(Comm_Recv_init),
+     "Recv_init($self, buf, source=ANY_SOURCE, tag=ANY_TAG)\n--\n\n"
      "Recv_init(buf, source=ANY_SOURCE, tag=ANY_TAG) -> Prequest"},
     {NULL},
 };

@@ -502,34 +502,46 @@ Topocomm_neighbor_alltoall(FastMPICommObject *self, PyObject *const *args,
 
 PyMethodDef fastmpi_neighbor_methods[] = {
     NBR_METHOD(Neighbor_allgather,
+               "Neighbor_allgather($self, sendbuf, recvbuf)\n--\n\n"
                "Neighbor_allgather(sendbuf, recvbuf): sendbuf to every "
                "out-neighbour; recvbuf one block per in-neighbour."),
     NBR_METHOD(Neighbor_allgatherv,
+               "Neighbor_allgatherv($self, sendbuf, recvbuf)\n--\n\n"
                "Neighbor_allgatherv(sendbuf, recvbuf): recvbuf [buf, "
                "counts, displs, datatype] per in-neighbour."),
     NBR_METHOD(Neighbor_alltoall,
+               "Neighbor_alltoall($self, sendbuf, recvbuf)\n--\n\n"
                "Neighbor_alltoall(sendbuf, recvbuf): one block per "
                "neighbour each way."),
     NBR_METHOD(Neighbor_alltoallv,
+               "Neighbor_alltoallv($self, sendbuf, recvbuf)\n--\n\n"
                "Neighbor_alltoallv(sendbuf, recvbuf): counts and "
                "displacements per neighbour."),
     NBR_METHOD(Neighbor_alltoallw,
+               "Neighbor_alltoallw($self, sendbuf, recvbuf)\n--\n\n"
                "Neighbor_alltoallw(sendbuf, recvbuf): [buf, counts, "
                "displs (bytes), datatypes] per neighbour."),
     NBR_METHOD(Ineighbor_allgather,
+               "Ineighbor_allgather($self, sendbuf, recvbuf)\n--\n\n"
                "Ineighbor_allgather(sendbuf, recvbuf) -> Request."),
     NBR_METHOD(Ineighbor_allgatherv,
+               "Ineighbor_allgatherv($self, sendbuf, recvbuf)\n--\n\n"
                "Ineighbor_allgatherv(sendbuf, recvbuf) -> Request."),
     NBR_METHOD(Ineighbor_alltoall,
+               "Ineighbor_alltoall($self, sendbuf, recvbuf)\n--\n\n"
                "Ineighbor_alltoall(sendbuf, recvbuf) -> Request."),
     NBR_METHOD(Ineighbor_alltoallv,
+               "Ineighbor_alltoallv($self, sendbuf, recvbuf)\n--\n\n"
                "Ineighbor_alltoallv(sendbuf, recvbuf) -> Request."),
     NBR_METHOD(Ineighbor_alltoallw,
+               "Ineighbor_alltoallw($self, sendbuf, recvbuf)\n--\n\n"
                "Ineighbor_alltoallw(sendbuf, recvbuf) -> Request."),
     NBR_METHOD(neighbor_allgather,
+               "neighbor_allgather($self, sendobj)\n--\n\n"
                "neighbor_allgather(sendobj) -> list, one object per "
                "in-neighbour (None for PROC_NULL)."),
     NBR_METHOD(neighbor_alltoall,
+               "neighbor_alltoall($self, sendobj)\n--\n\n"
                "neighbor_alltoall(sendobj) -> list: sendobj holds one "
                "object per out-neighbour."),
     {NULL},

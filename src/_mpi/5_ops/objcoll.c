@@ -1326,26 +1326,35 @@ Comm_exscan(FastMPICommObject *self, PyObject *const *args,
      doc}
 
 PyMethodDef fastmpi_objcoll_methods[] = {
-    OBJ_METHOD(bcast, "bcast(obj, root=0) -> root's object, at every rank."),
-    OBJ_METHOD(gather, "gather(sendobj, root=0) -> list at root, else "
+    OBJ_METHOD(bcast, "bcast($self, obj, root=0)\n--\n\n"
+                      "bcast(obj, root=0) -> root's object, at every rank."),
+    OBJ_METHOD(gather, "gather($self, sendobj, root=0)\n--\n\n"
+                       "gather(sendobj, root=0) -> list at root, else "
                        "None."),
-    OBJ_METHOD(scatter, "scatter(sendobj, root=0) -> this rank's item of "
+    OBJ_METHOD(scatter, "scatter($self, sendobj, root=0)\n--\n\n"
+                        "scatter(sendobj, root=0) -> this rank's item of "
                         "root's sequence."),
-    OBJ_METHOD(allgather, "allgather(sendobj) -> list of every rank's "
+    OBJ_METHOD(allgather, "allgather($self, sendobj)\n--\n\n"
+                          "allgather(sendobj) -> list of every rank's "
                           "object."),
-    OBJ_METHOD(alltoall, "alltoall(sendobj) -> list: item i from rank i."),
-    OBJ_METHOD(reduce, "reduce(sendobj, op=SUM, root=0) -> result at root, "
+    OBJ_METHOD(alltoall, "alltoall($self, sendobj)\n--\n\n"
+                         "alltoall(sendobj) -> list: item i from rank i."),
+    OBJ_METHOD(reduce, "reduce($self, sendobj, op=SUM, root=0)\n--\n\n"
+                       "reduce(sendobj, op=SUM, root=0) -> result at root, "
                        "else None; op an MPI.Op or a callable f(a, b)."),
-    OBJ_METHOD(allreduce, "allreduce(sendobj, op=SUM) -> result at every "
+    OBJ_METHOD(allreduce, "allreduce($self, sendobj, op=SUM)\n--\n\n"
+                          "allreduce(sendobj, op=SUM) -> result at every "
                           "rank."),
     {NULL},
 };
 
 /* The prefix reductions are Intracomm's only, as in mpi4py. */
 PyMethodDef fastmpi_objcoll_intracomm_methods[] = {
-    OBJ_METHOD(scan, "scan(sendobj, op=SUM) -> reduction over ranks 0 to "
+    OBJ_METHOD(scan, "scan($self, sendobj, op=SUM)\n--\n\n"
+                     "scan(sendobj, op=SUM) -> reduction over ranks 0 to "
                      "this one."),
-    OBJ_METHOD(exscan, "exscan(sendobj, op=SUM) -> reduction over ranks "
+    OBJ_METHOD(exscan, "exscan($self, sendobj, op=SUM)\n--\n\n"
+                       "exscan(sendobj, op=SUM) -> reduction over ranks "
                        "before this one (None at rank 0)."),
     {NULL},
 };

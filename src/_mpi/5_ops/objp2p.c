@@ -371,25 +371,36 @@ Comm_irecv(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
 
 PyMethodDef fastmpi_objp2p_methods[] = {
     {"isend", FASTMPI_FASTCALL(Comm_isend), METH_FASTCALL | METH_KEYWORDS,
+     "isend($self, obj, dest, tag=0)\n--\n\n"
      "isend(obj, dest, tag=0) -> Request: nonblocking object send."},
     {"ibsend", FASTMPI_FASTCALL(Comm_ibsend), METH_FASTCALL | METH_KEYWORDS,
+     "ibsend($self, obj, dest, tag=0)\n--\n\n"
      "ibsend(obj, dest, tag=0) -> Request: buffered nonblocking send."},
     {"issend", FASTMPI_FASTCALL(Comm_issend), METH_FASTCALL | METH_KEYWORDS,
+     "issend($self, obj, dest, tag=0)\n--\n\n"
      "issend(obj, dest, tag=0) -> Request: synchronous nonblocking send."},
     {"irecv", FASTMPI_FASTCALL(Comm_irecv), METH_FASTCALL | METH_KEYWORDS,
+     "irecv($self, buf=None, source=ANY_SOURCE, tag=ANY_TAG)\n--\n\n"
      "irecv(buf=None, source=ANY_SOURCE, tag=ANY_TAG) -> Request; wait() "
      "returns the object.  Without buf, a message of any size."},
     {"send", FASTMPI_FASTCALL(Comm_send), METH_FASTCALL | METH_KEYWORDS,
+     "send($self, obj, dest, tag=0)\n--\n\n"
      "send(obj, dest, tag=0): send a picklable object."},
     {"ssend", FASTMPI_FASTCALL(Comm_ssend), METH_FASTCALL | METH_KEYWORDS,
+     "ssend($self, obj, dest, tag=0)\n--\n\n"
      "ssend(obj, dest, tag=0): synchronous object send."},
     {"bsend", FASTMPI_FASTCALL(Comm_bsend), METH_FASTCALL | METH_KEYWORDS,
+     "bsend($self, obj, dest, tag=0)\n--\n\n"
      "bsend(obj, dest, tag=0): buffered object send."},
     {"recv", FASTMPI_FASTCALL(Comm_recv), METH_FASTCALL | METH_KEYWORDS,
+     "recv($self, buf=None, source=ANY_SOURCE, tag=ANY_TAG, "
+     "status=None)\n--\n\n"
      "recv(buf=None, source=ANY_SOURCE, tag=ANY_TAG, status=None) -> obj; "
      "a message of any size."},
     {"sendrecv", FASTMPI_FASTCALL(Comm_sendrecv),
      METH_FASTCALL | METH_KEYWORDS,
+     "sendrecv($self, sendobj, dest, sendtag=0, recvbuf=None, "
+     "source=ANY_SOURCE, recvtag=ANY_TAG, status=None)\n--\n\n"
      "sendrecv(sendobj, dest, sendtag=0, recvbuf=None, "
      "source=ANY_SOURCE, recvtag=ANY_TAG, status=None) -> obj."},
     {NULL},

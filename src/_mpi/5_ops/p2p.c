@@ -268,30 +268,43 @@ Comm_Iprobe(FastMPICommObject *self, PyObject *const *args,
 
 PyMethodDef fastmpi_p2p_methods[] = {
     {"Send", FASTMPI_FASTCALL(Comm_Send), METH_FASTCALL | METH_KEYWORDS,
+     "Send($self, buf, dest, tag=0)\n--\n\n"
      "Send(buf, dest, tag=0): blocking send."},
     {"Ssend", FASTMPI_FASTCALL(Comm_Ssend), METH_FASTCALL | METH_KEYWORDS,
+     "Ssend($self, buf, dest, tag=0)\n--\n\n"
      "Ssend(buf, dest, tag=0): synchronous send."},
     {"Rsend", FASTMPI_FASTCALL(Comm_Rsend), METH_FASTCALL | METH_KEYWORDS,
+     "Rsend($self, buf, dest, tag=0)\n--\n\n"
      "Rsend(buf, dest, tag=0): ready send (the receive must be posted)."},
     {"Bsend", FASTMPI_FASTCALL(Comm_Bsend), METH_FASTCALL | METH_KEYWORDS,
+     "Bsend($self, buf, dest, tag=0)\n--\n\n"
      "Bsend(buf, dest, tag=0): buffered send (see Attach_buffer)."},
     {"Recv", FASTMPI_FASTCALL(Comm_Recv), METH_FASTCALL | METH_KEYWORDS,
+     "Recv($self, buf, source=ANY_SOURCE, tag=ANY_TAG, status=None)\n--\n\n"
      "Recv(buf, source=ANY_SOURCE, tag=ANY_TAG, status=None)."},
     {"Sendrecv", FASTMPI_FASTCALL(Comm_Sendrecv),
      METH_FASTCALL | METH_KEYWORDS,
+     "Sendrecv($self, sendbuf, dest, sendtag=0, recvbuf=None, "
+     "source=ANY_SOURCE, recvtag=ANY_TAG, status=None)\n--\n\n"
      "Sendrecv(sendbuf, dest, sendtag=0, recvbuf=None, "
      "source=ANY_SOURCE, recvtag=ANY_TAG, status=None)."},
     {"Sendrecv_replace", FASTMPI_FASTCALL(Comm_Sendrecv_replace),
      METH_FASTCALL | METH_KEYWORDS,
+     "Sendrecv_replace($self, buf, dest, sendtag=0, source=ANY_SOURCE, "
+     "recvtag=ANY_TAG, status=None)\n--\n\n"
      "Sendrecv_replace(buf, dest, sendtag=0, source=ANY_SOURCE, "
      "recvtag=ANY_TAG, status=None)."},
     {"Probe", FASTMPI_FASTCALL(Comm_Probe), METH_FASTCALL | METH_KEYWORDS,
+     "Probe($self, source=ANY_SOURCE, tag=ANY_TAG, status=None)\n--\n\n"
      "Probe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> True."},
     {"Iprobe", FASTMPI_FASTCALL(Comm_Iprobe), METH_FASTCALL | METH_KEYWORDS,
+     "Iprobe($self, source=ANY_SOURCE, tag=ANY_TAG, status=None)\n--\n\n"
      "Iprobe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> bool."},
     {"probe", FASTMPI_FASTCALL(Comm_Probe), METH_FASTCALL | METH_KEYWORDS,
+     "probe($self, source=ANY_SOURCE, tag=ANY_TAG, status=None)\n--\n\n"
      "probe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> True."},
     {"iprobe", FASTMPI_FASTCALL(Comm_Iprobe), METH_FASTCALL | METH_KEYWORDS,
+     "iprobe($self, source=ANY_SOURCE, tag=ANY_TAG, status=None)\n--\n\n"
      "iprobe(source=ANY_SOURCE, tag=ANY_TAG, status=None) -> bool."},
     {NULL},
 };
@@ -382,10 +395,16 @@ Detach_buffer(PyObject *module, PyObject *unused)
     return buf;
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Attach_buffer, "Attach_buffer", "buf")
+
 PyMethodDef fastmpi_buffer_functions[] = {
-    {"Attach_buffer", Attach_buffer, METH_O,
+    {"Attach_buffer", FASTMPI_FASTCALL(Attach_buffer_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Attach_buffer($module, buf)\n--\n\n"
      "Attach_buffer(buf): the memory Bsend copies messages into."},
     {"Detach_buffer", Detach_buffer, METH_NOARGS,
+     "Detach_buffer($module)\n--\n\n"
      "Detach_buffer() -> the attached buffer (waits for its messages)."},
     {NULL},
 };

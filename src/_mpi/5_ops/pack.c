@@ -455,16 +455,22 @@ Datatype_Pack_external_size(PyObject *self, PyObject *args, PyObject *kwds)
 
 PyMethodDef fastmpi_pack_methods[] = {
     {"Pack", KWFN(Datatype_Pack), KW,
+     "Pack($self, inbuf, outbuf, position, comm)\n--\n\n"
      "Pack(inbuf, outbuf, position, comm) -> new position."},
     {"Unpack", KWFN(Datatype_Unpack), KW,
+     "Unpack($self, inbuf, position, outbuf, comm)\n--\n\n"
      "Unpack(inbuf, position, outbuf, comm) -> new position."},
     {"Pack_size", KWFN(Datatype_Pack_size), KW,
+     "Pack_size($self, count, comm)\n--\n\n"
      "Pack_size(count, comm) -> upper bound of the packed size in bytes."},
     {"Pack_external", KWFN(Datatype_Pack_external), KW,
+     "Pack_external($self, datarep, inbuf, outbuf, position)\n--\n\n"
      "Pack_external(datarep, inbuf, outbuf, position) -> new position."},
     {"Unpack_external", KWFN(Datatype_Unpack_external), KW,
+     "Unpack_external($self, datarep, inbuf, position, outbuf)\n--\n\n"
      "Unpack_external(datarep, inbuf, position, outbuf) -> new position."},
     {"Pack_external_size", KWFN(Datatype_Pack_external_size), KW,
+     "Pack_external_size($self, datarep, count)\n--\n\n"
      "Pack_external_size(datarep, count) -> packed size in bytes."},
     {NULL},
 };

@@ -989,25 +989,34 @@ Topocomm_get_inoutedges(FastMPICommObject *self, void *closure)
 
 PyMethodDef fastmpi_topology_intracomm_methods[] = {
     {"Create_cart", FASTMPI_FASTCALL(Intracomm_Create_cart), FASTCALL_KW,
+     "Create_cart($self, dims, periods=None, reorder=False)\n--\n\n"
      "Create_cart(dims, periods=None, reorder=False) -> Cartcomm "
      "(collective; COMM_NULL where a rank is left out).  periods: one "
      "flag per dimension, or True/False for all."},
     {"Create_graph", FASTMPI_FASTCALL(Intracomm_Create_graph), FASTCALL_KW,
+     "Create_graph($self, index, edges, reorder=False)\n--\n\n"
      "Create_graph(index, edges, reorder=False) -> Graphcomm (collective; "
      "COMM_NULL on the ranks past the graph's nodes).  index: running "
      "totals of neighbour counts, with or without a leading 0."},
     {"Cart_map", FASTMPI_FASTCALL(Intracomm_Cart_map), FASTCALL_KW,
+     "Cart_map($self, dims, periods=None)\n--\n\n"
      "Cart_map(dims, periods=None) -> this process's rank in such a grid, "
      "or UNDEFINED (local)."},
     {"Graph_map", FASTMPI_FASTCALL(Intracomm_Graph_map), FASTCALL_KW,
+     "Graph_map($self, index, edges)\n--\n\n"
      "Graph_map(index, edges) -> this process's rank in such a graph, or "
      "UNDEFINED (local)."},
     {"Create_dist_graph", FASTMPI_FASTCALL(Intracomm_Create_dist_graph),
      FASTCALL_KW,
+     "Create_dist_graph($self, sources, degrees, destinations, weights=None, "
+     "info=INFO_NULL, reorder=False)\n--\n\n"
      "Create_dist_graph(sources, degrees, destinations, weights=None, "
      "info=INFO_NULL, reorder=False) -> Distgraphcomm (collective)."},
     {"Create_dist_graph_adjacent",
      FASTMPI_FASTCALL(Intracomm_Create_dist_graph_adjacent), FASTCALL_KW,
+     "Create_dist_graph_adjacent($self, sources, destinations, "
+     "sourceweights=None, destweights=None, info=INFO_NULL, "
+     "reorder=False)\n--\n\n"
      "Create_dist_graph_adjacent(sources, destinations, sourceweights=None, "
      "destweights=None, info=INFO_NULL, reorder=False) -> Distgraphcomm "
      "(collective).  sources or destinations None: no such edges; weights "
@@ -1018,6 +1027,7 @@ PyMethodDef fastmpi_topology_intracomm_methods[] = {
 
 PyMethodDef fastmpi_topology_comm_methods[] = {
     {"Get_topology", (PyCFunction)Comm_Get_topology, METH_NOARGS,
+     "Get_topology($self)\n--\n\n"
      "Get_topology() -> CART, GRAPH, DIST_GRAPH or UNDEFINED."},
     {NULL},
 };
@@ -1052,6 +1062,7 @@ static PyGetSetDef Topocomm_getset[] = {
 
 static PyMethodDef module_functions[] = {
     {"Compute_dims", FASTMPI_FASTCALL(Compute_dims), FASTCALL_KW,
+     "Compute_dims($module, nnodes, dims)\n--\n\n"
      "Compute_dims(nnodes, dims) -> a balanced grid: dims is a number of "
      "dimensions or a sequence whose zeros are filled in."},
     {NULL},
@@ -1060,7 +1071,8 @@ static PyMethodDef module_functions[] = {
 /* ---- init --------------------------------------------------------------- */
 
 static PyType_Slot Topocomm_slots[] = {
-    {Py_tp_doc, "Topocomm(comm=None): a communicator with a process "
+    {Py_tp_doc, "Topocomm(comm=None)\n--\n\n"
+                "Topocomm(comm=None): a communicator with a process "
                 "topology."},
     {Py_tp_new, Topocomm_tp_new},
     {Py_tp_getset, Topocomm_getset},
@@ -1068,17 +1080,20 @@ static PyType_Slot Topocomm_slots[] = {
 };
 
 static PyType_Slot Cartcomm_slots[] = {
-    {Py_tp_doc, "Cartcomm(comm=None): a Cartesian topology."},
+    {Py_tp_doc, "Cartcomm(comm=None)\n--\n\n"
+                "Cartcomm(comm=None): a Cartesian topology."},
     {0, NULL},
 };
 
 static PyType_Slot Graphcomm_slots[] = {
-    {Py_tp_doc, "Graphcomm(comm=None): a general graph topology."},
+    {Py_tp_doc, "Graphcomm(comm=None)\n--\n\n"
+                "Graphcomm(comm=None): a general graph topology."},
     {0, NULL},
 };
 
 static PyType_Slot Distgraphcomm_slots[] = {
-    {Py_tp_doc, "Distgraphcomm(comm=None): a distributed graph topology."},
+    {Py_tp_doc, "Distgraphcomm(comm=None)\n--\n\n"
+                "Distgraphcomm(comm=None): a distributed graph topology."},
     {0, NULL},
 };
 

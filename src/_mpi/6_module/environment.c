@@ -504,41 +504,63 @@ Get_abi_fortran_info(PyObject *module, PyObject *unused)
     return fastmpi_not_available("Get_abi_fortran_info", 5, 0);
 }
 
+/* Their one argument by keyword too (fastmpi.h). */
+FASTMPI_ONE_ARG(Pcontrol, "Pcontrol", "level")
+
 static PyMethodDef environment_functions[] = {
     {"Get_hw_resource_info", Get_hw_resource_info, METH_NOARGS,
+     "Get_hw_resource_info($module)\n--\n\n"
      "Get_hw_resource_info() -> Info about the hardware (MPI-4.1)."},
     {"Get_abi_version", Get_abi_version, METH_NOARGS,
+     "Get_abi_version($module)\n--\n\n"
      "Get_abi_version() -> (version, subversion) of the standard ABI "
      "(MPI-5)."},
     {"Get_abi_info", Get_abi_info, METH_NOARGS,
+     "Get_abi_info($module)\n--\n\n"
      "Get_abi_info() -> Info about the standard ABI (MPI-5)."},
     {"Get_abi_fortran_info", Get_abi_fortran_info, METH_NOARGS,
+     "Get_abi_fortran_info($module)\n--\n\n"
      "Get_abi_fortran_info() -> Info about the ABI's Fortran types "
      "(MPI-5)."},
     {"get_vendor", get_vendor, METH_NOARGS,
+     "get_vendor($module)\n--\n\n"
      "get_vendor() -> (name, (major, minor, micro)) of the MPI library."},
-    {"Pcontrol", Pcontrol, METH_O,
+    {"Pcontrol", FASTMPI_FASTCALL(Pcontrol_kw),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Pcontrol($module, level)\n--\n\n"
      "Pcontrol(level): control profiling (MPI_Pcontrol)."},
-    {"Init", Init, METH_NOARGS, "Initialise MPI."},
+    {"Init", Init, METH_NOARGS, "Init($module)\n--\n\n"
+                                "Initialise MPI."},
     {"Init_thread", FASTMPI_FASTCALL(Init_thread),
      METH_FASTCALL | METH_KEYWORDS,
+     "Init_thread($module, required=THREAD_MULTIPLE)\n--\n\n"
      "Init_thread(required=THREAD_MULTIPLE) -> provided level."},
-    {"Finalize", Finalize, METH_NOARGS, "Finalise MPI."},
+    {"Finalize", Finalize, METH_NOARGS, "Finalize($module)\n--\n\n"
+                                        "Finalise MPI."},
     {"Is_initialized", Is_initialized, METH_NOARGS,
+     "Is_initialized($module)\n--\n\n"
      "Whether MPI is initialised."},
     {"Is_finalized", Is_finalized, METH_NOARGS,
+     "Is_finalized($module)\n--\n\n"
      "Whether MPI is finalised."},
     {"Query_thread", Query_thread, METH_NOARGS,
+     "Query_thread($module)\n--\n\n"
      "The thread support level provided."},
     {"Is_thread_main", Is_thread_main, METH_NOARGS,
+     "Is_thread_main($module)\n--\n\n"
      "Whether this thread called MPI_Init."},
-    {"Wtime", Wtime, METH_NOARGS, "Elapsed wall-clock time in seconds."},
-    {"Wtick", Wtick, METH_NOARGS, "Resolution of Wtime in seconds."},
+    {"Wtime", Wtime, METH_NOARGS, "Wtime($module)\n--\n\n"
+                                  "Elapsed wall-clock time in seconds."},
+    {"Wtick", Wtick, METH_NOARGS, "Wtick($module)\n--\n\n"
+                                  "Resolution of Wtime in seconds."},
     {"Get_processor_name", Get_processor_name, METH_NOARGS,
+     "Get_processor_name($module)\n--\n\n"
      "Name of this processor."},
     {"Get_version", Get_version, METH_NOARGS,
+     "Get_version($module)\n--\n\n"
      "(version, subversion) of the MPI standard the library provides."},
     {"Get_library_version", Get_library_version, METH_NOARGS,
+     "Get_library_version($module)\n--\n\n"
      "The MPI library's version text."},
     {NULL},
 };

@@ -79,6 +79,13 @@ void fastmpi_info_arg_release(PyObject *obj, MPI_Info info);
 /* allocmem.c: Alloc_mem and Free_mem (module functions). */
 extern PyMethodDef fastmpi_allocmem_functions[];
 
+/* ports.c: Open_port, Close_port, Publish_name, Unpublish_name,
+ * Lookup_name (module functions); Accept and Connect (on Intracomm);
+ * Join (on Comm). */
+extern PyMethodDef fastmpi_ports_functions[];
+extern PyMethodDef fastmpi_ports_intracomm_methods[];
+extern PyMethodDef fastmpi_ports_comm_methods[];
+
 /* commctor.c: Create, Create_group, Split_type, Idup, ...; on Comm. */
 extern PyMethodDef fastmpi_commctor_methods[];
 /* winfile.c: Win and File, WIN_NULL and FILE_NULL, the WIN_* keys. */

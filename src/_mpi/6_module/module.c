@@ -30,7 +30,8 @@ static PyMethodDef *const comm_methods[] = {
     fastmpi_objcoll_methods, fastmpi_icoll_methods,
     fastmpi_attr_comm_methods, fastmpi_errhandler_comm_methods,
     fastmpi_commctor_methods, fastmpi_topology_comm_methods,
-    fastmpi_bsendbuf_comm_methods, fastmpi_faults_comm_methods, NULL,
+    fastmpi_bsendbuf_comm_methods, fastmpi_faults_comm_methods,
+    fastmpi_ports_comm_methods, NULL,
 };
 static PyGetSetDef *const comm_getset[] = {
     fastmpi_commctor_getset, fastmpi_topology_comm_getset, NULL,
@@ -38,7 +39,7 @@ static PyGetSetDef *const comm_getset[] = {
 static PyMethodDef *const intracomm_methods[] = {
     fastmpi_intracomm_methods, fastmpi_topology_intracomm_methods,
     fastmpi_coll_intracomm_methods, fastmpi_objcoll_intracomm_methods,
-    fastmpi_icoll_intracomm_methods, NULL,
+    fastmpi_icoll_intracomm_methods, fastmpi_ports_intracomm_methods, NULL,
 };
 static PyMethodDef *const datatype_methods[] = {
     fastmpi_dtcreate_methods, fastmpi_dtdecode_methods, fastmpi_pack_methods,
@@ -128,6 +129,7 @@ MPI_exec(PyObject *module)
         PyModule_AddFunctions(module, fastmpi_bsendbuf_functions) < 0 ||
         PyModule_AddFunctions(module, fastmpi_handle_functions) < 0 ||
         PyModule_AddFunctions(module, fastmpi_allocmem_functions) < 0 ||
+        PyModule_AddFunctions(module, fastmpi_ports_functions) < 0 ||
         fastmpi_constants_init(module) < 0 ||
         fastmpi_environment_init(module) < 0) {
         return -1;

@@ -111,8 +111,12 @@ publish(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
     }
     int ierr;
     FASTMPI_NOGIL_BEGIN
-    ierr = publish_it ? MPI_Publish_name(service, info, port)
-                      : MPI_Unpublish_name(service, info, port);
+    if (publish_it) {
+        ierr = MPI_Publish_name(service, info, port);
+    }
+    else {
+        ierr = MPI_Unpublish_name(service, info, port);
+    }
     FASTMPI_NOGIL_END
     fastmpi_info_arg_release(argv[2], info);
     if (fastmpi_check(ierr) < 0) {
@@ -236,12 +240,16 @@ accept_connect(FastMPICommObject *self, PyObject *const *args,
     MPI_Comm comm = self->ob_mpi, newcomm = MPI_COMM_NULL;
     int ierr;
     FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL(accept ? "MPI_Comm_accept" : "MPI_Comm_connect", comm,
-                 MPI_PROC_NULL, root, 0,
-                 ierr = accept ? MPI_Comm_accept(port, info, root, comm,
-                                                 &newcomm)
-                               : MPI_Comm_connect(port, info, root, comm,
-                                                  &newcomm));
+    if (accept) {
+        FASTMPI_CALL("MPI_Comm_accept", comm, MPI_PROC_NULL, root, 0,
+                     ierr = MPI_Comm_accept(port, info, root, comm,
+                                            &newcomm));
+    }
+    else {
+        FASTMPI_CALL("MPI_Comm_connect", comm, MPI_PROC_NULL, root, 0,
+                     ierr = MPI_Comm_connect(port, info, root, comm,
+                                             &newcomm));
+    }
     FASTMPI_NOGIL_END
     fastmpi_info_arg_release(argv[1], info);
     if (fastmpi_check(ierr) < 0) {

@@ -28,12 +28,6 @@ with open(os.path.join(HERE, "mpi4py_names.json"), encoding="utf-8") as f:
 CORE = {k: v for k, v in NAMES.items() if v["area"] == "core"}
 CALLABLE = ("method", "classmethod", "staticmethod", "function")
 
-# Names the library, not fastmpi, decides: MPI-4's ERRORS_ABORT is absent
-# from an MPI-3.1 library (Open MPI 4.1).
-def _excused(name):
-    return name == "ERRORS_ABORT" and MPI.Get_version() < (4, 0)
-
-
 def _lookup(name):
     """(owner, raw attribute, attribute) of a dotted name under MPI."""
     parts = name.split(".")
@@ -92,9 +86,6 @@ def test_the_reference_list_is_whole():
 
 @pytest.mark.parametrize("name", sorted(CORE))
 def test_name_exists(name):
-    if _excused(name):
-        pytest.skip(f"{name} needs MPI-4; this library is MPI-"
-                    f"{'.'.join(map(str, MPI.Get_version()))}")
     _lookup(name)
 
 
@@ -130,8 +121,6 @@ def _kind_ok(entry, owner, raw, obj):
 
 @pytest.mark.parametrize("name", sorted(CORE))
 def test_name_has_the_kind(name):
-    if _excused(name):
-        pytest.skip("not in this library")
     owner, raw, obj = _lookup(name)
     assert _kind_ok(CORE[name], owner, raw, obj), (
         name, CORE[name], type(raw).__name__, type(obj).__name__)

@@ -185,6 +185,10 @@ Errhandler_Free(FastMPIErrhandlerObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* MPI-4's ERRORS_ABORT (abort the communicator's processes) is, on an
+ * MPI-3 library (Open MPI 4.1), ERRORS_ARE_FATAL (abort them all), as
+ * rc.errors = 'abort' is there: listed after it, so that repr and pickle
+ * name that handle ERRORS_ARE_FATAL. */
 static const fastmpi_handle_name errh_names[] = {
     FASTMPI_HANDLE_NAME(ERRHANDLER_NULL),
     FASTMPI_HANDLE_NAME(ERRORS_RETURN),
@@ -192,6 +196,9 @@ static const fastmpi_handle_name errh_names[] = {
     FASTMPI_HANDLE_NAME(ERRORS_ABORT),
 #endif
     FASTMPI_HANDLE_NAME(ERRORS_ARE_FATAL),
+#ifndef MPI_ERRORS_ABORT
+    {"ERRORS_ABORT", FASTMPI_HANDLE_TO_INT(MPI_ERRORS_ARE_FATAL)},
+#endif
     {NULL},
 };
 

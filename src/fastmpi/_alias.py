@@ -100,8 +100,10 @@ def install(force=False):
     sys.modules["mpi4py"] = pkg
     sys.modules["mpi4py.rc"] = pkg.rc
     # mpi4py's behaviour: non-contiguous buffers raise BufferError (read
-    # when fastmpi.MPI is imported; FASTMPI_RC_STRIDED=1 overrides)
-    pkg.rc.strided = False
+    # when fastmpi.MPI is imported, so not changed once it is;
+    # FASTMPI_RC_STRIDED=1 overrides)
+    if "fastmpi.MPI" not in sys.modules:
+        pkg.rc.strided = False
     # submodules fastmpi already imported: the same objects under both names
     for name, mod in list(sys.modules.items()):
         if name.startswith("fastmpi.") and mod is not None \

@@ -335,3 +335,9 @@ def test_rc_strided(target):
        "REFUSED")
     res = py(target, fast, env=dict(FASTMPI_RC_STRIDED="sometimes"))
     assert res.returncode != 0 and "FASTMPI_RC_STRIDED" in res.out, res
+    # the alias installed after fastmpi.MPI was imported changes nothing,
+    # and rc says so
+    res = py(target, "from fastmpi import MPI\nimport fastmpi\n"
+             "fastmpi.install_mpi4py_alias()\n" + textwrap.dedent(alias))
+    ok(res, "SENT")
+    assert "SENT True True" in res.out, res

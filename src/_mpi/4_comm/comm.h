@@ -85,6 +85,8 @@ extern PyMethodDef fastmpi_allocmem_functions[];
 extern PyMethodDef fastmpi_ports_functions[];
 extern PyMethodDef fastmpi_ports_intracomm_methods[];
 extern PyMethodDef fastmpi_ports_comm_methods[];
+/* spawn.c: Spawn and Spawn_multiple (on Intracomm). */
+extern PyMethodDef fastmpi_spawn_intracomm_methods[];
 
 /* commctor.c: Create, Create_group, Split_type, Idup, ...; on Comm. */
 extern PyMethodDef fastmpi_commctor_methods[];

@@ -39,7 +39,8 @@ static PyGetSetDef *const comm_getset[] = {
 static PyMethodDef *const intracomm_methods[] = {
     fastmpi_intracomm_methods, fastmpi_topology_intracomm_methods,
     fastmpi_coll_intracomm_methods, fastmpi_objcoll_intracomm_methods,
-    fastmpi_icoll_intracomm_methods, fastmpi_ports_intracomm_methods, NULL,
+    fastmpi_icoll_intracomm_methods, fastmpi_ports_intracomm_methods,
+    fastmpi_spawn_intracomm_methods, NULL,
 };
 static PyMethodDef *const datatype_methods[] = {
     fastmpi_dtcreate_methods, fastmpi_dtdecode_methods, fastmpi_pack_methods,

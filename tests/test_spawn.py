@@ -43,6 +43,9 @@ def spawn_or_none(comm, call):
         assert err is not None, "spawn failed on another rank only"
         assert err.Get_error_class() != MPI.SUCCESS
         assert "spawn" in err.Get_error_string().lower()
+        # fastmpi says what to do instead
+        assert "could not start the processes" in str(err), err
+        assert "mpiexec -n N" in str(err), err
         return None
     return child
 

@@ -124,6 +124,24 @@ errcodes_arg(PyObject *obj, const char *fname)
     return 0;
 }
 
+/* MPI.Exception for a failed spawn: the library's code and text, and
+ * what to do where the library cannot spawn at all. */
+static void
+raise_spawn_error(const char *fname, int ierr)
+{
+    char text[MPI_MAX_ERROR_STRING + 1];
+    int len = 0;
+    if (MPI_Error_string(ierr, text, &len) != MPI_SUCCESS || len < 0) {
+        len = 0;
+    }
+    text[len] = '\0';
+    fastmpi_error_raise_detail(
+        ierr, "%s(): the MPI library could not start the processes: %s.  "
+        "Where it cannot spawn (Debian's MPICH 4.0.2, built over UCX, or "
+        "a process started without mpiexec), start all the processes at "
+        "once instead: mpiexec -n N python3 program.py", fname, text);
+}
+
 static int
 self_rank(FastMPICommObject *self, int *rank)
 {
@@ -196,8 +214,11 @@ Intracomm_Spawn(FastMPICommObject *self, PyObject *const *args,
                                        codes != NULL ? codes
                                                      : MPI_ERRCODES_IGNORE));
     FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0 ||
-        (codes != NULL && fill_errcodes(argv[5], codes, ncodes) < 0)) {
+    if (ierr != MPI_SUCCESS) {
+        raise_spawn_error("Spawn", ierr);
+        goto done;
+    }
+    if (codes != NULL && fill_errcodes(argv[5], codes, ncodes) < 0) {
         goto done;
     }
     result = fastmpi_comm_new(fastmpi_st->Intercomm, child, 0);
@@ -475,9 +496,12 @@ Intracomm_Spawn_multiple(FastMPICommObject *self, PyObject *const *args,
                      comm, &child,
                      codes != NULL ? codes : MPI_ERRCODES_IGNORE));
     FASTMPI_NOGIL_END
-    if (fastmpi_check(ierr) < 0 ||
-        (codes != NULL && fill_errcodes_multiple(argv[5], argv[2], argv[0],
-                                                 codes) < 0)) {
+    if (ierr != MPI_SUCCESS) {
+        raise_spawn_error("Spawn_multiple", ierr);
+        goto done;
+    }
+    if (codes != NULL && fill_errcodes_multiple(argv[5], argv[2], argv[0],
+                                                codes) < 0) {
         goto done;
     }
     result = fastmpi_comm_new(fastmpi_st->Intercomm, child, 0);

@@ -264,8 +264,12 @@ Comm_Split(FastMPICommObject *self, PyObject *const *args, Py_ssize_t nargs,
     return fastmpi_comm_new(type, newcomm, 0);
 }
 
+/* Free() and Disconnect(): MPI_Comm_free, or MPI_Comm_disconnect (a free
+ * that first waits for the communicator's pending communication); both
+ * collective, both leave COMM_NULL.  what: "freed" or "disconnected". */
 static PyObject *
-Comm_Free(FastMPICommObject *self, PyObject *unused)
+comm_release(FastMPICommObject *self, const char *fname, const char *what,
+             int disconnect)
 {
     if (fastmpi_comm_check(self) < 0) {
         return NULL;
@@ -273,14 +277,21 @@ Comm_Free(FastMPICommObject *self, PyObject *unused)
     if (self->flags & FASTMPI_PREDEFINED || self->ob_mpi == MPI_COMM_WORLD ||
         self->ob_mpi == MPI_COMM_SELF) {
         return fastmpi_error_raise_detail(
-            MPI_ERR_COMM, "Free(): %s is predefined and cannot be freed",
-            self->ob_mpi == MPI_COMM_WORLD ? "COMM_WORLD" : "COMM_SELF");
+            MPI_ERR_COMM, "%s(): %s is predefined and cannot be %s", fname,
+            self->ob_mpi == MPI_COMM_WORLD ? "COMM_WORLD" : "COMM_SELF",
+            what);
     }
     int ierr;
     fastmpi_callbacks_begin();       /* delete_fn may run (attr.c) */
     FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Comm_free", self->ob_mpi, MPI_PROC_NULL, 0, 0,
-                 ierr = MPI_Comm_free(&self->ob_mpi));
+    if (disconnect) {
+        FASTMPI_CALL("MPI_Comm_disconnect", self->ob_mpi, MPI_PROC_NULL, 0,
+                     0, ierr = MPI_Comm_disconnect(&self->ob_mpi));
+    }
+    else {
+        FASTMPI_CALL("MPI_Comm_free", self->ob_mpi, MPI_PROC_NULL, 0, 0,
+                     ierr = MPI_Comm_free(&self->ob_mpi));
+    }
     FASTMPI_NOGIL_END
     if (ierr == MPI_SUCCESS) {
         self->ob_mpi = MPI_COMM_NULL;
@@ -292,35 +303,16 @@ Comm_Free(FastMPICommObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-/* Disconnect(): MPI_Comm_disconnect, a Free that first waits for the
- * communicator's pending communication (collective). */
+static PyObject *
+Comm_Free(FastMPICommObject *self, PyObject *unused)
+{
+    return comm_release(self, "Free", "freed", 0);
+}
+
 static PyObject *
 Comm_Disconnect(FastMPICommObject *self, PyObject *unused)
 {
-    if (fastmpi_comm_check(self) < 0) {
-        return NULL;
-    }
-    if (self->flags & FASTMPI_PREDEFINED || self->ob_mpi == MPI_COMM_WORLD ||
-        self->ob_mpi == MPI_COMM_SELF) {
-        return fastmpi_error_raise_detail(
-            MPI_ERR_COMM, "Disconnect(): %s is predefined and cannot be "
-            "disconnected", self->ob_mpi == MPI_COMM_WORLD ? "COMM_WORLD"
-                                                             : "COMM_SELF");
-    }
-    int ierr;
-    fastmpi_callbacks_begin();       /* delete_fn may run (attr.c) */
-    FASTMPI_NOGIL_BEGIN
-    FASTMPI_CALL("MPI_Comm_disconnect", self->ob_mpi, MPI_PROC_NULL, 0, 0,
-                 ierr = MPI_Comm_disconnect(&self->ob_mpi));
-    FASTMPI_NOGIL_END
-    if (ierr == MPI_SUCCESS) {
-        self->ob_mpi = MPI_COMM_NULL;
-    }
-    fastmpi_check(ierr);
-    if (fastmpi_callbacks_end() < 0) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
+    return comm_release(self, "Disconnect", "disconnected", 1);
 }
 
 static PyObject *
@@ -470,6 +462,7 @@ static PyMethodDef Comm_own_methods[] = {
      "Free($self)\n--\n\n"
      "Free the communicator (collective); it becomes COMM_NULL."},
     {"Disconnect", (PyCFunction)Comm_Disconnect, METH_NOARGS,
+     "Disconnect($self)\n--\n\n"
      "Disconnect(): free the communicator once its pending communication "
      "is done (collective); it becomes COMM_NULL."},
     {"Abort", FASTMPI_FASTCALL(Comm_Abort), METH_FASTCALL | METH_KEYWORDS,

@@ -76,6 +76,10 @@ PyObject *fastmpi_info_new(PyTypeObject *type, MPI_Info info, int flags);
 MPI_Info fastmpi_info_arg(PyObject *obj, const char *fname,
                           const char *argname);
 void fastmpi_info_arg_release(PyObject *obj, MPI_Info info);
+/* A str argument as UTF-8 of at most `max` bytes, without NUL (borrowed
+ * from obj), or NULL with TypeError/ValueError naming fname/argname. */
+const char *fastmpi_str_arg(PyObject *obj, int max, const char *fname,
+                            const char *argname);
 /* allocmem.c: Alloc_mem and Free_mem (module functions). */
 extern PyMethodDef fastmpi_allocmem_functions[];
 

@@ -56,10 +56,9 @@ mapping_check(FastMPIInfoObject *self, const char *fname)
     return info_check(self, fname);
 }
 
-/* A str argument as UTF-8 of at most `max` bytes (borrowed from obj), or
- * NULL with TypeError/ValueError naming fname/argname. */
-static const char *
-str_arg(PyObject *obj, int max, const char *fname, const char *argname)
+const char *
+fastmpi_str_arg(PyObject *obj, int max, const char *fname,
+                const char *argname)
 {
     if (!PyUnicode_Check(obj)) {
         PyErr_Format(PyExc_TypeError, "%s() argument '%s' must be str, "
@@ -92,13 +91,13 @@ str_arg(PyObject *obj, int max, const char *fname, const char *argname)
 static const char *
 key_arg(PyObject *obj, const char *fname)
 {
-    return str_arg(obj, MPI_MAX_INFO_KEY - 1, fname, "key");
+    return fastmpi_str_arg(obj, MPI_MAX_INFO_KEY - 1, fname, "key");
 }
 
 static const char *
 value_arg(PyObject *obj, const char *fname)
 {
-    return str_arg(obj, MPI_MAX_INFO_VAL - 1, fname, "value");
+    return fastmpi_str_arg(obj, MPI_MAX_INFO_VAL - 1, fname, "value");
 }
 
 /* The value of key (checked) in info (not INFO_NULL): a new str, or NULL

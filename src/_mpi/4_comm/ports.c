@@ -14,33 +14,8 @@
 
 #include <string.h>
 
-/* A str argument as C text, at most limit - 1 bytes and without NUL:
- * borrowed from obj (valid while obj lives), or NULL with an exception. */
-static const char *
-name_arg(PyObject *obj, const char *fname, const char *argname, int limit)
-{
-    if (!PyUnicode_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "%s() argument '%s' must be str, not "
-                     "%.100s", fname, argname, Py_TYPE(obj)->tp_name);
-        return NULL;
-    }
-    Py_ssize_t len;
-    const char *s = PyUnicode_AsUTF8AndSize(obj, &len);
-    if (s == NULL) {
-        return NULL;
-    }
-    if ((Py_ssize_t)strlen(s) != len) {
-        PyErr_Format(PyExc_ValueError, "%s() argument '%s' contains a NUL "
-                     "character", fname, argname);
-        return NULL;
-    }
-    if (len >= limit) {
-        PyErr_Format(PyExc_ValueError, "%s() argument '%s' is %zd bytes; "
-                     "MPI takes at most %d", fname, argname, len, limit - 1);
-        return NULL;
-    }
-    return s;
-}
+/* Port names are shorter than MPI_MAX_PORT_NAME (room for the NUL). */
+#define PORT_MAX (MPI_MAX_PORT_NAME - 1)
 
 /* ---- ports and names (module functions) -------------------------------- */
 
@@ -81,8 +56,8 @@ Close_port(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     PyObject *argv[1];
     const char *port;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        (port = name_arg(argv[0], "Close_port", "port_name",
-                         MPI_MAX_PORT_NAME)) == NULL ||
+        (port = fastmpi_str_arg(argv[0], PORT_MAX, "Close_port",
+                                "port_name")) == NULL ||
         fastmpi_require_mpi() < 0 ||
         fastmpi_check(MPI_Close_port(port)) < 0) {
         return NULL;
@@ -98,10 +73,10 @@ publish(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
     PyObject *argv[3];
     const char *service, *port;
     if (fastmpi_parse_args(spec, args, nargs, kwnames, argv) < 0 ||
-        (service = name_arg(argv[0], spec->fname, "service_name",
-                            INT_MAX)) == NULL ||
-        (port = name_arg(argv[1], spec->fname, "port_name",
-                         MPI_MAX_PORT_NAME)) == NULL ||
+        (service = fastmpi_str_arg(argv[0], INT_MAX - 1, spec->fname,
+                                   "service_name")) == NULL ||
+        (port = fastmpi_str_arg(argv[1], PORT_MAX, spec->fname,
+                                "port_name")) == NULL ||
         fastmpi_require_mpi() < 0) {
         return NULL;
     }
@@ -153,8 +128,8 @@ Lookup_name(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     PyObject *argv[2];
     const char *service;
     if (fastmpi_parse_args(&spec, args, nargs, kwnames, argv) < 0 ||
-        (service = name_arg(argv[0], "Lookup_name", "service_name",
-                            INT_MAX)) == NULL ||
+        (service = fastmpi_str_arg(argv[0], INT_MAX - 1, "Lookup_name",
+                                   "service_name")) == NULL ||
         fastmpi_require_mpi() < 0) {
         return NULL;
     }
@@ -227,8 +202,8 @@ accept_connect(FastMPICommObject *self, PyObject *const *args,
     /* the port matters at root only: elsewhere None is fine */
     const char *port = NULL;
     if (rank == root || argv[0] != Py_None) {
-        port = name_arg(argv[0], spec->fname, "port_name",
-                        MPI_MAX_PORT_NAME);
+        port = fastmpi_str_arg(argv[0], PORT_MAX, spec->fname,
+                               "port_name");
         if (port == NULL) {
             return NULL;
         }

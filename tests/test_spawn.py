@@ -91,6 +91,31 @@ def test_spawn_arguments_at_root_only(comm, rank):
     finish(comm, child)
 
 
+def test_spawn_multiple_errcodes_where_asked(comm, rank):
+    # the root's arguments start the processes; each rank's errcodes get
+    # the codes of what it asked for, and stay as they are where it asked
+    # for nothing (None, None, -1 on the other ranks)
+    codes = ["untouched"]
+    if rank == 0:
+        call = lambda: comm.Spawn_multiple(  # noqa: E731
+            [sys.executable] * 2, [["-c", CHILD]] * 2, [1, 2],
+            errcodes=codes)
+    else:
+        call = lambda: comm.Spawn_multiple(None, None, -1,  # noqa: E731
+                                           errcodes=codes)
+    child = spawn_or_none(comm, call)
+    if child is None:
+        pytest.skip("the MPI library cannot spawn here")
+    assert child.Get_remote_size() == 3
+    if rank == 0:
+        assert codes == [[MPI.SUCCESS], [MPI.SUCCESS, MPI.SUCCESS]]
+        for i in range(3):
+            child.recv(source=i, tag=77)
+    else:
+        assert codes == ["untouched"]
+    finish(comm, child)
+
+
 def test_spawn_multiple(comm, rank):
     codes = []
     cmds = [sys.executable] * 2

@@ -382,67 +382,68 @@ done:
     return rc;
 }
 
-/* How many codes this rank asked for: the sum of its maxprocs argument
- * (a sequence, or an int per command), or -1 where it gave none. */
-static long
-local_total(PyObject *command, PyObject *maxprocs)
+/* The codes this rank asked for, per command: its maxprocs argument (a
+ * sequence of one int per command, one int for all, or None: 1 each) as
+ * a PyMem array of *n = len(command) counts in *counts.  Where it gave no
+ * usable ones (MPI reads them at root only) *counts stays NULL.  0, or -1
+ * with MemoryError. */
+static int
+local_counts(PyObject *command, PyObject *maxprocs, int **counts,
+             Py_ssize_t *n)
 {
-    Py_ssize_t n = command != NULL && command != Py_None &&
-                   PySequence_Check(command) ? PySequence_Size(command) : -1;
-    if (n < 0) {
+    *counts = NULL;
+    *n = command != NULL && command != Py_None && PySequence_Check(command)
+             ? PySequence_Size(command) : -1;
+    if (*n < 0) {
         PyErr_Clear();
+        return 0;
+    }
+    int one = maxprocs != NULL && PyLong_Check(maxprocs);
+    int many = maxprocs != NULL && maxprocs != Py_None && !one;
+    if (many && PySequence_Size(maxprocs) != *n) {
+        PyErr_Clear();
+        return 0;
+    }
+    int *c = PyMem_Calloc((size_t)*n + 1, sizeof(int));
+    if (c == NULL) {
+        PyErr_NoMemory();
         return -1;
     }
-    if (maxprocs == NULL || maxprocs == Py_None) {
-        return (long)n;
-    }
-    if (PyLong_Check(maxprocs)) {
-        long v = PyLong_AsLong(maxprocs);
-        if (v < 0 || PyErr_Occurred()) {
-            PyErr_Clear();
-            return -1;
+    for (Py_ssize_t i = 0; i < *n; i++) {
+        long v = 1;
+        if (one || many) {
+            PyObject *item = one ? Py_NewRef(maxprocs)
+                                 : PySequence_GetItem(maxprocs, i);
+            v = item != NULL ? PyLong_AsLong(item) : -1;
+            Py_XDECREF(item);
         }
-        return v * (long)n;
-    }
-    long total = 0;
-    for (Py_ssize_t i = 0; i < PySequence_Size(maxprocs); i++) {
-        PyObject *item = PySequence_GetItem(maxprocs, i);
-        long v = item != NULL ? PyLong_AsLong(item) : -1;
-        Py_XDECREF(item);
-        if (v < 0 || PyErr_Occurred()) {
+        if (v < 0 || v > INT_MAX || PyErr_Occurred()) {
             PyErr_Clear();
-            return -1;
+            PyMem_Free(c);
+            return 0;
         }
-        total += v;
+        c[i] = (int)v;
     }
-    return total;
+    *counts = c;
+    return 0;
 }
 
-/* errcodes[:] = one list per command, of its maxprocs codes. */
+/* errcodes[:] = one list per command, of its counts[i] codes. */
 static int
-fill_errcodes_multiple(PyObject *list, PyObject *maxprocs,
-                       PyObject *command, const int *codes)
+fill_errcodes_multiple(PyObject *list, const int *counts, Py_ssize_t n,
+                       const int *codes)
 {
-    Py_ssize_t n = PySequence_Size(command);
-    PyObject *out = n >= 0 ? PyList_New(n) : NULL;
+    PyObject *out = PyList_New(n);
     if (out == NULL) {
         return -1;
     }
-    int at = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        long k = 1;
-        if (maxprocs != NULL && maxprocs != Py_None) {
-            PyObject *item = PyLong_Check(maxprocs)
-                ? Py_NewRef(maxprocs) : PySequence_GetItem(maxprocs, i);
-            k = item != NULL ? PyLong_AsLong(item) : -1;
-            Py_XDECREF(item);
-        }
-        PyObject *one = k >= 0 ? fastmpi_int_list(codes + at, (int)k) : NULL;
+        PyObject *one = fastmpi_int_list(codes, counts[i]);
         if (one == NULL) {
             Py_DECREF(out);
             return -1;
         }
-        at += (int)k;
+        codes += counts[i];
         PyList_SET_ITEM(out, i, one);
     }
     int r = PyList_SetSlice(list, 0, PyList_GET_SIZE(list), out);
@@ -474,14 +475,21 @@ Intracomm_Spawn_multiple(FastMPICommObject *self, PyObject *const *args,
     multi_spec m;
     memset(&m, 0, sizeof(m));
     PyObject *result = NULL;
-    int *codes = NULL;
+    int *codes = NULL, *counts = NULL;
+    Py_ssize_t ncommands = 0;
     if (rank == root && multi_parse(keep, argv, &m) < 0) {
         goto done;
     }
-    long ncodes = argv[5] != NULL && argv[5] != Py_None
-                      ? local_total(argv[0], argv[2]) : 0;
-    if (ncodes > 0) {
-        codes = PyMem_Calloc((size_t)ncodes, sizeof(int));
+    if (argv[5] != NULL && argv[5] != Py_None &&
+        local_counts(argv[0], argv[2], &counts, &ncommands) < 0) {
+        goto done;
+    }
+    long ncodes = 0;
+    for (Py_ssize_t i = 0; counts != NULL && i < ncommands; i++) {
+        ncodes += counts[i];
+    }
+    if (counts != NULL) {
+        codes = PyMem_Calloc((size_t)ncodes + 1, sizeof(int));
         if (codes == NULL) {
             PyErr_NoMemory();
             goto done;
@@ -500,13 +508,14 @@ Intracomm_Spawn_multiple(FastMPICommObject *self, PyObject *const *args,
         raise_spawn_error("Spawn_multiple", ierr);
         goto done;
     }
-    if (codes != NULL && fill_errcodes_multiple(argv[5], argv[2], argv[0],
-                                                codes) < 0) {
+    if (codes != NULL &&
+        fill_errcodes_multiple(argv[5], counts, ncommands, codes) < 0) {
         goto done;
     }
     result = fastmpi_comm_new(fastmpi_st->Intercomm, child, 0);
 done:
     multi_free(&m);
+    PyMem_Free(counts);
     PyMem_Free(codes);
     Py_DECREF(keep);
     return result;

@@ -438,6 +438,7 @@ PyMethodDef fastmpi_commctor_methods[] = {
      "Set_info($self, info)\n--\n\n"
      "Set_info(info): give hints."},
     {"Get_parent", (PyCFunction)Comm_Get_parent, METH_NOARGS | METH_CLASS,
+     "Get_parent($cls)\n--\n\n"
      "Get_parent() -> the parent Intercomm of a spawned process, or an "
      "Intercomm COMM_NULL."},
     {NULL},
